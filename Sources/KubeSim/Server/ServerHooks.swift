@@ -1,0 +1,42 @@
+import Synchronization
+
+/// Observation and fault injection for tests: what requests arrived, and how the server should
+/// misbehave.
+final class ServerHooks: Sendable {
+    private struct State {
+        var requests: [RecordedRequest] = []
+        var responseDelay: Duration = .zero
+    }
+
+    private let state = Mutex(State())
+    let bookmarkInterval: TimeAmount
+
+    init(bookmarkInterval: Duration) {
+        let parts = bookmarkInterval.components
+        self.bookmarkInterval = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
+    }
+
+    var responseDelay: Duration {
+        get { self.state.withLock { $0.responseDelay } }
+        set { self.state.withLock { $0.responseDelay = newValue } }
+    }
+
+    func record(_ request: APIRequest) {
+        let entry = RecordedRequest(method: request.method, path: request.path, query: request.query, user: request.user)
+        self.state.withLock { $0.requests.append(entry) }
+    }
+
+    var requests: [RecordedRequest] { self.state.withLock { $0.requests } }
+}
+
+/// A request the server answered, as tests inspect it.
+public struct RecordedRequest: Sendable {
+    public let method: String
+    public let path: String
+    public let query: [String: String]
+    public let user: String
+
+    public var isWatch: Bool { self.query["watch"].map { $0 != "0" && $0 != "false" } ?? false }
+}
+
+import NIOCore
