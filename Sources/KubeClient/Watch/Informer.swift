@@ -1,0 +1,124 @@
+import Foundation
+import Synchronization
+
+/// A change to an informer's store.
+public enum InformerEvent<T: KubeResource>: Sendable {
+    case added(T)
+    case modified(old: T, new: T)
+    case deleted(T)
+    /// The store was (re)filled from a list; individual differences were also reported.
+    case synced
+}
+
+/// An in-memory copy of the objects one list+watch selects, kept current by a ``Reflector``, with
+/// a stream of changes for each subscriber. Reads never touch the API server.
+public final class Informer<T: KubeResource>: Sendable {
+    private struct State {
+        var objects: [String: T] = [:]
+        var synced = false
+        var subscribers: [UInt64: AsyncStream<InformerEvent<T>>.Continuation] = [:]
+        var nextID: UInt64 = 0
+        var lastError: KubeError?
+    }
+
+    private let state = Mutex(State())
+    let reflector: Reflector<T>
+
+    init(reflector: Reflector<T>) {
+        self.reflector = reflector
+    }
+
+    /// Every object now in the store, sorted by namespace and name.
+    public var objects: [T] {
+        self.state.withLock { $0.objects.sorted { $0.key < $1.key }.map(\.value) }
+    }
+
+    public func object(namespace: String?, name: String) -> T? {
+        self.state.withLock { $0.objects[Self.key(namespace, name)] }
+    }
+
+    /// Whether the first list has arrived.
+    public var hasSynced: Bool { self.state.withLock { $0.synced } }
+
+    /// The last error of the list+watch loop, nil once it recovers.
+    public var lastError: KubeError? { self.state.withLock { $0.lastError } }
+
+    /// Changes from now on; `.synced` first when the store is already filled.
+    public func changes() -> AsyncStream<InformerEvent<T>> {
+        let (stream, continuation) = AsyncStream<InformerEvent<T>>.makeStream()
+        let id = self.state.withLock { state -> UInt64 in
+            let id = state.nextID
+            state.nextID += 1
+            state.subscribers[id] = continuation
+            if state.synced { continuation.yield(.synced) }
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Waits until the first list has filled the store.
+    public func waitForSync() async {
+        for await event in self.changes() {
+            if case .synced = event { return }
+        }
+    }
+
+    func run() async {
+        await self.reflector.run(
+            replace: { items, _ in self.replace(items) },
+            apply: { event in self.apply(event) },
+            failure: { error in self.state.withLock { $0.lastError = error } }
+        )
+        self.state.withLock { state in
+            for continuation in state.subscribers.values { continuation.finish() }
+        }
+    }
+
+    private static func key(_ namespace: String?, _ name: String?) -> String {
+        "\(namespace ?? "")/\(name ?? "")"
+    }
+
+    private func replace(_ items: [T]) {
+        self.state.withLock { state in
+            state.lastError = nil
+            var fresh: [String: T] = [:]
+            for item in items { fresh[Self.key(item.metadata.namespace, item.metadata.name)] = item }
+            var events: [InformerEvent<T>] = []
+            for (key, old) in state.objects where fresh[key] == nil { events.append(.deleted(old)) }
+            for (key, new) in fresh {
+                if let old = state.objects[key] {
+                    if old.metadata.resourceVersion != new.metadata.resourceVersion { events.append(.modified(old: old, new: new)) }
+                } else {
+                    events.append(.added(new))
+                }
+            }
+            state.objects = fresh
+            state.synced = true
+            events.append(.synced)
+            for continuation in state.subscribers.values { events.forEach { continuation.yield($0) } }
+        }
+    }
+
+    private func apply(_ event: WatchEvent<T>) {
+        self.state.withLock { state in
+            state.lastError = nil
+            let change: InformerEvent<T>
+            switch event {
+            case .added(let object), .modified(let object):
+                let key = Self.key(object.metadata.namespace, object.metadata.name)
+                let old = state.objects[key]
+                state.objects[key] = object
+                change = old.map { .modified(old: $0, new: object) } ?? .added(object)
+            case .deleted(let object):
+                state.objects.removeValue(forKey: Self.key(object.metadata.namespace, object.metadata.name))
+                change = .deleted(object)
+            case .bookmark:
+                return
+            }
+            for continuation in state.subscribers.values { continuation.yield(change) }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Shares clients and informers: one ``KubeClient`` (so one HTTP client) per context, and one
+/// informer, so one list and one watch, per (context, resource, namespace, selectors), however
+/// many users ask for it. Informers run in the cache's own task group (``run()``) and stop when
+/// their last user releases them.
+public final class KubeClientCache: Sendable {
+    private struct InformerKey: Hashable {
+        let context: KubeContext
+        let resource: String
+        let namespace: String?
+        let labelSelector: String
+        let fieldSelector: String
+    }
+
+    private struct Entry {
+        let informer: any Sendable
+        var users: Int
+        let stop: AsyncStream<Never>.Continuation
+    }
+
+    private let clients = Mutex<[KubeContext: KubeClient]>([:])
+    private let informers = Mutex<[InformerKey: Entry]>([:])
+    private let jobs: AsyncStream<@Sendable () async -> Void>
+    private let jobsContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
+    private let options: KubeClient.Options
+    private let logger: Logger
+
+    public init(options: KubeClient.Options = KubeClient.Options(), logger: Logger = Logger(label: "kfwd.kube")) {
+        (self.jobs, self.jobsContinuation) = AsyncStream.makeStream()
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Runs the shared informers until cancelled, then shuts every client down.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await job in self.jobs { group.addTask { await job() } }
+        }
+        let clients = self.clients.withLock { state in
+            defer { state.removeAll() }
+            return Array(state.values)
+        }
+        for client in clients { try? await client.shutdown() }
+    }
+
+    /// The shared client of a context.
+    public func client(for context: KubeContext) throws(KubeError) -> KubeClient {
+        if let client = self.clients.withLock({ $0[context] }) { return client }
+        let client = try KubeClient(context: context, options: self.options, logger: self.logger)
+        return self.clients.withLock { state in
+            if let existing = state[context] { return existing }
+            state[context] = client
+            return client
+        }
+    }
+
+    /// Runs `body` with the shared informer for this key, starting it if nobody holds it yet and
+    /// stopping it when the last holder leaves.
+    public func withInformer<T: KubeResource, R: Sendable>(
+        _ type: T.Type, context: KubeContext, namespace: String?, labelSelector: String = "", fieldSelector: String = "",
+        _ body: (Informer<T>) async throws -> R
+    ) async throws -> R {
+        let key = InformerKey(
+            context: context, resource: "\(T.apiVersion)/\(T.plural)", namespace: T.namespaced ? namespace : nil,
+            labelSelector: labelSelector, fieldSelector: fieldSelector
+        )
+        let client = try self.client(for: context)
+        let informer = self.acquire(key, client: client, T.self)
+        defer { self.release(key) }
+        return try await body(informer)
+    }
+
+    /// How many informers are running.
+    public var runningInformers: Int { self.informers.withLock { $0.count } }
+
+    private func acquire<T: KubeResource>(_ key: InformerKey, client: KubeClient, _ type: T.Type) -> Informer<T> {
+        self.informers.withLock { table in
+            if var entry = table[key], let informer = entry.informer as? Informer<T> {
+                entry.users += 1
+                table[key] = entry
+                return informer
+            }
+            let reflector = Reflector<T>(client: client, namespace: key.namespace, labelSelector: key.labelSelector, fieldSelector: key.fieldSelector)
+            let informer = Informer(reflector: reflector)
+            let (stopped, stop) = AsyncStream<Never>.makeStream()
+            table[key] = Entry(informer: informer, users: 1, stop: stop)
+            self.jobsContinuation.yield {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await informer.run() }
+                    group.addTask { for await _ in stopped {} }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+            return informer
+        }
+    }
+
+    private func release(_ key: InformerKey) {
+        let stop = self.informers.withLock { table -> AsyncStream<Never>.Continuation? in
+            guard var entry = table[key] else { return nil }
+            entry.users -= 1
+            if entry.users > 0 {
+                table[key] = entry
+                return nil
+            }
+            table.removeValue(forKey: key)
+            return entry.stop
+        }
+        stop?.finish()
+    }
+}
