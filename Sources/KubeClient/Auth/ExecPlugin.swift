@@ -121,7 +121,7 @@ struct ExecPlugin: Sendable {
             spec["cluster"] = cluster
         }
         let info: [String: Any] = ["kind": "ExecCredential", "apiVersion": self.config.apiVersion, "spec": spec]
-        let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data()
+        let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 }

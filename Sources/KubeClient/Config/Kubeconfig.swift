@@ -4,6 +4,10 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
     public struct NamedCluster: Codable, Sendable, Equatable {
         public var name: String
         public var cluster: Cluster
+        public init(name: String, cluster: Cluster) {
+            self.name = name
+            self.cluster = cluster
+        }
     }
 
     public struct Cluster: Codable, Sendable, Equatable {
@@ -22,11 +26,21 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
             case tlsServerName = "tls-server-name"
             case proxyURL = "proxy-url"
         }
+
+        public init(server: String, certificateAuthority: String? = nil, certificateAuthorityData: String? = nil) {
+            self.server = server
+            self.certificateAuthority = certificateAuthority
+            self.certificateAuthorityData = certificateAuthorityData
+        }
     }
 
     public struct NamedUser: Codable, Sendable, Equatable {
         public var name: String
         public var user: User
+        public init(name: String, user: User) {
+            self.name = name
+            self.user = user
+        }
     }
 
     public struct User: Codable, Sendable, Equatable {
@@ -76,12 +90,21 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
     public struct NamedContext: Codable, Sendable, Equatable {
         public var name: String
         public var context: Context
+        public init(name: String, context: Context) {
+            self.name = name
+            self.context = context
+        }
     }
 
     public struct Context: Codable, Sendable, Equatable {
         public var cluster: String
         public var user: String?
         public var namespace: String?
+        public init(cluster: String, user: String?, namespace: String? = nil) {
+            self.cluster = cluster
+            self.user = user
+            self.namespace = namespace
+        }
     }
 
     public var clusters: [NamedCluster]?

@@ -1,0 +1,35 @@
+import Foundation
+import Subprocess
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// The outcome of a command run to completion.
+struct CommandResult: Sendable {
+    let status: TerminationStatus
+    let stdout: String
+    let stderr: String
+    var succeeded: Bool { self.status.isSuccess }
+}
+
+/// Runs a command (looked up on PATH) with extra environment and collects its output.
+func runCommand(_ name: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> CommandResult {
+    var overrides: [Subprocess.Environment.Key: String?] = [:]
+    for (key, value) in environment { overrides[Subprocess.Environment.Key(rawValue: key)!] = value }
+    let executable: Executable = name.contains("/") ? .path(FilePath(name)) : .name(name)
+    let result = try await Subprocess.run(
+        executable, arguments: Arguments(arguments), environment: .inherit.updating(overrides),
+        input: .string(input ?? ""), output: .string(limit: 16 << 20), error: .string(limit: 16 << 20)
+    )
+    return CommandResult(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
+}
+
+/// Whether a program is on PATH.
+func isInstalled(_ name: String) -> Bool {
+    (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
+        FileManager.default.isExecutableFile(atPath: "\($0)/\(name)")
+    }
+}

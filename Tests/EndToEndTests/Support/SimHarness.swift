@@ -1,0 +1,102 @@
+import Foundation
+import KubeClient
+import KubeSim
+import Logging
+
+/// A running KubeSim with a scratch directory and a kubeconfig written for it.
+struct SimHarness: Sendable {
+    let sim: KubeSim
+    let directory: URL
+    let kubeconfigPath: String
+
+    /// Starts a simulator for the body of one test.
+    static func run<T: Sendable>(
+        manifest: String? = nil, configure: (inout KubeSim.Configuration) -> Void = { _ in },
+        _ body: (SimHarness) async throws -> T
+    ) async throws -> T {
+        var configuration = KubeSim.Configuration()
+        if let manifest { configuration.objects = try ManifestLoader.parse(manifest) }
+        configure(&configuration)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var logger = Logger(label: "kubesim-test")
+        logger.logLevel = .error
+        return try await KubeSim.withRunning(configuration, logger: logger) { sim in
+            let path = directory.appendingPathComponent("kubeconfig").path
+            try sim.writeKubeconfig(to: path)
+            return try await body(SimHarness(sim: sim, directory: directory, kubeconfigPath: path))
+        }
+    }
+
+    func write(_ name: String, _ text: String, mode: Int = 0o600) throws -> String {
+        let path = self.directory.appendingPathComponent(name).path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        return path
+    }
+
+    /// The context of the written kubeconfig, read by KubeClient's own loader.
+    func context(_ name: String? = nil, path: String? = nil) throws -> KubeContext {
+        let config = try KubeconfigLoader(explicitPath: path ?? self.kubeconfigPath).load()
+        return try KubeContext(config, context: name)
+    }
+
+    /// A kubeconfig for this cluster with a custom user entry.
+    func kubeconfig(user: String) -> String {
+        """
+        apiVersion: v1
+        kind: Config
+        current-context: kubesim
+        clusters:
+        - name: kubesim
+          cluster:
+            server: \(self.sim.url)
+            certificate-authority-data: \(Data(self.sim.certificateAuthority.certificatePEM.utf8).base64EncodedString())
+        contexts:
+        - name: kubesim
+          context: {cluster: kubesim, user: tester, namespace: default}
+        users:
+        - name: tester
+          user:
+        \(user.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+
+        """
+    }
+}
+
+/// The sample workload most tests use: a Deployment of http-echo pods behind a Service.
+let webManifest = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web, namespace: default}
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          containers:
+          - name: web
+            image: kubesim/http-echo
+            ports: [{name: http, containerPort: 8080}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web, namespace: default}
+    spec:
+      selector: {app: web}
+      ports: [{name: http, port: 80, targetPort: http}]
+    """
+
+extension KubeSim {
+    /// Ready pods matching a selector in `default`.
+    func readyPods(_ selector: String) -> [JSON] {
+        ((try? self.objects("pods", labelSelector: selector)) ?? []).filter { pod in
+            pod[path: ["metadata", "deletionTimestamp"]] == nil
+                && (pod[path: ["status", "conditions"]]?.arrayValue ?? []).contains {
+                    $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
+                }
+        }
+    }
+}
