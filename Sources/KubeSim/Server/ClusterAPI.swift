@@ -14,7 +14,14 @@ struct ClusterAPI: Sendable {
         case "/healthz", "/livez", "/readyz": return .object(status: 200, .string("ok"))
         case "/api", "/api/": return .object(status: 200, Discovery.coreVersions(serverAddress: self.serverAddress()))
         case "/apis", "/apis/": return .object(status: 200, Discovery.groups())
+        case "/openapi/v3", "/openapi/v3/": return .object(status: 200, OpenAPI.root())
         default: break
+        }
+        if request.path.hasPrefix("/openapi/v3/") {
+            guard let document = OpenAPI.document(String(request.path.dropFirst("/openapi/v3/".count))) else {
+                throw APIError.pathNotFound()
+            }
+            return .object(status: 200, document)
         }
         let parts = request.path.split(separator: "/").map(String.init)
         if parts.count == 2, parts[0] == "api", let list = Discovery.resources(groupVersion: parts[1]) {

@@ -33,3 +33,35 @@ func isInstalled(_ name: String) -> Bool {
         FileManager.default.isExecutableFile(atPath: "\($0)/\(name)")
     }
 }
+
+/// Runs a long-lived command and hands each stdout line to `onLine` until it returns false (the
+/// command is then sent SIGTERM) or the command ends.
+/// - Returns: the lines read and the termination status.
+func streamLines(
+    _ name: String, _ arguments: [String], environment: [String: String] = [:],
+    onLine: (String) async throws -> Bool
+) async throws -> (lines: [String], status: TerminationStatus) {
+    var overrides: [Subprocess.Environment.Key: String?] = [:]
+    for (key, value) in environment { overrides[Subprocess.Environment.Key(rawValue: key)!] = value }
+    let result = try await Subprocess.run(
+        .name(name), arguments: Arguments(arguments), environment: .inherit.updating(overrides),
+        input: .none, output: .sequence, error: .discarded
+    ) { execution in
+        var lines: [String] = []
+        var pending: [UInt8] = []
+        reading: for try await buffer in execution.standardOutput {
+            buffer.withUnsafeBytes { pending.append(contentsOf: $0) }
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                lines.append(line)
+                if try await !onLine(line) {
+                    try? execution.send(signal: .terminate)
+                    break reading
+                }
+            }
+        }
+        return lines
+    }
+    return (result.closureResult, result.terminationStatus)
+}
