@@ -68,7 +68,7 @@ public struct KubeconfigLoader: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         func absolute(_ value: String?) -> String? {
             guard let value, !value.isEmpty, !value.hasPrefix("/") else { return value }
-            return (directory as NSString).appendingPathComponent(value)
+            return ((directory as NSString).appendingPathComponent(value) as NSString).standardizingPath
         }
         for index in config.clusters?.indices ?? [].indices {
             config.clusters![index].cluster.certificateAuthority = absolute(config.clusters![index].cluster.certificateAuthority)
