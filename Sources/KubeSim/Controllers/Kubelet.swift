@@ -212,8 +212,12 @@ final class Kubelet: Sendable {
         self.spawner.spawn {
             var options = PlatformOptions()
             options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(max(grace, 1)))]
+            // Its own process group, and a shell that passes SIGTERM to the whole group, so that
+            // compound commands stop as one container does and leave no orphans.
+            options.processGroupID = 0
+            let wrapped = "trap 'trap - TERM INT; kill -TERM 0' TERM INT; ( \(script) ) & wait"
             let configuration = Configuration(
-                executable: .path(FilePath("/bin/sh")), arguments: ["-c", "exec " + script],
+                executable: .path(FilePath("/bin/sh")), arguments: ["-c", wrapped],
                 environment: .inherit.updating(overrides), platformOptions: options
             )
             enum Outcome { case exited(String), stopped }
