@@ -7,25 +7,32 @@ extension KubeSim {
         case adminToken
         /// A client certificate for `user`, issued by the cluster CA.
         case clientCertificate(user: String, groups: [String])
+        /// A user entry `name` whose `user:` map is the given YAML, as written (for tests of
+        /// credential kinds the simulator does not issue itself: token files, exec plugins...).
+        case entry(name: String, yaml: String)
     }
 
     /// A kubeconfig (YAML) for this cluster that kubectl, the Python client and KubeClient use as
     /// is: context `context`, cluster CA inline, and the chosen credentials.
     public func kubeconfig(context: String = "kubesim", namespace: String = "default", user: KubeconfigUser = .adminToken) throws -> String {
-        let credentials: String
+        let fields: String
         let userName: String
         switch user {
         case .adminToken:
             userName = "kubesim-admin"
-            credentials = "    token: \(self.adminToken)"
+            fields = "token: \(self.adminToken)"
         case .clientCertificate(let name, let groups):
             userName = name
             let issued = try self.certificateAuthority.issueClientCertificate(user: name, groups: groups)
-            credentials = """
-                    client-certificate-data: \(Data(issued.certificatePEM.utf8).base64EncodedString())
-                    client-key-data: \(Data(issued.privateKeyPEM.utf8).base64EncodedString())
+            fields = """
+                client-certificate-data: \(Data(issued.certificatePEM.utf8).base64EncodedString())
+                client-key-data: \(Data(issued.privateKeyPEM.utf8).base64EncodedString())
                 """
+        case .entry(let name, let yaml):
+            userName = name
+            fields = yaml
         }
+        let credentials = fields.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n")
         return """
             apiVersion: v1
             kind: Config

@@ -115,6 +115,12 @@ public final class KubeSim: Sendable {
         let (jobs, jobsContinuation) = AsyncStream<@Sendable () async -> Void>.makeStream()
         let spawner = TaskSpawner(jobsContinuation)
 
+        // Whatever way the body ends: no listener, no client watch and no backend outlives it.
+        func stop() async {
+            try? await listener.close()
+            store.dropAllWatches()
+            backends.stopAll()
+        }
         do {
             try sim.bootstrap(port: port)
             let result = try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -132,14 +138,10 @@ public final class KubeSim: Sendable {
                 for var object in configuration.objects { try sim.create(&object) }
                 return try await body(sim)
             }
-            try? await listener.close()
-            store.dropAllWatches()
-            backends.stopAll()
+            await stop()
             return result
         } catch {
-            try? await listener.close()
-            store.dropAllWatches()
-            backends.stopAll()
+            await stop()
             throw error
         }
     }

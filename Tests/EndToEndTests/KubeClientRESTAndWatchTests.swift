@@ -26,9 +26,7 @@ import Testing
                 let scaled = try await client.scale(deployment: "api", namespace: "shop", replicas: 3)
                 #expect(scaled.spec.replicas == 3)
                 try await harness.sim.waitUntil("pods") { sim in
-                    ((try? sim.objects("pods", namespace: "shop")) ?? []).filter {
-                        ($0[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["type"] == "Ready" && $0["status"] == "True" }
-                    }.count == 3
+                    ((try? sim.objects("pods", namespace: "shop")) ?? []).filter { isReady($0) }.count == 3
                 }
                 let pods = try await client.list(Pod.self, namespace: "shop", labelSelector: "app=api")
                 #expect(pods.items.count == 3)

@@ -52,10 +52,7 @@ import Testing
             config.images["registry.example/static-files"] =
                 "cd \"$(mktemp -d)\" && printf '%s' \"$GREETING {pod}\" > index.html && python3 -m http.server {port} --bind {host}"
         }) { harness in
-            try await harness.sim.waitUntil("pods") { sim in
-                (sim.object("pods", name: "files")?[path: ["status", "conditions"]]?.arrayValue ?? [])
-                    .contains { $0["type"] == "Ready" && $0["status"] == "True" }
-            }
+            try await harness.sim.waitUntil("pods") { isReady($0.object("pods", name: "files")) }
             let endpoint = try #require(harness.sim.backendEndpoint(pod: "files", port: 8000))
             let fetch = try await runCommand("python3", ["-c", "import urllib.request,sys; print(urllib.request.urlopen(sys.argv[1]).read().decode())", "http://\(endpoint.host):\(endpoint.port)/"])
             #expect(fetch.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "hello-from-env files")

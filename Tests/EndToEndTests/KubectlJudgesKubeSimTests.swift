@@ -4,8 +4,13 @@ import Testing
 
 /// kubectl 1.32, a client nobody here wrote, against the kubeconfig KubeSim writes.
 @Suite struct KubectlJudgesKubeSimTests {
+    /// kubectl with its own HOME, so that its discovery cache is the test's alone.
+    private func environment(_ harness: SimHarness, kubeconfig: String? = nil) -> [String: String] {
+        ["KUBECONFIG": kubeconfig ?? harness.kubeconfigPath, "HOME": harness.directory.path]
+    }
+
     private func kubectl(_ harness: SimHarness, _ arguments: [String]) async throws -> CommandResult {
-        try await runCommand("kubectl", arguments, environment: ["KUBECONFIG": harness.kubeconfigPath, "HOME": harness.directory.path])
+        try await runCommand("kubectl", arguments, environment: self.environment(harness))
     }
 
     @Test func getPodsServicesAndEndpointSlicesReadsLikeARealCluster() async throws {
@@ -55,7 +60,7 @@ import Testing
             var churned = false
             _ = try await streamLines(
                 "kubectl", ["get", "pods", "-w", "--output-watch-events", "--no-headers"],
-                environment: ["KUBECONFIG": harness.kubeconfigPath, "HOME": harness.directory.path]
+                environment: self.environment(harness)
             ) { line in
                 let columns = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
                 guard let kind = columns.first else { return true }
@@ -122,10 +127,7 @@ import Testing
             #expect(result.stdout.contains("namespace/shop created"))
             #expect(result.stdout.contains("pod/echo created"))
             #expect(result.stdout.contains("service/echo created"))
-            try await harness.sim.waitUntil("pods") { sim in
-                (sim.object("pods", namespace: "shop", name: "echo")?[path: ["status", "conditions"]]?.arrayValue ?? [])
-                    .contains { $0["type"] == "Ready" && $0["status"] == "True" }
-            }
+            try await harness.sim.waitUntil("pods") { isReady($0.object("pods", namespace: "shop", name: "echo")) }
             let again = try await self.kubectl(harness, ["create", "-f", manifest])
             #expect(!again.succeeded)
             #expect(again.stderr.contains("AlreadyExists") || again.stderr.contains("already exists"))
@@ -137,7 +139,7 @@ import Testing
     @Test func unauthenticatedKubectlGetsUnauthorized() async throws {
         try await SimHarness.run { harness in
             let path = try harness.write("bad", harness.kubeconfig(user: "token: wrong"))
-            let result = try await runCommand("kubectl", ["get", "pods"], environment: ["KUBECONFIG": path, "HOME": harness.directory.path])
+            let result = try await runCommand("kubectl", ["get", "pods"], environment: self.environment(harness, kubeconfig: path))
             #expect(!result.succeeded)
             // What kubectl 1.32 prints for a 401 from a real apiserver.
             #expect(result.stderr.contains("You must be logged in to the server"))

@@ -15,15 +15,13 @@ actor CredentialProvider {
 
     private let context: KubeContext
     private let tokenFileRefresh: Duration
-    private let environment: [String: String]
     private var fileToken: (value: String, readAt: ContinuousClock.Instant)?
     private var execCredential: ExecPlugin.Credential?
     private var execRuns = 0
 
-    init(context: KubeContext, tokenFileRefresh: Duration, environment: [String: String]) {
+    init(context: KubeContext, tokenFileRefresh: Duration) {
         self.context = context
         self.tokenFileRefresh = tokenFileRefresh
-        self.environment = environment
     }
 
     /// How many times the exec plugin has run (for tests and diagnostics).
@@ -74,7 +72,7 @@ actor CredentialProvider {
             return cached
         }
         self.execRuns += 1
-        let credential = try await ExecPlugin(config: exec, context: self.context, environment: self.environment).run()
+        let credential = try await ExecPlugin(config: exec, context: self.context).run()
         self.execCredential = credential
         return credential
     }

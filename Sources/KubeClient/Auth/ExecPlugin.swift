@@ -32,7 +32,6 @@ struct ExecPlugin: Sendable {
 
     let config: Kubeconfig.ExecConfig
     let context: KubeContext
-    var environment: [String: String] = ProcessInfo.processInfo.environment
 
     private static let supported = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"]
 
@@ -56,16 +55,20 @@ struct ExecPlugin: Sendable {
         }
         let executable: Executable = self.config.command.contains("/") ? .path(FilePath(self.config.command)) : .name(self.config.command)
         let configuration = Configuration(executable: executable, arguments: Arguments(self.config.args ?? []), environment: .inherit.updating(overrides))
+        // The plugin gets the terminal only when interactive; its stderr always reaches the user.
+        func launch(_ input: some InputProtocol) async throws -> (TerminationStatus, String) {
+            let result = try await Subprocess.run(
+                configuration, input: input, output: .string(limit: 1 << 20),
+                error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
+            )
+            return (result.terminationStatus, result.standardOutput)
+        }
         let status: TerminationStatus
         let stdout: String
         do {
-            if interactive {
-                let result = try await Subprocess.run(configuration, input: .fileDescriptor(.standardInput, closeAfterSpawningProcess: false), output: .string(limit: 1 << 20), error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false))
-                (status, stdout) = (result.terminationStatus, result.standardOutput)
-            } else {
-                let result = try await Subprocess.run(configuration, output: .string(limit: 1 << 20), error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false))
-                (status, stdout) = (result.terminationStatus, result.standardOutput)
-            }
+            (status, stdout) = interactive
+                ? try await launch(.fileDescriptor(.standardInput, closeAfterSpawningProcess: false))
+                : try await launch(.none)
         } catch {
             let hint = self.config.installHint.map { ": \($0)" } ?? ": install it or fix the command of user '\(user)'"
             throw KubeError.credentials("exec plugin '\(self.config.command)' for user '\(user)' could not be started\(hint)")

@@ -11,16 +11,6 @@ public struct KubeContext: Sendable, Hashable {
     public let cluster: Kubeconfig.Cluster
     public let user: Kubeconfig.User
 
-    public static func == (lhs: KubeContext, rhs: KubeContext) -> Bool {
-        lhs.name == rhs.name && lhs.cluster == rhs.cluster && lhs.user == rhs.user && lhs.namespace == rhs.namespace
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(self.name)
-        hasher.combine(self.server)
-        hasher.combine(self.userName)
-    }
-
     /// Picks a context from a kubeconfig: `name`, else `current-context`.
     /// - Throws: ``KubeError`` naming the missing context, cluster or user and listing what exists.
     public init(_ config: Kubeconfig, context name: String? = nil) throws(KubeError) {

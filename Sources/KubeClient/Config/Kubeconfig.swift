@@ -1,7 +1,7 @@
 /// The kubeconfig file format (client-go tools/clientcmd/api/v1/types.go), with only the fields
 /// kfwd uses; unknown fields are ignored. YAML and JSON both decode.
-public struct Kubeconfig: Codable, Sendable, Equatable {
-    public struct NamedCluster: Codable, Sendable, Equatable {
+public struct Kubeconfig: Codable, Sendable, Hashable {
+    public struct NamedCluster: Codable, Sendable, Hashable {
         public var name: String
         public var cluster: Cluster
         public init(name: String, cluster: Cluster) {
@@ -10,7 +10,7 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Cluster: Codable, Sendable, Equatable {
+    public struct Cluster: Codable, Sendable, Hashable {
         public var server: String
         public var certificateAuthority: String?
         public var certificateAuthorityData: String?
@@ -34,7 +34,7 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         }
     }
 
-    public struct NamedUser: Codable, Sendable, Equatable {
+    public struct NamedUser: Codable, Sendable, Hashable {
         public var name: String
         public var user: User
         public init(name: String, user: User) {
@@ -43,7 +43,7 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         }
     }
 
-    public struct User: Codable, Sendable, Equatable {
+    public struct User: Codable, Sendable, Hashable {
         public var clientCertificate: String?
         public var clientCertificateData: String?
         public var clientKey: String?
@@ -67,13 +67,13 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         public init() {}
     }
 
-    public struct AuthProvider: Codable, Sendable, Equatable {
+    public struct AuthProvider: Codable, Sendable, Hashable {
         public var name: String
     }
 
     /// An exec credential plugin (client.authentication.k8s.io v1 / v1beta1).
-    public struct ExecConfig: Codable, Sendable, Equatable {
-        public struct EnvVar: Codable, Sendable, Equatable {
+    public struct ExecConfig: Codable, Sendable, Hashable {
+        public struct EnvVar: Codable, Sendable, Hashable {
             public var name: String
             public var value: String
         }
@@ -87,7 +87,7 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         public var installHint: String?
     }
 
-    public struct NamedContext: Codable, Sendable, Equatable {
+    public struct NamedContext: Codable, Sendable, Hashable {
         public var name: String
         public var context: Context
         public init(name: String, context: Context) {
@@ -96,7 +96,7 @@ public struct Kubeconfig: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Context: Codable, Sendable, Equatable {
+    public struct Context: Codable, Sendable, Hashable {
         public var cluster: String
         public var user: String?
         public var namespace: String?

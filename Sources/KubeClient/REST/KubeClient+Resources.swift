@@ -6,7 +6,7 @@ import NIOHTTP1
 extension KubeClient {
     /// Reads one object.
     public func get<T: KubeResource>(_ type: T.Type, _ name: String, namespace: String? = nil) async throws(KubeError) -> T {
-        try await self.decode(T.self, self.send(.GET, "\(T.collectionPath(namespace: namespace ?? self.context.namespace))/\(name)"))
+        try await self.decode(T.self, self.send(.GET, self.objectPath(T.self, name, namespace: namespace)))
     }
 
     /// Lists objects, following `continue` tokens until the list is complete.
@@ -45,25 +45,30 @@ extension KubeClient {
         if let gracePeriodSeconds { options["gracePeriodSeconds"] = gracePeriodSeconds }
         if let propagationPolicy { options["propagationPolicy"] = propagationPolicy }
         let body = (try? JSONSerialization.data(withJSONObject: options)) ?? Data()
-        _ = try await self.send(.DELETE, "\(T.collectionPath(namespace: namespace ?? self.context.namespace))/\(name)", body: body)
+        _ = try await self.send(.DELETE, self.objectPath(T.self, name, namespace: namespace), body: body)
     }
 
     /// Applies a JSON merge patch (RFC 7386).
     public func mergePatch<T: KubeResource>(_ type: T.Type, _ name: String, namespace: String? = nil, patch: Data) async throws(KubeError) -> T {
-        let path = "\(T.collectionPath(namespace: namespace ?? self.context.namespace))/\(name)"
+        let path = self.objectPath(T.self, name, namespace: namespace)
         return try await self.decode(T.self, self.send(.PATCH, path, body: patch, contentType: "application/merge-patch+json"))
     }
 
     /// Reads the `scale` subresource of a Deployment.
     public func scale(deployment name: String, namespace: String? = nil) async throws(KubeError) -> Scale {
-        try await self.decode(Scale.self, self.send(.GET, "\(Deployment.collectionPath(namespace: namespace ?? self.context.namespace))/\(name)/scale"))
+        try await self.decode(Scale.self, self.send(.GET, self.objectPath(Deployment.self, name, namespace: namespace) + "/scale"))
     }
 
     /// Sets a Deployment's replicas through its `scale` subresource.
     public func scale(deployment name: String, namespace: String? = nil, replicas: Int) async throws(KubeError) -> Scale {
-        let path = "\(Deployment.collectionPath(namespace: namespace ?? self.context.namespace))/\(name)/scale"
+        let path = self.objectPath(Deployment.self, name, namespace: namespace) + "/scale"
         let body = Data(#"{"spec":{"replicas":\#(replicas)}}"#.utf8)
         return try await self.decode(Scale.self, self.send(.PATCH, path, body: body, contentType: "application/merge-patch+json"))
+    }
+
+    /// An object's URL path, in `namespace` or else the context's.
+    private func objectPath<T: KubeResource>(_ type: T.Type, _ name: String, namespace: String?) -> String {
+        "\(T.collectionPath(namespace: namespace ?? self.context.namespace))/\(name)"
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ response: Response) throws(KubeError) -> T {

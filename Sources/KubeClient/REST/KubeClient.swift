@@ -22,8 +22,6 @@ public final class KubeClient: Sendable {
         public var connectTimeout: Duration = .seconds(10)
         /// How many times a 429 (or a 5xx with Retry-After) is retried (client-go: 10).
         public var maxRetries = 10
-        /// The environment exec plugins and `~` resolution see.
-        public var environment: [String: String] = ProcessInfo.processInfo.environment
         public init() {}
     }
 
@@ -39,7 +37,7 @@ public final class KubeClient: Sendable {
         self.context = context
         self.options = options
         self.logger = logger
-        self.credentials = CredentialProvider(context: context, tokenFileRefresh: options.tokenFileRefresh, environment: options.environment)
+        self.credentials = CredentialProvider(context: context, tokenFileRefresh: options.tokenFileRefresh)
         self.clients = Mutex((nil, nil, []))
         guard var components = URLComponents(string: context.server), let host = components.host else {
             throw KubeError.config("cluster '\(context.clusterName)' has an invalid server URL '\(context.server)'")
@@ -126,7 +124,7 @@ public final class KubeClient: Sendable {
             }
             let response: HTTPClientResponse
             do {
-                response = try await client.execute(request, timeout: .seconds(deadline.components.seconds), logger: self.logger)
+                response = try await client.execute(request, timeout: TimeAmount(deadline), logger: self.logger)
             } catch {
                 throw KubeError.transport("cannot reach cluster '\(self.context.clusterName)' at \(self.context.server) (context '\(self.context.name)'): \(Self.describe(error))")
             }
@@ -168,7 +166,7 @@ public final class KubeClient: Sendable {
         let tls = try TLSSettings.configuration(for: self.context, identity: identity)
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
-            timeout: .init(connect: .seconds(self.options.connectTimeout.components.seconds), read: nil)
+            timeout: .init(connect: TimeAmount(self.options.connectTimeout), read: nil)
         )
         configuration.httpVersion = .automatic
         configuration.decompression = .enabled(limit: .none)

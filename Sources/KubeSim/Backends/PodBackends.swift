@@ -15,7 +15,7 @@ public struct BackendEndpoint: Sendable, Hashable {
 /// commands for images mapped with `--image`.
 final class PodBackends: Sendable {
     /// What runs a container's image.
-    enum Image: Sendable {
+    enum Image: Sendable, Equatable {
         case httpEcho
         case tcpEcho
         case udpEcho
@@ -70,7 +70,7 @@ final class PodBackends: Sendable {
     ) async throws {
         let channel: any Channel
         var tracker: ConnectionTracker?
-        if udp || { if case .udpEcho = image { return true } else { return false } }() {
+        if udp || image == .udpEcho {
             channel = try await self.bindFirst(podIP: podIP, port: containerPort) { host, port in
                 try await DatagramBootstrap(group: self.group)
                     .channelInitializer { channel in

@@ -45,7 +45,7 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let delay = self.hooks.responseDelay
             if delay > .zero {
                 let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                context.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000))) {
+                context.eventLoop.scheduleTask(in: TimeAmount(delay)) {
                     loopBound.value.0.serve(context: loopBound.value.1, head: head)
                 }
             } else {
@@ -132,7 +132,7 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         self.lastResourceVersion = String(registration.resourceVersion)
-        let timeout = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(request.timeout.components.seconds) * 1_000_000_000)) {
+        let timeout = context.eventLoop.scheduleTask(in: TimeAmount(request.timeout)) {
             let (handler, context) = loopBound.value
             handler.endWatch(context: context, keepAlive: head.isKeepAlive)
         }

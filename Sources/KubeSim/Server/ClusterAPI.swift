@@ -39,14 +39,9 @@ struct ClusterAPI: Sendable {
 
     private func handle(_ request: APIRequest, _ path: ResourcePath) throws(APIError) -> APIResponse {
         switch (request.method, path.name, path.subresource) {
-        case ("GET", nil, _) where request.isWatch: return .watch(try self.watchRequest(request, path))
+        // A watch on a single object is a watch on the collection narrowed to its name.
+        case ("GET", _, nil) where request.isWatch: return .watch(try self.watchRequest(request, path))
         case ("GET", nil, _): return .object(status: 200, try self.list(request, path))
-        case ("GET", .some(let name), nil) where request.isWatch:
-            // A watch on a single object is a watch on the collection filtered by name.
-            var query = request.query
-            query["fieldSelector"] = "metadata.name=\(name)"
-            let filtered = APIRequest(method: "GET", uri: "/?" + query.map { "\($0.key)=\($0.value)" }.joined(separator: "&"), headers: request.headers, body: Data(), user: request.user)
-            return .watch(try self.watchRequest(filtered, ResourcePath(resource: path.resource, namespace: path.namespace, name: nil)))
         case ("GET", .some(let name), let sub): return .object(status: 200, try self.get(path, name, subresource: sub))
         case ("POST", nil, _): return .object(status: 201, try self.create(request, path))
         case ("PUT", .some(let name), let sub): return .object(status: 200, try self.replace(request, path, name, subresource: sub))
@@ -71,12 +66,15 @@ struct ClusterAPI: Sendable {
         }
     }
 
+    /// What a list or watch selects: the query's selectors, and the path's name when it has one.
     private func filter(_ request: APIRequest, _ path: ResourcePath) throws(APIError) -> WatchFilter {
-        WatchFilter(
+        let fields = [request.query["fieldSelector"], path.name.map { "metadata.name=\($0)" }]
+            .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ",")
+        return WatchFilter(
             resource: path.resource,
             namespace: path.resource.namespaced ? path.namespace : nil,
             labels: try LabelSelector(parsing: request.query["labelSelector"] ?? ""),
-            fields: try FieldSelector(parsing: request.query["fieldSelector"] ?? "", resource: path.resource)
+            fields: try FieldSelector(parsing: fields, resource: path.resource)
         )
     }
 
@@ -309,7 +307,6 @@ struct ClusterAPI: Sendable {
                 object[path: ["metadata", "deletionTimestamp"]] = .string(Timestamp.string(deadline))
                 object[path: ["metadata", "deletionGracePeriodSeconds"]] = .int(gracePeriod)
             }
-            if finalizers.isEmpty { return result }
             return result
         }
         result = try self.store.delete(key)

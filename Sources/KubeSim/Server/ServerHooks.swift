@@ -12,8 +12,7 @@ final class ServerHooks: Sendable {
     let bookmarkInterval: TimeAmount
 
     init(bookmarkInterval: Duration) {
-        let parts = bookmarkInterval.components
-        self.bookmarkInterval = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
+        self.bookmarkInterval = TimeAmount(bookmarkInterval)
     }
 
     var responseDelay: Duration {

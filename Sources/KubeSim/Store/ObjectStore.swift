@@ -110,7 +110,7 @@ final class ObjectStore: Sendable {
                     throw APIError.tooLargeResourceVersion(requested: requested, current: state.resourceVersion)
                 }
                 let oldestKnown = state.history.first?.resourceVersion ?? state.resourceVersion + 1
-                if requested < oldestKnown - 1 && requested < state.resourceVersion {
+                if requested < oldestKnown - 1 {
                     throw APIError.expired(requested: requested, oldest: oldestKnown - 1)
                 }
                 for change in state.history where change.resourceVersion > requested {

@@ -7,6 +7,11 @@ import System
 import SystemPackage
 #endif
 
+/// The inherited environment plus these variables.
+private func overrides(_ environment: [String: String]) -> [Subprocess.Environment.Key: String?] {
+    Dictionary(uniqueKeysWithValues: environment.map { (Subprocess.Environment.Key(rawValue: $0.key)!, Optional($0.value)) })
+}
+
 /// The outcome of a command run to completion.
 struct CommandResult: Sendable {
     let status: TerminationStatus
@@ -17,11 +22,9 @@ struct CommandResult: Sendable {
 
 /// Runs a command (looked up on PATH) with extra environment and collects its output.
 func runCommand(_ name: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> CommandResult {
-    var overrides: [Subprocess.Environment.Key: String?] = [:]
-    for (key, value) in environment { overrides[Subprocess.Environment.Key(rawValue: key)!] = value }
     let executable: Executable = name.contains("/") ? .path(FilePath(name)) : .name(name)
     let result = try await Subprocess.run(
-        executable, arguments: Arguments(arguments), environment: .inherit.updating(overrides),
+        executable, arguments: Arguments(arguments), environment: .inherit.updating(overrides(environment)),
         input: .string(input ?? ""), output: .string(limit: 16 << 20), error: .string(limit: 16 << 20)
     )
     return CommandResult(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
@@ -41,10 +44,8 @@ func streamLines(
     _ name: String, _ arguments: [String], environment: [String: String] = [:],
     onLine: (String) async throws -> Bool
 ) async throws -> (lines: [String], status: TerminationStatus) {
-    var overrides: [Subprocess.Environment.Key: String?] = [:]
-    for (key, value) in environment { overrides[Subprocess.Environment.Key(rawValue: key)!] = value }
     let result = try await Subprocess.run(
-        .name(name), arguments: Arguments(arguments), environment: .inherit.updating(overrides),
+        .name(name), arguments: Arguments(arguments), environment: .inherit.updating(overrides(environment)),
         input: .none, output: .sequence, error: .discarded
     ) { execution in
         var lines: [String] = []

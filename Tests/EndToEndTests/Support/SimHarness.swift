@@ -42,26 +42,9 @@ struct SimHarness: Sendable {
         return try KubeContext(config, context: name)
     }
 
-    /// A kubeconfig for this cluster with a custom user entry.
-    func kubeconfig(user: String) -> String {
-        """
-        apiVersion: v1
-        kind: Config
-        current-context: kubesim
-        clusters:
-        - name: kubesim
-          cluster:
-            server: \(self.sim.url)
-            certificate-authority-data: \(Data(self.sim.certificateAuthority.certificatePEM.utf8).base64EncodedString())
-        contexts:
-        - name: kubesim
-          context: {cluster: kubesim, user: tester, namespace: default}
-        users:
-        - name: tester
-          user:
-        \(user.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
-
-        """
+    /// A kubeconfig for this cluster whose user `tester` has the given YAML fields.
+    func kubeconfig(user: String) throws -> String {
+        try self.sim.kubeconfig(user: .entry(name: "tester", yaml: user))
     }
 }
 
@@ -93,10 +76,12 @@ extension KubeSim {
     /// Ready pods matching a selector in `default`.
     func readyPods(_ selector: String) -> [JSON] {
         ((try? self.objects("pods", labelSelector: selector)) ?? []).filter { pod in
-            pod[path: ["metadata", "deletionTimestamp"]] == nil
-                && (pod[path: ["status", "conditions"]]?.arrayValue ?? []).contains {
-                    $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
-                }
+            pod[path: ["metadata", "deletionTimestamp"]] == nil && isReady(pod)
         }
     }
+}
+
+/// Whether a pod's `Ready` condition is `"True"`.
+func isReady(_ pod: JSON?) -> Bool {
+    (pod?[path: ["status", "conditions"]]?.arrayValue ?? []).contains { $0["type"] == "Ready" && $0["status"] == "True" }
 }
