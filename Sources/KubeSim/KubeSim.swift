@@ -45,11 +45,13 @@ public final class KubeSim: Sendable {
     private let authenticator: Authenticator
     private let hooks: ServerHooks
     private let backends: PodBackends
+    private let listener: APIListener
 
     private init(
         url: String, port: Int, ca: CertificateAuthority, adminToken: String, api: ClusterAPI, authenticator: Authenticator,
-        hooks: ServerHooks, backends: PodBackends
+        hooks: ServerHooks, backends: PodBackends, listener: APIListener
     ) {
+        self.listener = listener
         self.url = url
         self.port = port
         self.certificateAuthority = ca
@@ -78,6 +80,9 @@ public final class KubeSim: Sendable {
         tls.certificateVerification = .optionalVerification
         tls.sendCANameList = true
         tls.applicationProtocols = ["http/1.1"]
+        // Go's tls.Conn.Close sends close_notify without waiting for the peer's; NIOSSL would wait
+        // up to 5 s for a client that never answers.
+        tls.shutdownTimeout = .zero
         let sslContext = try NIOSSLContext(configuration: tls)
 
         let adminToken = "kubesim-" + UUID().uuidString.lowercased()
@@ -101,23 +106,24 @@ public final class KubeSim: Sendable {
             minRequestTimeout: configuration.minRequestTimeout
         )
         let backends = PodBackends(images: configuration.images, group: group, logger: logger)
-        let listener = try await APIServer.bind(
+        let listener = APIListener(
             host: configuration.host, port: configuration.port, tls: sslContext, api: api, authenticator: authenticator,
             hooks: hooks, group: group, logger: logger
         )
-        let port = listener.localAddress?.port ?? configuration.port
+        try await listener.start()
+        let port = listener.port
         address.withLock { $0 = "\(configuration.host):\(port)" }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         let sim = KubeSim(
             url: "https://\(host):\(port)", port: port, ca: ca, adminToken: adminToken, api: api, authenticator: authenticator,
-            hooks: hooks, backends: backends
+            hooks: hooks, backends: backends, listener: listener
         )
         let (jobs, jobsContinuation) = AsyncStream<@Sendable () async -> Void>.makeStream()
         let spawner = TaskSpawner(jobsContinuation)
 
         // Whatever way the body ends: no listener, no client watch and no backend outlives it.
         func stop() async {
-            try? await listener.close()
+            await listener.stop()
             store.dropAllWatches()
             backends.stopAll()
         }
@@ -222,17 +228,18 @@ extension KubeSim {
         }
     }
 
-    /// Waits until `condition` holds, re-checking it on every change to `resource`.
-    /// - Throws: ``KubeSimError`` when `timeout` passes first.
-    public func waitUntil(
-        _ resource: String, timeout: Duration = .seconds(20), _ condition: @escaping @Sendable (KubeSim) -> Bool
-    ) async throws {
-        guard let type = ResourceType.all.first(where: { $0.plural == resource }) else { return }
-        let filter = WatchFilter(resource: type, namespace: nil, labels: .everything, fields: .everything)
+    /// Waits until `condition` holds, checking it now and after every change to the cluster's
+    /// objects or open watches; throws when `timeout` passes first.
+    public func waitUntil(timeout: Duration = .seconds(20), _ condition: @escaping @Sendable (KubeSim) -> Bool) async throws {
+        let store = self.api.store
+        let (changes, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = store.observe { continuation.yield() }
+        defer { store.stopObserving(id) }
         let met = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
-                for await _ in ControllerEvents(store: self.api.store, filter: filter) where condition(self) { return true }
-                return condition(self)
+                if condition(self) { return true }
+                for await _ in changes where condition(self) { return true }
+                return false
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
@@ -242,7 +249,7 @@ extension KubeSim {
             group.cancelAll()
             return first
         }
-        if !met && !condition(self) { throw KubeSimError(message: "condition on \(resource) not met within \(timeout)") }
+        if !met && !condition(self) { throw KubeSimError(message: "condition not met within \(timeout)") }
     }
 
     /// Where a pod's container port is served on this machine (what a port-forward dials).
@@ -280,6 +287,19 @@ extension KubeSim {
     /// Ends every client watch at once, as an apiserver restart does.
     public func dropWatches() {
         self.api.store.dropAllWatches()
+    }
+
+    /// Takes the API server down: the port refuses connections and every open connection (and
+    /// so every watch) is cut. Controllers and pods keep running, as they would in a cluster
+    /// whose apiserver restarts.
+    public func stopAPI() async {
+        await self.listener.stop()
+        self.api.store.dropAllWatches()
+    }
+
+    /// Brings the API server back on the same port after ``stopAPI()``.
+    public func startAPI() async throws {
+        try await self.listener.start()
     }
 
     /// Delays every response by this much (zero: none).

@@ -25,7 +25,7 @@ import Testing
                 ))
                 let scaled = try await client.scale(deployment: "api", namespace: "shop", replicas: 3)
                 #expect(scaled.spec.replicas == 3)
-                try await harness.sim.waitUntil("pods") { sim in
+                try await harness.sim.waitUntil { sim in
                     ((try? sim.objects("pods", namespace: "shop")) ?? []).filter { isReady($0) }.count == 3
                 }
                 let pods = try await client.list(Pod.self, namespace: "shop", labelSelector: "app=api")
@@ -33,7 +33,7 @@ import Testing
                 #expect(pods.items.allSatisfy { $0.isReady })
                 let byName = try await client.list(Pod.self, namespace: "shop", fieldSelector: "metadata.name=\(pods.items[0].metadata.name!)")
                 #expect(byName.items.count == 1)
-                try await harness.sim.waitUntil("endpointslices") { sim in
+                try await harness.sim.waitUntil { sim in
                     ((try? sim.objects("endpointslices", namespace: "shop", labelSelector: "kubernetes.io/service-name=api")) ?? [])
                         .flatMap { $0["endpoints"]?.arrayValue ?? [] }.count == 3
                 }
@@ -44,7 +44,7 @@ import Testing
                 )
                 #expect(patched.metadata.labels?["tier"] == "backend")
                 try await client.delete(Deployment.self, "api", namespace: "shop", propagationPolicy: "Background")
-                try await harness.sim.waitUntil("pods") { sim in ((try? sim.objects("pods", namespace: "shop")) ?? []).isEmpty }
+                try await harness.sim.waitUntil { sim in ((try? sim.objects("pods", namespace: "shop")) ?? []).isEmpty }
             }
         }
     }
@@ -78,6 +78,7 @@ import Testing
             let error = await #expect(throws: KubeError.self) { try await client.list(Pod.self) }
             #expect(error?.code == .transport)
             #expect(error?.message.contains("https://127.0.0.1:1") == true)
+            #expect(error?.message.contains("refused") == true, "\(error?.message ?? "")")
         }
     }
 
@@ -113,7 +114,7 @@ import Testing
                 try await cache.withInformer(Pod.self, context: try harness.context(), namespace: "default", labelSelector: "app=web") { informer in
                     let changes = informer.changes()
                     await informer.waitForSync()
-                    try await harness.sim.waitUntil("pods") { $0.readyPods("app=web").count == 2 }
+                    try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
                     let before = Set(harness.sim.readyPods("app=web").compactMap { $0[path: ["metadata", "name"]]?.stringValue })
                     for name in before { try harness.sim.delete("pods", name: name, gracePeriod: 0) }
                     var deleted = Set<String>()
@@ -147,13 +148,13 @@ import Testing
                     try await cache.withInformer(Pod.self, context: context, namespace: "default", labelSelector: "app=web") { second in
                         #expect(first === second)
                         await second.waitForSync()
-                        try await harness.sim.waitUntil("pods") { $0.openWatches == 1 }
+                        try await harness.sim.waitUntil { $0.openWatches == 1 }
                         #expect(cache.runningInformers == 1)
                     }
                     // A different selector is a different informer with its own watch.
                     try await cache.withInformer(Pod.self, context: context, namespace: "default", labelSelector: "app=other") { other in
                         await other.waitForSync()
-                        try await harness.sim.waitUntil("pods") { $0.openWatches == 2 }
+                        try await harness.sim.waitUntil { $0.openWatches == 2 }
                     }
                 }
                 #expect(harness.sim.watchRequests("pods") == 2)
@@ -170,7 +171,7 @@ import Testing
                 group.addTask { await cache.run() }
                 try await cache.withInformer(Service.self, context: try harness.context(), namespace: "default") { informer in
                     await informer.waitForSync()
-                    try await harness.sim.waitUntil("services") { $0.openWatches == 1 }
+                    try await harness.sim.waitUntil { $0.openWatches == 1 }
                     // The apiserver "restarts" slowly while the world moves on past its history.
                     harness.sim.responseDelay = .milliseconds(300)
                     harness.sim.dropWatches()

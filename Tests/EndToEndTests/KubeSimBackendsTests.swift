@@ -23,7 +23,7 @@ import Testing
               - {name: echo, image: kubesim/tcp-echo, ports: [{containerPort: 7000}]}
             """
         try await SimHarness.run(manifest: manifest) { harness in
-            try await harness.sim.waitUntil("pods") { _ in harness.sim.backendEndpoint(pod: "echo", port: 7000) != nil }
+            try await harness.sim.waitUntil { _ in harness.sim.backendEndpoint(pod: "echo", port: 7000) != nil }
             let endpoint = try #require(harness.sim.backendEndpoint(pod: "echo", port: 7000))
             let client = try harness.write("client.py", self.echoClient)
             let (lines, status) = try await streamLines("python3", [client, endpoint.host, String(endpoint.port)]) { line in
@@ -52,7 +52,7 @@ import Testing
             config.images["registry.example/static-files"] =
                 "cd \"$(mktemp -d)\" && printf '%s' \"$GREETING {pod}\" > index.html && python3 -m http.server {port} --bind {host}"
         }) { harness in
-            try await harness.sim.waitUntil("pods") { isReady($0.object("pods", name: "files")) }
+            try await harness.sim.waitUntil { isReady($0.object("pods", name: "files")) }
             let endpoint = try #require(harness.sim.backendEndpoint(pod: "files", port: 8000))
             let fetch = try await runCommand("python3", ["-c", "import urllib.request,sys; print(urllib.request.urlopen(sys.argv[1]).read().decode())", "http://\(endpoint.host):\(endpoint.port)/"])
             #expect(fetch.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "hello-from-env files")
@@ -69,7 +69,7 @@ import Testing
               - {name: app, image: example.com/unknown:1}
             """
         try await SimHarness.run(manifest: manifest) { harness in
-            try await harness.sim.waitUntil("pods") { sim in
+            try await harness.sim.waitUntil { sim in
                 sim.object("pods", name: "mystery")?[path: ["status", "containerStatuses"]]?.arrayValue?.first?[path: ["state", "waiting", "reason"]] == "ErrImagePull"
             }
         }
@@ -86,15 +86,15 @@ import Testing
               - {name: echo, image: kubesim/tcp-echo, ports: [{containerPort: 7001}]}
             """
         try await SimHarness.run(manifest: manifest) { harness in
-            try await harness.sim.waitUntil("pods") { $0.readyPods("").count == 1 }
+            try await harness.sim.waitUntil { $0.readyPods("").count == 1 }
             try harness.sim.delete("pods", name: "slow")
             let terminating = try #require(harness.sim.object("pods", name: "slow"))
             #expect(terminating[path: ["metadata", "deletionGracePeriodSeconds"]] == 5)
             #expect(terminating[path: ["metadata", "deletionTimestamp"]] != nil)
             // Not ready at once, but still serving while its container shuts down.
-            try await harness.sim.waitUntil("pods") { $0.readyPods("").isEmpty }
+            try await harness.sim.waitUntil { $0.readyPods("").isEmpty }
             #expect(harness.sim.backendEndpoint(pod: "slow", port: 7001) != nil)
-            try await harness.sim.waitUntil("pods") { $0.object("pods", name: "slow") == nil }
+            try await harness.sim.waitUntil { $0.object("pods", name: "slow") == nil }
         }
     }
 }

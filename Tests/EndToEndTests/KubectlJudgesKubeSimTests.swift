@@ -15,7 +15,7 @@ import Testing
 
     @Test func getPodsServicesAndEndpointSlicesReadsLikeARealCluster() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
-            try await harness.sim.waitUntil("deployments") { sim in
+            try await harness.sim.waitUntil { sim in
                 sim.object("deployments", name: "web")?[path: ["status", "readyReplicas"]] == 2
             }
             let result = try await self.kubectl(harness, ["get", "pods,svc,endpointslices"])
@@ -38,12 +38,12 @@ import Testing
 
     @Test func forcedDeletionOfAllPodsIsRepairedByTheDeployment() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
-            try await harness.sim.waitUntil("pods") { $0.readyPods("app=web").count == 2 }
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
             let before = Set(harness.sim.readyPods("app=web").compactMap { $0[path: ["metadata", "name"]]?.stringValue })
             let result = try await self.kubectl(harness, ["delete", "pods", "--all", "--force", "--grace-period=0"])
             #expect(result.succeeded, "\(result.stderr)")
             for name in before { #expect(result.stdout.contains("pod \"\(name)\" force deleted")) }
-            try await harness.sim.waitUntil("pods") { sim in
+            try await harness.sim.waitUntil { sim in
                 let ready = Set(sim.readyPods("app=web").compactMap { $0[path: ["metadata", "name"]]?.stringValue })
                 return ready.count == 2 && ready.isDisjoint(with: before)
             }
@@ -54,7 +54,7 @@ import Testing
 
     @Test func watchSeesAddedModifiedAndDeletedDuringChurn() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
-            try await harness.sim.waitUntil("pods") { $0.readyPods("app=web").count == 2 }
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
             let victim = try #require(harness.sim.readyPods("app=web").first?[path: ["metadata", "name"]]?.stringValue)
             var kinds = Set<String>()
             var churned = false
@@ -78,11 +78,11 @@ import Testing
 
     @Test func scaleAndRolloutRestart() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
-            try await harness.sim.waitUntil("pods") { $0.readyPods("app=web").count == 2 }
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
             let scaled = try await self.kubectl(harness, ["scale", "deployment", "web", "--replicas=3"])
             #expect(scaled.succeeded, "\(scaled.stderr)")
             #expect(scaled.stdout.contains("deployment.apps/web scaled"))
-            try await harness.sim.waitUntil("pods") { $0.readyPods("app=web").count == 3 }
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 3 }
 
             let hashes = Set(harness.sim.readyPods("app=web").compactMap { $0[path: ["metadata", "labels", "pod-template-hash"]]?.stringValue })
             let restarted = try await self.kubectl(harness, ["rollout", "restart", "deployment/web"])
@@ -91,7 +91,7 @@ import Testing
             let status = try await self.kubectl(harness, ["rollout", "status", "deployment/web", "--timeout=30s"])
             #expect(status.succeeded, "\(status.stderr)")
             #expect(status.stdout.contains("successfully rolled out"))
-            try await harness.sim.waitUntil("pods") { sim in
+            try await harness.sim.waitUntil { sim in
                 let pods = (try? sim.objects("pods", labelSelector: "app=web")) ?? []
                 return pods.count == 3 && sim.readyPods("app=web").count == 3
             }
@@ -127,7 +127,7 @@ import Testing
             #expect(result.stdout.contains("namespace/shop created"))
             #expect(result.stdout.contains("pod/echo created"))
             #expect(result.stdout.contains("service/echo created"))
-            try await harness.sim.waitUntil("pods") { isReady($0.object("pods", namespace: "shop", name: "echo")) }
+            try await harness.sim.waitUntil { isReady($0.object("pods", namespace: "shop", name: "echo")) }
             let again = try await self.kubectl(harness, ["create", "-f", manifest])
             #expect(!again.succeeded)
             #expect(again.stderr.contains("AlreadyExists") || again.stderr.contains("already exists"))

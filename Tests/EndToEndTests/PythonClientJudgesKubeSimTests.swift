@@ -8,7 +8,7 @@ import Testing
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("interop/python_client_check.py").path
         try await SimHarness.run(manifest: webManifest) { harness in
-            try await harness.sim.waitUntil("pods") { $0.readyPods("app=web").count == 2 }
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
             let victim = harness.sim.readyPods("app=web").compactMap { $0[path: ["metadata", "name"]]?.stringValue }.sorted()[0]
             let (lines, status) = try await streamLines("python3", [script, harness.kubeconfigPath, "default"]) { line in
                 // Once the client is watching (it printed its list), churn the cluster.

@@ -169,6 +169,9 @@ public final class KubeClient: Sendable {
             timeout: .init(connect: TimeAmount(self.options.connectTimeout), read: nil)
         )
         configuration.httpVersion = .automatic
+        // client-go dials once and lets its callers (reflector, engine) back off; AHC's own
+        // retries would hide a refused connection for the whole connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .enabled(limit: .none)
         if let proxy = self.context.cluster.proxyURL, !proxy.isEmpty {
             guard let url = URL(string: proxy), let host = url.host else {
@@ -239,6 +242,12 @@ public final class KubeClient: Sendable {
 
     private static func describe(_ error: any Error) -> String {
         if let error = error as? NIOSSLError { return "TLS failed: \(error)" }
+        if let error = error as? NIOSSLExtraError {
+            if error == .failedToValidateHostname {
+                return "TLS failed: the server's certificate does not name the host connected to (set tls-server-name to a name it holds): \(error)"
+            }
+            return "TLS failed: \(error)"
+        }
         if let error = error as? BoringSSLError { return "TLS failed (is the certificate-authority right?): \(error)" }
         if let error = error as? HTTPClientError { return "\(error)" }
         return "\(error)"

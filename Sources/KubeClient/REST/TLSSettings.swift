@@ -7,6 +7,9 @@ enum TLSSettings {
     static func configuration(for context: KubeContext, identity: CredentialProvider.Presented) throws(KubeError) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
+        // Like Go's tls.Conn.Close: send close_notify, do not wait for the server's (NIOSSL would
+        // hold every shutdown up to 5 s for a server that never answers).
+        tls.shutdownTimeout = .zero
         let cluster = context.cluster
         do {
             if cluster.insecureSkipTLSVerify == true {

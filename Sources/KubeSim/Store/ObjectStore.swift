@@ -26,6 +26,7 @@ final class ObjectStore: Sendable {
         var watchers: [UInt64: Watcher] = [:]
         var nextWatcherID: UInt64 = 0
         var watchCounts: [ResourceType: Int] = [:]
+        var observers: [UInt64: @Sendable () -> Void] = [:]
     }
 
     private let state = Mutex(State())
@@ -125,12 +126,34 @@ final class ObjectStore: Sendable {
             let id = state.nextWatcherID
             state.nextWatcherID += 1
             state.watchers[id] = Watcher(filter: filter, sink: sink, external: external)
+            Self.notify(state)
             return (id, state.resourceVersion)
         }
     }
 
     func stopWatching(_ id: UInt64) {
-        _ = self.state.withLock { $0.watchers.removeValue(forKey: id) }
+        self.state.withLock { state in
+            if state.watchers.removeValue(forKey: id) != nil { Self.notify(state) }
+        }
+    }
+
+    /// Calls `observer` after every change to an object or to the set of watchers, under the lock
+    /// (so it must only hand off): lets tests wait for a condition without polling.
+    func observe(_ observer: @escaping @Sendable () -> Void) -> UInt64 {
+        self.state.withLock { state in
+            let id = state.nextWatcherID
+            state.nextWatcherID += 1
+            state.observers[id] = observer
+            return id
+        }
+    }
+
+    func stopObserving(_ id: UInt64) {
+        _ = self.state.withLock { $0.observers.removeValue(forKey: id) }
+    }
+
+    private static func notify(_ state: State) {
+        for observer in state.observers.values { observer() }
     }
 
     /// How many watch requests have been made for a resource since start: lets tests prove that
@@ -146,6 +169,7 @@ final class ObjectStore: Sendable {
         let sinks = self.state.withLock { state in
             let dropped = state.watchers.filter(\.value.external)
             for id in dropped.keys { state.watchers.removeValue(forKey: id) }
+            Self.notify(state)
             return dropped.values.map(\.sink)
         }
         for sink in sinks { sink(nil) }
@@ -164,6 +188,7 @@ final class ObjectStore: Sendable {
         for watcher in state.watchers.values {
             if let event = watcher.filter.event(for: change) { watcher.sink(event) }
         }
+        Self.notify(state)
         return stamped
     }
 }
