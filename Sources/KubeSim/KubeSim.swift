@@ -108,7 +108,7 @@ public final class KubeSim: Sendable {
         let backends = PodBackends(images: configuration.images, group: group, logger: logger)
         let listener = APIListener(
             host: configuration.host, port: configuration.port, tls: sslContext, api: api, authenticator: authenticator,
-            hooks: hooks, group: group, logger: logger
+            hooks: hooks, backends: backends, group: group, logger: logger
         )
         try await listener.start()
         let port = listener.port

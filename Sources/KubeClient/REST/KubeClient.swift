@@ -32,6 +32,8 @@ public final class KubeClient: Sendable {
     private let clients: Mutex<(identity: CredentialProvider.Presented?, client: HTTPClient?, retired: [HTTPClient])>
     private let baseURL: URL
     private let connectHost: String?
+    /// The TLS context of the current client identity, shared by every upgraded connection.
+    private let sslContext: Mutex<(identity: CredentialProvider.Presented, context: NIOSSLContext)?>
 
     public init(context: KubeContext, options: Options = Options(), logger: Logger = Logger(label: "kfwd.kube")) throws(KubeError) {
         self.context = context
@@ -39,6 +41,7 @@ public final class KubeClient: Sendable {
         self.logger = logger
         self.credentials = CredentialProvider(context: context, tokenFileRefresh: options.tokenFileRefresh)
         self.clients = Mutex((nil, nil, []))
+        self.sslContext = Mutex(nil)
         guard var components = URLComponents(string: context.server), let host = components.host else {
             throw KubeError.config("cluster '\(context.clusterName)' has an invalid server URL '\(context.server)'")
         }
@@ -126,7 +129,7 @@ public final class KubeClient: Sendable {
             do {
                 response = try await client.execute(request, timeout: TimeAmount(deadline), logger: self.logger)
             } catch {
-                throw KubeError.transport("cannot reach cluster '\(self.context.clusterName)' at \(self.context.server) (context '\(self.context.name)'): \(Self.describe(error))")
+                throw self.transportError(error)
             }
             let code = Int(response.status.code)
             if code < 400 { return response }
@@ -197,6 +200,69 @@ public final class KubeClient: Sendable {
             state.client = client
             return client
         }
+    }
+
+    // MARK: upgraded connections
+
+    /// Where and how to open a raw connection to the API server for an upgrade (port-forward):
+    /// the same server, TLS material and credentials as REST.
+    struct UpgradeEndpoint: Sendable {
+        let host: String
+        let port: Int
+        /// The name TLS verifies: `tls-server-name`, else the URL host when it is a name.
+        let serverHostname: String?
+        let sslContext: NIOSSLContext
+        let presented: CredentialProvider.Presented
+        /// The request path prefix of the server URL (a server may live under a path).
+        let pathPrefix: String
+        let hostHeader: String
+    }
+
+    func upgradeEndpoint() async throws(KubeError) -> UpgradeEndpoint {
+        if let proxy = self.context.cluster.proxyURL, !proxy.isEmpty {
+            throw KubeError.config("cluster '\(self.context.clusterName)' uses proxy-url '\(proxy)': port-forward through a proxy is not supported yet")
+        }
+        let presented = try await self.credentials.current()
+        let identity = CredentialProvider.Presented(clientCertificatePEM: presented.clientCertificatePEM, clientKeyPEM: presented.clientKeyPEM)
+        let sslContext: NIOSSLContext
+        if let cached = self.sslContext.withLock({ $0?.identity == identity ? $0?.context : nil }) {
+            sslContext = cached
+        } else {
+            do {
+                sslContext = try NIOSSLContext(configuration: try TLSSettings.configuration(for: self.context, identity: identity))
+            } catch let error as KubeError {
+                throw error
+            } catch {
+                throw KubeError.config("the TLS settings of context '\(self.context.name)' are unusable: \(error)")
+            }
+            self.sslContext.withLock { $0 = (identity, sslContext) }
+        }
+        // Validated in init; the URL as written, not the one rewritten for tls-server-name.
+        let server = URLComponents(string: self.context.server)!
+        let host = (server.host ?? "localhost").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let port = server.port ?? 443
+        let name = self.context.cluster.tlsServerName.flatMap { $0.isEmpty ? nil : $0 } ?? host
+        let isAddress = name.contains(":") || name.allSatisfy { $0.isNumber || $0 == "." }
+        let path = server.percentEncodedPath
+        return UpgradeEndpoint(
+            host: host, port: port, serverHostname: isAddress ? nil : name, sslContext: sslContext, presented: presented,
+            pathPrefix: path.hasSuffix("/") ? String(path.dropLast()) : path,
+            hostHeader: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        )
+    }
+
+    /// After an upgrade was refused with 401: refresh the credentials once, as REST does.
+    func refreshCredentials(after refused: CredentialProvider.Presented) async -> Bool {
+        await self.credentials.refresh(after: refused)
+    }
+
+    /// The error a refused upgrade (or a failed REST call) stands for.
+    func apiError(code: Int, body: ByteBuffer, path: String) -> KubeError {
+        self.apiError(code: code, body: body, path: path, retryAfter: nil)
+    }
+
+    func transportError(_ error: any Error) -> KubeError {
+        KubeError.transport("cannot reach cluster '\(self.context.clusterName)' at \(self.context.server) (context '\(self.context.name)'): \(Self.describe(error))")
     }
 
     private func apiError(code: Int, body: ByteBuffer, path: String, retryAfter: Int?) -> KubeError {

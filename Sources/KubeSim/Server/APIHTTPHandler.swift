@@ -78,6 +78,8 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.respond(context: context, head: head, status: status, body: body, extraHeaders: headers)
             case .watch(let watchRequest):
                 self.startWatch(context: context, head: head, watchRequest)
+            case .plain(let status, let text):
+                self.respond(context: context, head: head, status: status, text: text)
             }
         } catch {
             self.respond(context: context, head: head, status: error.code, body: error.status)
@@ -99,6 +101,14 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if !keepAlive {
             done.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
         }
+    }
+
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, text: String) {
+        var headers = HTTPHeaders([("Content-Length", String(text.utf8.count))])
+        if !text.isEmpty { headers.add(name: "Content-Type", value: "text/plain; charset=utf-8") }
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers))), promise: nil)
+        if !text.isEmpty { context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil) }
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     // MARK: watch

@@ -1,8 +1,10 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOWebSocket
 import Synchronization
 
 /// The HTTPS listener of the API server, which can be stopped and started again on the same port
@@ -23,14 +25,18 @@ final class APIListener: Sendable {
     private let api: ClusterAPI
     private let authenticator: Authenticator
     private let hooks: ServerHooks
+    private let backends: PodBackends
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state: Mutex<State>
+    /// The REST handler leaves the pipeline when a connection becomes a port-forward.
+    private static let restHandlerName = "kubesim.rest"
 
     init(
         host: String, port: Int, tls: NIOSSLContext, api: ClusterAPI, authenticator: Authenticator, hooks: ServerHooks,
-        group: any EventLoopGroup, logger: Logger
+        backends: PodBackends, group: any EventLoopGroup, logger: Logger
     ) {
+        self.backends = backends
         self.host = host
         self.tls = tls
         self.api = api
@@ -54,9 +60,13 @@ final class APIListener: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     self.track(channel)
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: self.tls))
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (upgraders: [self.portForwardUpgrader()], completionHandler: { _ in }),
+                        withErrorHandling: true
+                    )
                     try channel.pipeline.syncOperations.addHandler(
-                        APIHTTPHandler(api: self.api, authenticator: self.authenticator, hooks: self.hooks, logger: self.logger)
+                        APIHTTPHandler(api: self.api, authenticator: self.authenticator, hooks: self.hooks, logger: self.logger),
+                        name: Self.restHandlerName
                     )
                 }
             }
@@ -78,6 +88,54 @@ final class APIListener: Sendable {
         }
         try? await server?.close()
         for connection in connections { try? await connection.close() }
+    }
+
+    /// Upgrades `pods/{name}/portforward` to a WebSocket when the request would succeed; any
+    /// other request (or one that must fail) goes on to ``APIHTTPHandler``, which answers it or
+    /// explains the refusal with the apiserver's status.
+    private func portForwardUpgrader() -> NIOWebSocketServerUpgrader {
+        NIOWebSocketServerUpgrader(
+            maxFrameSize: 32 << 20,
+            automaticErrorHandling: true,
+            shouldUpgrade: { [self] channel, head in
+                let accepted = self.acceptPortForward(channel: channel, head: head)
+                return channel.eventLoop.makeSucceededFuture(accepted.map { accepted in
+                    accepted.echo.map { HTTPHeaders([("Sec-WebSocket-Protocol", $0)]) } ?? HTTPHeaders()
+                })
+            },
+            upgradePipelineHandler: { [self] channel, head in
+                guard let accepted = self.acceptPortForward(channel: channel, head: head) else {
+                    return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+                }
+                self.hooks.record(accepted.request)
+                let backends = self.backends
+                let uid = accepted.target.uid
+                let logger = self.logger
+                return channel.pipeline.removeHandler(name: Self.restHandlerName).flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(WebSocketPortForwardHandler(
+                        target: accepted.target, framing: accepted.framing,
+                        endpoint: { backends.endpoint(podUID: uid, port: $0) }, logger: logger
+                    ))
+                }
+            }
+        )
+    }
+
+    private func acceptPortForward(
+        channel: any Channel, head: HTTPRequestHead
+    ) -> (request: APIRequest, target: PortForwardTarget, framing: PortForwardFraming, echo: String?)? {
+        guard head.method == .GET else { return nil }
+        let peer = try? channel.pipeline.syncOperations.nioSSL_peerCertificate()
+        guard let user = self.authenticator.authenticate(authorization: head.headers.first(name: "Authorization"), peerCertificate: peer) else {
+            return nil
+        }
+        let request = APIRequest(method: "GET", uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: Data(), user: user)
+        guard let path = try? ResourcePath(request.path), path.resource == .pods, path.subresource == "portforward",
+            let name = path.name, let namespace = path.namespace,
+            let target = try? self.api.portForwardTarget(namespace: namespace, pod: name, queryItems: request.queryItems),
+            let negotiated = PortForwardFraming.negotiate(head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init))
+        else { return nil }
+        return (request, target, negotiated.framing, negotiated.echo)
     }
 
     private func track(_ channel: any Channel) {

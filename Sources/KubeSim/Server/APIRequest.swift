@@ -5,6 +5,8 @@ struct APIRequest: Sendable {
     let method: String
     let path: String
     let query: [String: String]
+    /// Every query item in order, for parameters that repeat (`ports=80&ports=443`).
+    let queryItems: [(name: String, value: String)]
     let headers: [(name: String, value: String)]
     let body: Data
     let user: String
@@ -16,8 +18,9 @@ struct APIRequest: Sendable {
         self.user = user
         let components = URLComponents(string: uri)
         self.path = components?.percentEncodedPath.removingPercentEncoding ?? uri
+        self.queryItems = (components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }
         var query: [String: String] = [:]
-        for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
+        for item in self.queryItems { query[item.name] = item.value }
         self.query = query
     }
 
@@ -49,6 +52,8 @@ struct APIRequest: Sendable {
 enum APIResponse: Sendable {
     case object(status: Int, JSON, headers: [(String, String)] = [])
     case watch(WatchRequest)
+    /// A bare status with a plain-text body (what non-API layers such as a WebSocket handshake answer).
+    case plain(status: Int, text: String)
 }
 
 /// A watch to be streamed by the HTTP layer.

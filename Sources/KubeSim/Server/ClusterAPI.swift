@@ -39,6 +39,9 @@ struct ClusterAPI: Sendable {
 
     private func handle(_ request: APIRequest, _ path: ResourcePath) throws(APIError) -> APIResponse {
         switch (request.method, path.name, path.subresource) {
+        case ("GET", .some(let name), "portforward") where path.resource == .pods,
+            ("POST", .some(let name), "portforward") where path.resource == .pods:
+            return try self.portForwardNotUpgraded(request, namespace: path.namespace ?? "default", pod: name)
         // A watch on a single object is a watch on the collection narrowed to its name.
         case ("GET", _, nil) where request.isWatch: return .watch(try self.watchRequest(request, path))
         case ("GET", nil, _): return .object(status: 200, try self.list(request, path))

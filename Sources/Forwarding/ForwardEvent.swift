@@ -1,0 +1,12 @@
+import KubeClient
+
+/// What a forward reports as it runs, one value per notable event.
+public enum ForwardEvent: Sendable {
+    /// A local socket is listening.
+    case listening(address: String, local: Int, remote: Int)
+    /// A local connection was accepted and is being forwarded.
+    case connection(local: Int, remote: Int)
+    /// A local connection could not be forwarded, or its stream ended in an error; only that
+    /// connection was closed.
+    case connectionFailed(local: Int, remote: Int, PortForwardError)
+}

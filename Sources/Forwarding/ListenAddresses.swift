@@ -1,0 +1,48 @@
+/// The local addresses a forward listens on, from `--address` (a comma-separated list;
+/// `localhost` stands for both 127.0.0.1 and ::1, as in kubectl).
+public struct ListenAddresses: Sendable, Hashable {
+    public struct Address: Sendable, Hashable {
+        public let host: String
+        /// Part of `localhost`: a machine without IPv6 may skip it.
+        public let optional: Bool
+    }
+
+    public let addresses: [Address]
+
+    public static let loopback = ListenAddresses(addresses: [Address(host: "127.0.0.1", optional: false)])
+
+    private init(addresses: [Address]) {
+        self.addresses = addresses
+    }
+
+    public init(parsing text: String) throws(ForwardError) {
+        var addresses: [Address] = []
+        for piece in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !piece.isEmpty {
+            if piece == "localhost" {
+                addresses.append(Address(host: "127.0.0.1", optional: false))
+                addresses.append(Address(host: "::1", optional: true))
+                continue
+            }
+            let host = piece.hasPrefix("[") && piece.hasSuffix("]") ? String(piece.dropFirst().dropLast()) : piece
+            guard Self.isIPAddress(host) else {
+                throw ForwardError("--address '\(piece)' is not an IP address: use e.g. 127.0.0.1, ::1, 0.0.0.0 or localhost")
+            }
+            addresses.append(Address(host: host, optional: false))
+        }
+        guard !addresses.isEmpty else { throw ForwardError("--address is empty: give at least one address, e.g. 127.0.0.1") }
+        var seen = Set<String>()
+        self.addresses = addresses.filter { seen.insert($0.host).inserted }
+    }
+
+    private static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,54 @@
+import NIOCore
+import NIOPosix
+
+/// The listening sockets of one port mapping, one per address, all bound before anything is
+/// dialed. Accepted connections do not read until their stream is ready (auto-read off), so no
+/// byte is read that could not be forwarded.
+public struct LocalListener: Sendable {
+    public struct Bound: Sendable {
+        public let address: String
+        let server: NIOAsyncChannel<any Channel, Never>
+    }
+
+    public let mapping: PortMapping
+    public let sockets: [Bound]
+
+    /// Binds `mapping.local` on every address; a local port 0 becomes a free port, the same one
+    /// on every address (as kubectl does).
+    /// - Throws: ``ForwardError`` naming the port and, when Linux tells, the process holding it.
+    public static func bind(_ mapping: PortMapping, addresses: ListenAddresses, group: any EventLoopGroup) async throws(ForwardError) -> LocalListener {
+        var mapping = mapping
+        var sockets: [Bound] = []
+        for address in addresses.addresses {
+            do {
+                let server = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 256)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.autoRead, value: false)
+                    .childChannelOption(.allowRemoteHalfClosure, value: true)
+                    .bind(host: address.host, port: mapping.local) { channel in channel.eventLoop.makeSucceededFuture(channel) }
+                mapping.local = server.channel.localAddress?.port ?? mapping.local
+                sockets.append(Bound(address: address.host, server: server))
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                for socket in sockets { try? await socket.server.channel.close() }
+                let holder = PortHolder.describe(port: mapping.local).map { " by \($0)" } ?? ""
+                throw ForwardError(
+                    "local port \(mapping.local) on \(address.host) is already in use\(holder): choose another local port, "
+                        + "e.g. \(mapping.local == 65535 ? 8080 : mapping.local + 1):\(mapping.remote), or :\(mapping.remote) for a free one"
+                )
+            } catch {
+                if address.optional { continue }
+                for socket in sockets { try? await socket.server.channel.close() }
+                throw ForwardError("cannot listen on \(address.host):\(mapping.local): \(error)")
+            }
+        }
+        return LocalListener(mapping: mapping, sockets: sockets)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,102 @@
+import KubeClient
+import Logging
+import NIOCore
+import NIOPosix
+
+/// `kubectl port-forward pod/NAME` done right: every local port is bound before anything is
+/// dialed, each accepted connection gets its own stream, and a failed stream fails only its
+/// own connection.
+public struct PodForward: Sendable {
+    public let client: KubeClient
+    public let transport: any PortForwardTransport
+    public let namespace: String
+    public let pod: String
+    public let mappings: [PortMapping]
+    public let addresses: ListenAddresses
+
+    public init(
+        client: KubeClient, transport: any PortForwardTransport, namespace: String, pod: String, mappings: [PortMapping],
+        addresses: ListenAddresses = .loopback
+    ) {
+        self.client = client
+        self.transport = transport
+        self.namespace = namespace
+        self.pod = pod
+        self.mappings = mappings
+        self.addresses = addresses
+    }
+
+    /// Checks the pod, binds every local port, then forwards until the task is cancelled.
+    /// - Throws: ``ForwardError`` when the pod is missing or not running, or a port cannot be bound.
+    public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
+        try await self.checkPod()
+        var listeners: [LocalListener] = []
+        for mapping in self.mappings {
+            do {
+                listeners.append(try await LocalListener.bind(mapping, addresses: self.addresses, group: group))
+            } catch {
+                for listener in listeners { for socket in listener.sockets { try? await socket.server.channel.close() } }
+                throw error
+            }
+        }
+        for listener in listeners {
+            for socket in listener.sockets {
+                events(.listening(address: socket.address, local: listener.mapping.local, remote: listener.mapping.remote))
+            }
+        }
+        await withDiscardingTaskGroup { group in
+            for listener in listeners {
+                for socket in listener.sockets {
+                    group.addTask { await self.accept(socket, mapping: listener.mapping, events: events) }
+                }
+            }
+        }
+    }
+
+    /// kubectl's checks before it listens (pkg/cmd/portforward/portforward.go): the pod exists
+    /// and is running.
+    private func checkPod() async throws(ForwardError) {
+        let pod: Pod
+        do {
+            pod = try await self.client.get(Pod.self, self.pod, namespace: self.namespace)
+        } catch {
+            if error.isNotFound {
+                throw ForwardError("pod \(self.pod) not found in namespace \(self.namespace) (context '\(self.client.context.name)'): check the name with `kubectl get pods -n \(self.namespace)`")
+            }
+            throw ForwardError(error.message)
+        }
+        let phase = pod.status?.phase ?? "Unknown"
+        guard phase == "Running" else {
+            throw ForwardError("pod \(self.pod) in namespace \(self.namespace) is not running (phase \(phase)): wait until it runs, or forward to another pod")
+        }
+    }
+
+    private func accept(_ socket: LocalListener.Bound, mapping: PortMapping, events: @escaping @Sendable (ForwardEvent) -> Void) async {
+        try? await socket.server.executeThenClose { connections in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await connection in connections {
+                    group.addTask { await self.serve(connection, mapping: mapping, events: events) }
+                }
+            }
+        }
+    }
+
+    /// One local connection: its own stream, opened on its event loop, spliced until either end
+    /// closes. Cancellation (Ctrl-C) closes both.
+    private func serve(_ local: any Channel, mapping: PortMapping, events: @escaping @Sendable (ForwardEvent) -> Void) async {
+        events(.connection(local: mapping.local, remote: mapping.remote))
+        // Closing the local connection is enough: the glue closes the stream with it, and a
+        // stream opened after that finds its partner closed and closes itself.
+        await withTaskCancellationHandler {
+            do throws(PortForwardError) {
+                let stream = try await self.transport.open(namespace: self.namespace, pod: self.pod, port: mapping.remote, on: local.eventLoop)
+                try await stream.splice(with: local)
+            } catch {
+                local.close(promise: nil)
+                events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+            }
+        } onCancel: {
+            local.close(promise: nil)
+        }
+    }
+}

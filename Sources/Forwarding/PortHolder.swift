@@ -1,0 +1,39 @@
+import Foundation
+
+/// Who holds a local TCP port, when the system says (Linux: /proc/net/tcp{,6} give the
+/// listening socket's inode, /proc/PID/fd the process that has it open). Best effort: nil when
+/// the holder belongs to another user or the system does not tell.
+enum PortHolder {
+    static func describe(port: Int) -> String? {
+        #if os(Linux)
+        let inodes = Set(["/proc/net/tcp", "/proc/net/tcp6"].flatMap { Self.listeningInodes(table: $0, port: port) })
+        guard !inodes.isEmpty else { return nil }
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for pid in processes where pid.allSatisfy(\.isNumber) {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+            for fd in fds {
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                    target.hasPrefix("socket:["), inodes.contains(String(target.dropFirst(8).dropLast()))
+                else { continue }
+                let name = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+                return "\(name) (pid \(pid))"
+            }
+        }
+        return "another process"
+        #else
+        return nil
+        #endif
+    }
+
+    /// Inodes of sockets in LISTEN state (st 0A) on `port` in one of the kernel's tables.
+    private static func listeningInodes(table: String, port: Int) -> [String] {
+        guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { return [] }
+        let hexPort = String(format: "%04X", port)
+        return text.split(separator: "\n").dropFirst().compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count > 9, fields[1].hasSuffix(":\(hexPort)"), fields[3] == "0A" else { return nil }
+            return String(fields[9])
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import NIOCore
+import NIOWebSocket
+
+/// Turns an upgraded `v4.channel.k8s.io` WebSocket into a plain byte channel for one port:
+/// inbound data-channel messages become `ByteBuffer` reads, writes become masked data messages,
+/// and error-channel text becomes the stream's error.
+///
+/// v4 cannot half-close: a client has no way to say "no more data" on a port while still
+/// reading (the v5 CLOSE signal exists only for exec and attach). So a local end of input is not
+/// sent anywhere; the stream stays open until the pod's side closes or the local side closes
+/// fully, which closes the whole WebSocket.
+final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = WebSocketFrame
+
+    private var decoder: PortForwardMessageDecoder
+    private let ready: EventLoopPromise<Void>
+    private let describe: (String) -> PortForwardError
+    /// Data that arrived before the stream was spliced (usually none).
+    private var held: [ByteBuffer] = []
+    private var delivering = false
+    private var fragments: ByteBuffer?
+    private var errorText = ""
+    private var closeSent = false
+    /// What ended the stream badly, read once the channel is closed.
+    private(set) var failure: PortForwardError?
+
+    init(port: Int, ready: EventLoopPromise<Void>, describe: @escaping (String) -> PortForwardError) {
+        self.decoder = PortForwardMessageDecoder(port: UInt16(port))
+        self.ready = ready
+        self.describe = describe
+    }
+
+    /// Starts passing data on (after the glue is in place), the held bytes first.
+    func startDelivering(context: ChannelHandlerContext) {
+        self.delivering = true
+        for buffer in self.held { context.fireChannelRead(self.wrapInboundOut(buffer)) }
+        if !self.held.isEmpty { context.fireChannelReadComplete() }
+        self.held = []
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = self.unwrapInboundIn(data)
+        switch frame.opcode {
+        case .ping:
+            self.send(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData), context: context)
+            context.flush()
+        case .connectionClose:
+            if !self.closeSent {
+                self.closeSent = true
+                var echo = frame.unmaskedData
+                let code = echo.readSlice(length: min(2, echo.readableBytes)) ?? ByteBuffer()
+                context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: code)))
+                    .whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
+            } else {
+                context.close(promise: nil)
+            }
+        case .binary, .text:
+            if frame.fin {
+                self.message(frame.unmaskedData, context: context)
+            } else {
+                self.fragments = frame.unmaskedData
+            }
+        case .continuation:
+            guard var fragments = self.fragments else {
+                self.fail(PortForwardError(kind: .protocolViolation, message: "port-forward protocol error: a continuation frame without a message"), context: context)
+                return
+            }
+            var data = frame.unmaskedData
+            fragments.writeBuffer(&data)
+            self.fragments = frame.fin ? nil : fragments
+            if frame.fin { self.message(fragments, context: context) }
+        default:
+            break
+        }
+    }
+
+    private func message(_ message: ByteBuffer, context: ChannelHandlerContext) {
+        do {
+            switch try self.decoder.decode(message) {
+            case .ready:
+                self.ready.succeed()
+            case .data(let buffer):
+                if self.delivering {
+                    context.fireChannelRead(self.wrapInboundOut(buffer))
+                } else {
+                    self.held.append(buffer)
+                }
+            case .errorText(let text):
+                self.errorText += text
+            case nil:
+                break
+            }
+        } catch {
+            self.fail(error, context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if self.delivering { context.fireChannelReadComplete() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if self.failure == nil, !self.errorText.isEmpty { self.failure = self.describe(self.errorText) }
+        self.ready.fail(
+            self.failure ?? PortForwardError(kind: .protocolViolation, message: "port-forward protocol error: the server closed the stream before announcing the port")
+        )
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.fail(PortForwardError(kind: .transport, message: "the port-forward connection broke: \(error)"), context: context)
+    }
+
+    private func fail(_ error: PortForwardError, context: ChannelHandlerContext) {
+        if self.failure == nil { self.failure = error }
+        self.ready.fail(error)
+        context.close(promise: nil)
+    }
+
+    // MARK: outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        var payload = self.unwrapOutboundIn(data)
+        var message = context.channel.allocator.buffer(capacity: payload.readableBytes + 1)
+        message.writeInteger(UInt8(0))
+        message.writeBuffer(&payload)
+        context.write(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: message)), promise: promise)
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .all else {
+            // No half-close in v4 (see the type's documentation).
+            promise?.fail(ChannelError.operationUnsupported)
+            return
+        }
+        guard !self.closeSent, context.channel.isActive else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        self.closeSent = true
+        var code = context.channel.allocator.buffer(capacity: 2)
+        code.writeInteger(UInt16(1000))
+        context.write(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: code)), promise: nil)
+        context.flush()
+        context.close(mode: mode, promise: promise)
+    }
+
+    private func send(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        context.write(self.wrapOutboundOut(frame), promise: nil)
+    }
+}

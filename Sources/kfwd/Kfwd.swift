@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Kfwd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kfwd",
+        abstract: "Kubernetes port forwarding that does not fall over.",
+        subcommands: [ForwardCommand.self]
+    )
+}

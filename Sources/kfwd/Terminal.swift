@@ -1,0 +1,28 @@
+import Forwarding
+import Foundation
+import KubeClient
+
+/// What the CLI prints: kubectl's lines where kubectl has one, so scripts that wait for
+/// `Forwarding from` keep working.
+enum Terminal {
+    @Sendable static func report(_ event: ForwardEvent) {
+        switch event {
+        case .listening(let address, let local, let remote):
+            let host = address.contains(":") ? "[\(address)]" : address
+            self.line("Forwarding from \(host):\(local) -> \(remote)")
+        case .connection(let local, _):
+            self.line("Handling connection for \(local)")
+        case .connectionFailed(let local, _, let error):
+            self.error("connection on local port \(local): \(error.message)")
+        }
+    }
+
+    static func line(_ text: String) {
+        print(text)
+        fflush(nil)
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    }
+}
