@@ -105,7 +105,7 @@ public final class KubeSim: Sendable {
             serverAddress: { address.withLock { $0 } },
             minRequestTimeout: configuration.minRequestTimeout
         )
-        let backends = PodBackends(images: configuration.images, group: group, logger: logger)
+        let backends = PodBackends(images: configuration.images, group: group, logger: logger, onConnectionChange: { store.notifyObservers() })
         let listener = APIListener(
             host: configuration.host, port: configuration.port, tls: sslContext, api: api, authenticator: authenticator,
             hooks: hooks, backends: backends, group: group, logger: logger
@@ -229,7 +229,7 @@ extension KubeSim {
     }
 
     /// Waits until `condition` holds, checking it now and after every change to the cluster's
-    /// objects or open watches; throws when `timeout` passes first.
+    /// objects, open watches or pod backend connections; throws when `timeout` passes first.
     public func waitUntil(timeout: Duration = .seconds(20), _ condition: @escaping @Sendable (KubeSim) -> Bool) async throws {
         let store = self.api.store
         let (changes, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -250,6 +250,12 @@ extension KubeSim {
             return first
         }
         if !met && !condition(self) { throw KubeSimError(message: "condition not met within \(timeout)") }
+    }
+
+    /// Open connections to a pod's built-in servers (what port-forwards to it hold open).
+    public func backendConnections(namespace: String = "default", pod: String) -> Int {
+        guard let uid = self.object("pods", namespace: namespace, name: pod)?[path: ["metadata", "uid"]]?.stringValue else { return 0 }
+        return self.backends.connectionCount(podUID: uid)
     }
 
     /// Where a pod's container port is served on this machine (what a port-forward dials).

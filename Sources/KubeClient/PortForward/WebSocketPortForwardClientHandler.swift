@@ -6,9 +6,10 @@ import NIOWebSocket
 /// and error-channel text becomes the stream's error.
 ///
 /// v4 cannot half-close: a client has no way to say "no more data" on a port while still
-/// reading (the v5 CLOSE signal exists only for exec and attach). So a local end of input is not
-/// sent anywhere; the stream stays open until the pod's side closes or the local side closes
-/// fully, which closes the whole WebSocket.
+/// reading (the v5 CLOSE signal exists only for exec and attach), and a local FIN looks the same
+/// whether the client closed or only shut down its writing side. So a local end of input keeps
+/// the stream open for ``halfCloseLinger`` (what the kubelet itself waits for the other
+/// direction) to let a response in flight arrive, then closes the whole WebSocket.
 final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = ByteBuffer
@@ -24,6 +25,8 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
     private var fragments: ByteBuffer?
     private var errorText = ""
     private var closeSent = false
+    private var linger: Scheduled<Void>?
+    static let halfCloseLinger: TimeAmount = .seconds(1)
     /// What ended the stream badly, read once the channel is closed.
     private(set) var failure: PortForwardError?
 
@@ -103,6 +106,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.linger?.cancel()
         if self.failure == nil, !self.errorText.isEmpty { self.failure = self.describe(self.errorText) }
         self.ready.fail(
             self.failure ?? PortForwardError(kind: .protocolViolation, message: "port-forward protocol error: the server closed the stream before announcing the port")
@@ -133,9 +137,15 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         guard mode == .all else {
             // No half-close in v4 (see the type's documentation).
-            promise?.fail(ChannelError.operationUnsupported)
+            if self.linger == nil {
+                self.linger = context.eventLoop.assumeIsolated().scheduleTask(in: Self.halfCloseLinger) { [self] in
+                    self.close(context: context, mode: .all, promise: nil)
+                }
+            }
+            promise?.succeed()
             return
         }
+        self.linger?.cancel()
         guard !self.closeSent, context.channel.isActive else {
             context.close(mode: mode, promise: promise)
             return

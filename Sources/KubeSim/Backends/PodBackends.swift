@@ -33,8 +33,10 @@ final class PodBackends: Sendable {
     private let images: [String: String]
     private let group: any EventLoopGroup
     private let logger: Logger
+    private let onConnectionChange: @Sendable () -> Void
 
-    init(images: [String: String], group: any EventLoopGroup, logger: Logger) {
+    init(images: [String: String], group: any EventLoopGroup, logger: Logger, onConnectionChange: @escaping @Sendable () -> Void) {
+        self.onConnectionChange = onConnectionChange
         self.images = images
         self.group = group
         self.logger = logger
@@ -59,6 +61,11 @@ final class PodBackends: Sendable {
         return name
     }
 
+    /// Open connections to a pod's built-in servers.
+    func connectionCount(podUID: String) -> Int {
+        self.running.withLock { $0[podUID]?.trackers.reduce(0) { $0 + $1.count } ?? 0 }
+    }
+
     func endpoint(podUID: String, port: Int) -> BackendEndpoint? {
         self.running.withLock { $0[podUID]?.endpoints[port] }
     }
@@ -79,7 +86,7 @@ final class PodBackends: Sendable {
                     .bind(host: host, port: port).get()
             }
         } else {
-            let connections = ConnectionTracker()
+            let connections = ConnectionTracker(onChange: self.onConnectionChange)
             tracker = connections
             channel = try await self.bindFirst(podIP: podIP, port: containerPort) { host, port in
                 try await ServerBootstrap(group: self.group)

@@ -148,6 +148,11 @@ final class ObjectStore: Sendable {
         }
     }
 
+    /// Wakes the observers for a change outside the store (a pod backend's connections).
+    func notifyObservers() {
+        self.state.withLock { Self.notify($0) }
+    }
+
     func stopObserving(_ id: UInt64) {
         _ = self.state.withLock { $0.observers.removeValue(forKey: id) }
     }

@@ -1,0 +1,191 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Subprocess
+import Synchronization
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// The lines a running command printed (stdout and stderr together), with a way to wait for one.
+final class OutputLines: Sendable {
+    private struct Waiter {
+        let predicate: @Sendable (String) -> Bool
+        let continuation: CheckedContinuation<String?, Never>
+    }
+
+    private let state = Mutex<(lines: [String], waiters: [UInt64: Waiter], next: UInt64, ended: Bool)>(([], [:], 0, false))
+
+    var all: [String] { self.state.withLock { $0.lines } }
+
+    func append(_ line: String) {
+        let ready = self.state.withLock { state -> [CheckedContinuation<String?, Never>] in
+            state.lines.append(line)
+            let matched = state.waiters.filter { $0.value.predicate(line) }
+            for id in matched.keys { state.waiters.removeValue(forKey: id) }
+            return matched.values.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume(returning: line) }
+    }
+
+    func end() {
+        let waiting = self.state.withLock { state -> [CheckedContinuation<String?, Never>] in
+            state.ended = true
+            defer { state.waiters = [:] }
+            return state.waiters.values.map(\.continuation)
+        }
+        for continuation in waiting { continuation.resume(returning: nil) }
+    }
+
+    /// The first line (already printed or still to come) that matches, or nil when the command
+    /// ended without printing one.
+    func first(where predicate: @escaping @Sendable (String) -> Bool) async -> String? {
+        await withCheckedContinuation { continuation in
+            let resolved: String?? = self.state.withLock { state in
+                if let line = state.lines.first(where: predicate) { return .some(line) }
+                if state.ended { return .some(nil) }
+                state.waiters[state.next] = Waiter(predicate: predicate, continuation: continuation)
+                state.next += 1
+                return nil
+            }
+            if let resolved { continuation.resume(returning: resolved) }
+        }
+    }
+}
+
+/// The kfwd executable built next to the test bundle.
+let kfwdPath: String = {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kfwd").path
+    if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/kfwd").path
+}()
+
+/// Runs `kfwd ARGUMENTS` and `body` with its output; when `body` returns, kfwd gets SIGTERM.
+/// - Returns: what `body` returned, every line kfwd printed, and how it exited.
+func runKfwd<T: Sendable>(
+    _ arguments: [String], _ body: @escaping @Sendable (OutputLines) async throws -> T
+) async throws -> (value: T, lines: [String], status: TerminationStatus) {
+    let lines = OutputLines()
+    let result = try await Subprocess.run(
+        .path(FilePath(kfwdPath)), arguments: Arguments(arguments), input: .none, output: .sequence, error: .combinedWithOutput
+    ) { execution in
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                var pending: [UInt8] = []
+                for try await buffer in execution.standardOutput {
+                    buffer.withUnsafeBytes { pending.append(contentsOf: $0) }
+                    while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                        lines.append(String(decoding: pending[..<newline], as: UTF8.self))
+                        pending.removeSubrange(...newline)
+                    }
+                }
+                lines.end()
+                return nil
+            }
+            let value: T
+            do {
+                value = try await body(lines)
+            } catch {
+                try? execution.send(signal: .terminate)
+                throw error
+            }
+            try? execution.send(signal: .terminate)
+            try await group.waitForAll()
+            return value
+        }
+    }
+    return (result.closureResult, lines.all, result.terminationStatus)
+}
+
+/// The local port of the first `Forwarding from 127.0.0.1:PORT -> REMOTE` line.
+func forwardedPort(_ lines: OutputLines) async throws -> Int {
+    guard let line = await lines.first(where: { $0.hasPrefix("Forwarding from 127.0.0.1:") || $0.hasPrefix("error:") }),
+        line.hasPrefix("Forwarding"),
+        let port = Int(line.dropFirst("Forwarding from 127.0.0.1:".count).prefix { $0.isNumber })
+    else {
+        throw KubeSimTestError("kfwd did not start forwarding: \(lines.all)")
+    }
+    return port
+}
+
+struct KubeSimTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A TCP client on loopback that sends `count` bytes of a pattern and checks that the same bytes
+/// come back (through an echo server), reading while it writes.
+enum EchoClient {
+    /// 64 KiB of fixed pseudo-random bytes; the stream at offset `o` is `block[(o + seed) % 64 KiB]`.
+    static let block: [UInt8] = {
+        var state: UInt32 = 0x9E37_79B9
+        return (0..<(64 << 10)).map { _ in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
+    }()
+
+    static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// - Returns: how many bytes came back equal to what was sent (`count` when all did).
+    static func roundTrip(port: Int, count: Int, seed: Int) async throws -> Int {
+        let channel = try await self.connect(port: port)
+        return try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    var sent = 0
+                    while sent < count {
+                        let size = min(16 << 10, count - sent)
+                        try await outbound.write(ByteBuffer(bytes: self.slice(at: sent + seed, count: size)))
+                        sent += size
+                    }
+                    return -1
+                }
+                group.addTask {
+                    var matched = 0
+                    for try await buffer in inbound {
+                        let expected = self.slice(at: matched + seed, count: buffer.readableBytes)
+                        let equal = buffer.withUnsafeReadableBytes { received in
+                            expected.withUnsafeBytes { memcmp(received.baseAddress!, $0.baseAddress!, received.count) == 0 }
+                        }
+                        guard equal else { return matched }
+                        matched += buffer.readableBytes
+                        if matched >= count { break }
+                    }
+                    return matched
+                }
+                while let value = try await group.next() {
+                    if value >= 0 {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                return 0
+            }
+        }
+    }
+
+    static func slice(at offset: Int, count: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        var position = offset % self.block.count
+        while bytes.count < count {
+            let take = min(count - bytes.count, self.block.count - position)
+            bytes.append(contentsOf: self.block[position..<(position + take)])
+            position = 0
+        }
+        return bytes
+    }
+}
