@@ -65,20 +65,20 @@ import Testing
             try channel.writeInbound(ByteBuffer(bytes: [byte]))
             #expect(channel.isActive)
         }
-        var opened = false
-        ready.whenSuccess { opened = true }
-        #expect(!opened)
+        let opened = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+        ready.whenSuccess { opened.value = true }
+        #expect(!opened.value)
         try channel.writeInbound(ByteBuffer(bytes: [0x1F]))
-        #expect(opened)
+        #expect(opened.value)
         _ = try? channel.finish()
     }
 
     @Test func aWrongPortPrefixClosesTheStreamWithAClearError() throws {
         let (channel, ready) = try self.channel(port: 8080)
         try channel.writeInbound(ByteBuffer(bytes: [0x82, 0x03, 0x00, 0x50, 0x00]))
-        var failure: (any Error)?
-        ready.whenFailure { failure = $0 }
-        #expect((failure as? PortForwardError)?.kind == .protocolViolation)
+        let failure = NIOLoopBoundBox<(any Error)?>(nil, eventLoop: channel.eventLoop)
+        ready.whenFailure { failure.value = $0 }
+        #expect((failure.value as? PortForwardError)?.kind == .protocolViolation)
         #expect(!channel.isActive)
     }
 

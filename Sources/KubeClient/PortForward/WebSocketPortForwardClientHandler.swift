@@ -14,7 +14,8 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = WebSocketFrame
+    /// Frames already encoded and masked (``WebSocketClientFrame``).
+    typealias OutboundOut = ByteBuffer
 
     private var decoder: PortForwardMessageDecoder
     private let ready: EventLoopPromise<Void>
@@ -48,14 +49,14 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
         let frame = self.unwrapInboundIn(data)
         switch frame.opcode {
         case .ping:
-            self.send(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData), context: context)
+            self.send(.pong, frame.unmaskedData, context: context)
             context.flush()
         case .connectionClose:
             if !self.closeSent {
                 self.closeSent = true
                 var echo = frame.unmaskedData
                 let code = echo.readSlice(length: min(2, echo.readableBytes)) ?? ByteBuffer()
-                context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: code)))
+                context.writeAndFlush(self.wrapOutboundOut(WebSocketClientFrame.encode(.connectionClose, payload: code, allocator: context.channel.allocator)))
                     .whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
             } else {
                 context.close(promise: nil)
@@ -131,7 +132,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
         var message = context.channel.allocator.buffer(capacity: payload.readableBytes + 1)
         message.writeInteger(UInt8(0))
         message.writeBuffer(&payload)
-        context.write(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: message)), promise: promise)
+        context.write(self.wrapOutboundOut(WebSocketClientFrame.encode(.binary, payload: message, allocator: context.channel.allocator)), promise: promise)
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
@@ -153,12 +154,12 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
         self.closeSent = true
         var code = context.channel.allocator.buffer(capacity: 2)
         code.writeInteger(UInt16(1000))
-        context.write(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: code)), promise: nil)
+        self.send(.connectionClose, code, context: context)
         context.flush()
         context.close(mode: mode, promise: promise)
     }
 
-    private func send(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
-        context.write(self.wrapOutboundOut(frame), promise: nil)
+    private func send(_ opcode: WebSocketOpcode, _ payload: ByteBuffer, context: ChannelHandlerContext) {
+        context.write(self.wrapOutboundOut(WebSocketClientFrame.encode(opcode, payload: payload, allocator: context.channel.allocator)), promise: nil)
     }
 }

@@ -82,7 +82,7 @@ public struct WebSocketPortForwardTransport: PortForwardTransport {
                     channel.eventLoop.makeCompletedFuture {
                         let tls = try NIOSSLClientHandler(context: endpoint.sslContext, serverHostname: endpoint.serverHostname)
                         try channel.pipeline.syncOperations.addHandler(tls)
-                        let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: 1 << 20) { channel, response in
+                        let upgrader = WebSocketClientUpgrader<Upgrade>(maxFrameSize: 1 << 20) { channel, response in
                             channel.eventLoop.makeCompletedFuture {
                                 let chosen = response.headers.first(name: "Sec-WebSocket-Protocol")
                                 guard chosen == Self.subprotocol else { return .wrongSubprotocol(chosen) }
@@ -115,8 +115,13 @@ public struct WebSocketPortForwardTransport: PortForwardTransport {
         }
 
         // The upgrade and the port prefixes must arrive within the connect timeout.
-        let timeout = eventLoop.scheduleTask(in: TimeAmount(self.client.options.connectTimeout)) { channel.close(promise: nil) }
+        let limit = self.client.options.connectTimeout
+        let timeout = eventLoop.scheduleTask(in: TimeAmount(limit)) { channel.close(promise: nil) }
         defer { timeout.cancel() }
+        let timedOut = { () async -> Bool in
+            // The timer ran (and closed the channel) if it can no longer be cancelled.
+            (try? await timeout.futureResult.get()) != nil
+        }
         do {
             switch try await upgrade.get() {
             case .upgraded(let handler, let ready):
@@ -142,6 +147,13 @@ public struct WebSocketPortForwardTransport: PortForwardTransport {
             throw error
         } catch {
             channel.close(promise: nil)
+            timeout.cancel()
+            if await timedOut() {
+                throw PortForwardError(
+                    kind: .transport,
+                    message: "the API server of context '\(self.client.context.name)' did not complete the port-forward upgrade within \(limit)"
+                )
+            }
             throw PortForwardError(kind: .transport, message: self.client.transportError(error).message)
         }
     }
@@ -183,22 +195,26 @@ final class WebSocketPortForwardStream: PortForwardStream {
         precondition(local.eventLoop === self.channel.eventLoop, "a stream must be opened on its local connection's event loop")
         let remote = self.channel
         let handler = self.handler
-        let joined = try? await remote.eventLoop.submit {
-            guard local.isActive, remote.isActive else {
-                local.close(promise: nil)
-                remote.close(promise: nil)
-                return false
-            }
-            let (localGlue, remoteGlue) = GlueHandler.pair()
-            try local.pipeline.syncOperations.addHandler(localGlue)
-            try remote.pipeline.syncOperations.addHandler(remoteGlue)
-            handler.value.startDelivering(context: try remote.pipeline.syncOperations.context(handler: handler.value))
-            try local.syncOptions?.setOption(.autoRead, value: true)
-            return true
-        }.get()
-        if joined != true {
+        let joined: Result<Bool, any Error>
+        do {
+            joined = .success(try await remote.eventLoop.submit {
+                guard local.isActive, remote.isActive else { return false }
+                let (localGlue, remoteGlue) = GlueHandler.pair()
+                try local.pipeline.syncOperations.addHandler(localGlue)
+                try remote.pipeline.syncOperations.addHandler(remoteGlue)
+                handler.value.startDelivering(context: try remote.pipeline.syncOperations.context(handler: handler.value))
+                try local.syncOptions?.setOption(.autoRead, value: true)
+                return true
+            }.get())
+        } catch {
+            joined = .failure(error)
+        }
+        if case .success(true) = joined {} else {
             local.close(promise: nil)
             remote.close(promise: nil)
+        }
+        if case .failure(let error) = joined {
+            throw PortForwardError(kind: .transport, message: "joining the local connection to its stream failed: \(error)")
         }
         try? await local.closeFuture.get()
         try? await remote.closeFuture.get()

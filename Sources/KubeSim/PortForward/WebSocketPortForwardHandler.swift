@@ -83,13 +83,13 @@ final class WebSocketPortForwardHandler: ChannelInboundHandler {
             self.closeWebSocket(code: frame.unmaskedData.getInteger(at: frame.unmaskedData.readerIndex, as: UInt16.self), context: context)
         case .binary, .text:
             if frame.fin {
-                self.message(frame.opcode, frame.unmaskedData, context: context)
+                self.message(frame.opcode, Self.unmasked(frame), context: context)
             } else {
-                self.fragments = (frame.opcode, frame.unmaskedData)
+                self.fragments = (frame.opcode, Self.unmasked(frame))
             }
         case .continuation:
             guard var fragments = self.fragments else { return }
-            var data = frame.unmaskedData
+            var data = Self.unmasked(frame)
             fragments.data.writeBuffer(&data)
             if frame.fin {
                 self.fragments = nil
@@ -100,6 +100,30 @@ final class WebSocketPortForwardHandler: ChannelInboundHandler {
         default:
             break
         }
+    }
+
+    /// The payload of a client frame, unmasked eight bytes at a time (NIO's `unmaskedData` goes
+    /// a byte at a time through a generic sequence, the hottest spot of a forward's profile).
+    private static func unmasked(_ frame: WebSocketFrame) -> ByteBuffer {
+        var data = frame.data
+        guard let key = frame.maskKey else { return data }
+        let keyBytes = [key[0], key[1], key[2], key[3]]
+        var word: UInt64 = 0
+        withUnsafeMutableBytes(of: &word) { target in
+            for index in 0..<8 { target[index] = keyBytes[index % 4] }
+        }
+        data.withUnsafeMutableReadableBytes { bytes in
+            var index = 0
+            while index + 8 <= bytes.count {
+                bytes.storeBytes(of: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) ^ word, toByteOffset: index, as: UInt64.self)
+                index += 8
+            }
+            while index < bytes.count {
+                bytes[index] ^= keyBytes[index % 4]
+                index += 1
+            }
+        }
+        return data
     }
 
     /// One reassembled message. The kubelet reads text and binary alike, skips empty messages,

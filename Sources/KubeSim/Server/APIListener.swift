@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -94,26 +95,29 @@ final class APIListener: Sendable {
     /// other request (or one that must fail) goes on to ``APIHTTPHandler``, which answers it or
     /// explains the refusal with the apiserver's status.
     private func portForwardUpgrader() -> NIOWebSocketServerUpgrader {
-        NIOWebSocketServerUpgrader(
+        // One upgrader per connection: what the handshake accepted is what the pipeline serves.
+        let accepted = NIOLockedValueBox<PortForwardAcceptance?>(nil)
+        return NIOWebSocketServerUpgrader(
             maxFrameSize: 32 << 20,
             automaticErrorHandling: true,
             shouldUpgrade: { [self] channel, head in
-                let accepted = self.acceptPortForward(channel: channel, head: head)
-                return channel.eventLoop.makeSucceededFuture(accepted.map { accepted in
-                    accepted.echo.map { HTTPHeaders([("Sec-WebSocket-Protocol", $0)]) } ?? HTTPHeaders()
+                let acceptance = self.acceptPortForward(channel: channel, head: head)
+                accepted.withLockedValue { $0 = acceptance }
+                return channel.eventLoop.makeSucceededFuture(acceptance.map { acceptance in
+                    acceptance.echo.map { HTTPHeaders([("Sec-WebSocket-Protocol", $0)]) } ?? HTTPHeaders()
                 })
             },
-            upgradePipelineHandler: { [self] channel, head in
-                guard let accepted = self.acceptPortForward(channel: channel, head: head) else {
+            upgradePipelineHandler: { [self] channel, _ in
+                guard let acceptance = accepted.withLockedValue({ $0 }) else {
                     return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
                 }
-                self.hooks.record(accepted.request)
+                self.hooks.record(acceptance.request)
                 let backends = self.backends
-                let uid = accepted.target.uid
+                let uid = acceptance.target.uid
                 let logger = self.logger
                 return channel.pipeline.removeHandler(name: Self.restHandlerName).flatMapThrowing {
                     try channel.pipeline.syncOperations.addHandler(WebSocketPortForwardHandler(
-                        target: accepted.target, framing: accepted.framing,
+                        target: acceptance.target, framing: acceptance.framing,
                         endpoint: { backends.endpoint(podUID: uid, port: $0) }, logger: logger
                     ))
                 }
@@ -121,9 +125,14 @@ final class APIListener: Sendable {
         )
     }
 
-    private func acceptPortForward(
-        channel: any Channel, head: HTTPRequestHead
-    ) -> (request: APIRequest, target: PortForwardTarget, framing: PortForwardFraming, echo: String?)? {
+    private struct PortForwardAcceptance: Sendable {
+        let request: APIRequest
+        let target: PortForwardTarget
+        let framing: PortForwardFraming
+        let echo: String?
+    }
+
+    private func acceptPortForward(channel: any Channel, head: HTTPRequestHead) -> PortForwardAcceptance? {
         guard head.method == .GET else { return nil }
         let peer = try? channel.pipeline.syncOperations.nioSSL_peerCertificate()
         guard let user = self.authenticator.authenticate(authorization: head.headers.first(name: "Authorization"), peerCertificate: peer) else {
@@ -135,7 +144,7 @@ final class APIListener: Sendable {
             let target = try? self.api.portForwardTarget(namespace: namespace, pod: name, queryItems: request.queryItems),
             let negotiated = PortForwardFraming.negotiate(head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init))
         else { return nil }
-        return (request, target, negotiated.framing, negotiated.echo)
+        return PortForwardAcceptance(request: request, target: target, framing: negotiated.framing, echo: negotiated.echo)
     }
 
     private func track(_ channel: any Channel) {
