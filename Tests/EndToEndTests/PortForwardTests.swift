@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeSim
 import NIOCore
+import NIOPosix
 import Testing
 
 /// Port-forward over WebSocket v4: KubeSim judged by the Python client and curl, and
@@ -111,6 +112,30 @@ import Testing
             #expect(run.value.stdout.contains("path: /hello?x=1"))
             #expect(run.status.isSuccess, "kfwd: \(run.lines)")
             #expect(run.lines.contains { $0.hasPrefix("Handling connection for ") })
+        }
+    }
+
+    @Test func localhostListensOnBothLoopbacksOnOnePort() async throws {
+        // kubectl skips ::1 on a machine without IPv6; so does kfwd, and so does this check.
+        let hasIPv6 = (try? await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup).bind(host: "::1", port: 0).get().close().get()) != nil
+        try await self.running { harness in
+            let run = try await runKfwd(self.forward(harness, ["pod/web", "0:8080", "--address", "localhost"])) { lines in
+                let port = try await forwardedPort(lines)
+                guard hasIPv6 else { return (port, Optional("Forwarding from [::1]:\(port) -> 8080"), "path: /six") }
+                let v6 = await lines.first { $0.hasPrefix("Forwarding from [::1]:") }
+                let answer = try await runCommand("curl", ["-s", "--max-time", "10", "http://[::1]:\(port)/six"])
+                return (port, v6, answer.stdout)
+            }
+            let (port, v6, answer) = run.value
+            #expect(v6 == "Forwarding from [::1]:\(port) -> 8080", "\(run.lines)")
+            #expect(answer.contains("path: /six"))
+            #expect(run.status.isSuccess)
+
+            let bad = try await runKfwd(self.forward(harness, ["pod/web", "8080", "--address", "127.0.0.1,example.com"])) { lines in
+                _ = await lines.first { $0.contains("example.com") }
+            }
+            #expect(!bad.status.isSuccess)
+            #expect(bad.lines.contains { $0.contains("--address 'example.com' is not an IP address") }, "\(bad.lines)")
         }
     }
 
