@@ -63,7 +63,7 @@ import Testing
         try await self.running { harness in
             try await KubeClient.withClient(context: try harness.context()) { client in
                 let transport = WebSocketPortForwardTransport(client: client)
-                let loop = MultiThreadedEventLoopGroupProvider.loop
+                let loop = NIOSingletons.posixEventLoopGroup.next()
                 let missing = await #expect(throws: PortForwardError.self) { _ = try await transport.open(namespace: "default", pod: "nope", port: 80, on: loop) }
                 #expect(missing?.kind == .podNotFound)
                 #expect(missing?.httpStatus == 404)
@@ -258,9 +258,4 @@ import Testing
             #expect(first.status.isSuccess)
         }
     }
-}
-
-/// An event loop for streams opened outside a local connection.
-enum MultiThreadedEventLoopGroupProvider {
-    static var loop: any EventLoop { NIOSingletons.posixEventLoopGroup.next() }
 }

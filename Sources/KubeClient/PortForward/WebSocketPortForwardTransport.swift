@@ -30,7 +30,7 @@ public struct WebSocketPortForwardTransport: PortForwardTransport {
                 throw PortForwardError(kind: .configuration, message: error.message)
             }
             let path = "\(endpoint.pathPrefix)/api/v1/namespaces/\(namespace)/pods/\(pod)/portforward"
-            switch try await self.upgrade(endpoint, path: path, port: port, on: eventLoop) {
+            switch try await self.upgrade(endpoint, path: path, namespace: namespace, pod: pod, port: port, on: eventLoop) {
             case .stream(let stream):
                 return stream
             case .refused(let status, let body):
@@ -55,15 +55,11 @@ public struct WebSocketPortForwardTransport: PortForwardTransport {
     }
 
     private func upgrade(
-        _ endpoint: KubeClient.UpgradeEndpoint, path: String, port: Int, on eventLoop: any EventLoop
+        _ endpoint: KubeClient.UpgradeEndpoint, path: String, namespace: String, pod: String, port: Int, on eventLoop: any EventLoop
     ) async throws(PortForwardError) -> Outcome {
         let describe: @Sendable (String) -> PortForwardError = { [context = self.client.context] text in
-            let parts = path.split(separator: "/")
-            let namespace = parts.count > 4 ? String(parts[parts.count - 4]) : ""
-            let pod = parts.count > 2 ? String(parts[parts.count - 2]) : ""
-            var error = PortForwardError.fromErrorChannel(text, pod: pod, namespace: namespace, port: port)
-            error = PortForwardError(kind: error.kind, message: "\(error.message) (context '\(context.name)')")
-            return error
+            let error = PortForwardError.fromErrorChannel(text, pod: pod, namespace: namespace, port: port)
+            return PortForwardError(kind: error.kind, message: "\(error.message) (context '\(context.name)')")
         }
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "\(path)?ports=\(port)")
         head.headers.add(name: "Host", value: endpoint.hostHeader)
