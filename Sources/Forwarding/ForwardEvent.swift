@@ -4,8 +4,12 @@ import KubeClient
 public enum ForwardEvent: Sendable {
     /// A local socket is listening.
     case listening(address: String, local: Int, remote: Int)
+    /// No pod can take new connections on a local port: they are held until one is ready.
+    case waiting(local: Int, reason: String)
     /// A local connection was accepted and is being forwarded.
     case connection(local: Int, remote: Int)
+    /// A local connection's stream to a pod is open (reported with `--verbose`).
+    case routed(local: Int, pod: String)
     /// A local connection could not be forwarded, or its stream ended in an error; only that
     /// connection was closed.
     case connectionFailed(local: Int, remote: Int, PortForwardError)

@@ -30,27 +30,9 @@ public struct PodForward: Sendable {
     /// - Throws: ``ForwardError`` when the pod is missing or not running, or a port cannot be bound.
     public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
         try await self.checkPod()
-        var listeners: [LocalListener] = []
-        for mapping in self.mappings {
-            do {
-                listeners.append(try await LocalListener.bind(mapping, addresses: self.addresses, group: group))
-            } catch {
-                for listener in listeners { for socket in listener.sockets { try? await socket.server.channel.close() } }
-                throw error
-            }
-        }
-        for listener in listeners {
-            for socket in listener.sockets {
-                events(.listening(address: socket.address, local: listener.mapping.local, remote: listener.mapping.remote))
-            }
-        }
-        await withDiscardingTaskGroup { group in
-            for listener in listeners {
-                for socket in listener.sockets {
-                    group.addTask { await self.accept(socket, mapping: listener.mapping, events: events) }
-                }
-            }
-        }
+        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group)
+        listeners.announce(events)
+        await listeners.serve { local, mapping in await self.serve(local, mapping: mapping, events: events) }
     }
 
     /// kubectl's checks before it listens (pkg/cmd/portforward/portforward.go): the pod exists
@@ -68,16 +50,6 @@ public struct PodForward: Sendable {
         let phase = pod.status?.phase ?? "Unknown"
         guard phase == "Running" else {
             throw ForwardError("pod \(self.pod) in namespace \(self.namespace) is not running (phase \(phase)): wait until it runs, or forward to another pod")
-        }
-    }
-
-    private func accept(_ socket: LocalListener.Bound, mapping: PortMapping, events: @escaping @Sendable (ForwardEvent) -> Void) async {
-        try? await socket.server.executeThenClose { connections in
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await connection in connections {
-                    group.addTask { await self.serve(connection, mapping: mapping, events: events) }
-                }
-            }
         }
     }
 

@@ -8,20 +8,31 @@ import UnixSignals
 struct ForwardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
-        abstract: "Forward local ports to a pod, as kubectl port-forward does.",
+        abstract: "Forward local ports to a pod, a service, a deployment or pods by label, and keep forwarding.",
         discussion: """
-            PORTS are [LOCAL:]REMOTE: 8080:80 forwards local 8080 to port 80 of the pod, 80 uses the same \
-            port on both sides, :80 (or 0:80) picks a free local port. Every local port is bound before \
-            anything is dialed. Each local connection gets its own stream; a failed stream fails only its \
-            connection. Stops on Ctrl-C or SIGTERM.
+            PORTS are [LOCAL:]REMOTE: 8080:80 forwards local 8080 to port 80, 80 uses the same port on both \
+            sides, :80 (or 0:80) picks a free local port. For svc/NAME the remote port is the service's port \
+            (its targetPort, even a named one, is resolved per pod); otherwise it is the container port. \
+            Every local port is bound before anything is dialed. svc/, deploy/ and -l follow the pods: each \
+            new connection goes to a ready pod, moves on when a pod goes away, and waits up to --pod-wait \
+            seconds while none is ready. pod/NAME keeps kubectl's meaning. Stops on Ctrl-C or SIGTERM.
             """
     )
 
-    @Argument(help: "The pod: pod/NAME (or NAME).")
-    var target: String
+    @Argument(help: "pod/NAME (or NAME), svc/NAME or deploy/NAME; omit it with -l.")
+    var target: String?
 
     @Argument(help: "[LOCAL:]REMOTE port pairs.")
-    var ports: [String]
+    var ports: [String] = []
+
+    @Option(name: [.customShort("l"), .long], help: "Forward to pods matching this label selector.")
+    var selector: String?
+
+    @Option(name: .customLong("pod-wait"), help: "Seconds a new connection waits for a ready pod.")
+    var podWait: Double = 30
+
+    @Flag(name: .shortAndLong, help: "Report the pod each connection goes to.")
+    var verbose = false
 
     @Option(name: .shortAndLong, help: "Namespace (default: the context's, else 'default').")
     var namespace: String?
@@ -36,29 +47,33 @@ struct ForwardCommand: AsyncParsableCommand {
     var address = "127.0.0.1"
 
     func validate() throws {
-        if self.ports.isEmpty { throw ValidationError("give at least one port, e.g. `kfwd forward pod/web 8080:80`") }
-        _ = try self.podName()
-        for port in self.ports {
+        _ = try self.resolvedTarget()
+        if self.allPorts.isEmpty { throw ValidationError("give at least one port, e.g. `kfwd forward svc/web 8080:80`") }
+        for port in self.allPorts {
             do { _ = try PortMapping(parsing: port) } catch { throw ValidationError(error.message) }
         }
         do { _ = try ListenAddresses(parsing: self.address) } catch { throw ValidationError(error.message) }
+        if self.podWait < 0 { throw ValidationError("--pod-wait \(self.podWait) must be 0 or more seconds") }
     }
 
-    private func podName() throws -> String {
-        let parts = self.target.split(separator: "/", maxSplits: 1).map(String.init)
-        if parts.count == 1 { return parts[0] }
-        switch parts[0].lowercased() {
-        case "pod", "pods", "po": return parts[1]
-        case "svc", "service", "services", "deploy", "deployment", "deployments":
-            throw ValidationError("'\(self.target)': kfwd forward follows single pods for now; forward to one of its pods with pod/NAME")
-        default:
-            throw ValidationError("'\(self.target)' is not a pod: write pod/NAME")
+    /// With -l the first positional argument is a port, not a target.
+    private var allPorts: [String] {
+        self.selector != nil ? (self.target.map { [$0] } ?? []) + self.ports : self.ports
+    }
+
+    private func resolvedTarget() throws -> ForwardTarget {
+        if let selector = self.selector {
+            guard !selector.isEmpty else { throw ValidationError("-l needs a selector, e.g. -l app=web") }
+            return .selector(selector)
         }
+        guard let target = self.target else { throw ValidationError("name a target (pod/NAME, svc/NAME, deploy/NAME) or give -l SELECTOR") }
+        do { return try ForwardTarget(parsing: target) } catch { throw ValidationError(error.message) }
     }
 
     func run() async throws {
-        let pod = try self.podName()
-        let mappings = try self.ports.map { try PortMapping(parsing: $0) }
+        let target = try self.resolvedTarget()
+        Terminal.verbose.withLock { $0 = self.verbose }
+        let mappings = try self.allPorts.map { try PortMapping(parsing: $0) }
         let addresses = try ListenAddresses(parsing: self.address)
         let context: KubeContext
         do {
@@ -68,21 +83,37 @@ struct ForwardCommand: AsyncParsableCommand {
             Terminal.error(error.message)
             throw ExitCode.failure
         }
-        let namespace = self.namespace ?? context.namespace
         var logger = Logger(label: "kfwd")
         logger.logLevel = .warning
-        let client = try KubeClient(context: context, logger: logger)
-        let forward = PodForward(
-            client: client, transport: WebSocketPortForwardTransport(client: client), namespace: namespace, pod: pod,
+        var forward = ResilientForward(
+            cache: KubeClientCache(logger: logger), context: context, namespace: self.namespace ?? context.namespace, target: target,
             mappings: mappings, addresses: addresses
         )
-        let outcome = await withTaskGroup(of: ForwardError?.self) { group in
-            group.addTask {
-                do throws(ForwardError) {
-                    try await forward.run(events: Terminal.report)
+        forward.podWait = .milliseconds(Int(self.podWait * 1000))
+        if let failure = await Self.runUntilSignal(forward) {
+            Terminal.error(failure.message)
+            throw ExitCode.failure
+        }
+    }
+
+    /// Runs forwards (and their informer cache) until one fails to start or SIGINT/SIGTERM.
+    static func runUntilSignal(_ forwards: ResilientForward...) async -> ForwardError? {
+        await withTaskGroup(of: ForwardError?.self) { group in
+            for cache in Set(forwards.map { ObjectIdentifier($0.cache) }) {
+                guard let owner = forwards.first(where: { ObjectIdentifier($0.cache) == cache }) else { continue }
+                group.addTask {
+                    await owner.cache.run()
                     return nil
-                } catch {
-                    return error
+                }
+            }
+            for forward in forwards {
+                group.addTask {
+                    do throws(ForwardError) {
+                        try await forward.run(events: Terminal.report)
+                        return nil
+                    } catch {
+                        return error
+                    }
                 }
             }
             group.addTask {
@@ -92,11 +123,6 @@ struct ForwardCommand: AsyncParsableCommand {
             let first = await group.next() ?? nil
             group.cancelAll()
             return first
-        }
-        try? await client.shutdown()
-        if let outcome {
-            Terminal.error(outcome.message)
-            throw ExitCode.failure
         }
     }
 }

@@ -1,15 +1,23 @@
 import Forwarding
 import Foundation
 import KubeClient
+import Synchronization
 
 /// What the CLI prints: kubectl's lines where kubectl has one, so scripts that wait for
 /// `Forwarding from` keep working.
 enum Terminal {
+    /// Also report each connection's pod.
+    static let verbose = Mutex(false)
+
     @Sendable static func report(_ event: ForwardEvent) {
         switch event {
         case .listening(let address, let local, let remote):
             let host = address.contains(":") ? "[\(address)]" : address
             self.line("Forwarding from \(host):\(local) -> \(remote)")
+        case .waiting(let local, let reason):
+            self.line("Waiting on local port \(local): \(reason); new connections are held until a pod is ready")
+        case .routed(let local, let pod):
+            if self.verbose.withLock({ $0 }) { self.line("Connection on \(local) -> pod \(pod)") }
         case .connection(let local, _):
             self.line("Handling connection for \(local)")
         case .connectionFailed(let local, _, let error):

@@ -46,8 +46,13 @@ final class GlueHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context?.close(mode: .output, promise: nil)
     }
 
+    /// Closes once everything the partner passed on is written: its last bytes may still be
+    /// unflushed when its close arrives in the same read.
     private func partnerClosed() {
-        self.context?.close(promise: nil)
+        guard let context = self.context else { return }
+        context.writeAndFlush(self.wrapOutboundOut(ByteBuffer())).whenComplete { [channel = context.channel] _ in
+            channel.close(promise: nil)
+        }
     }
 
     private func partnerBecameWritable() {

@@ -17,6 +17,7 @@ public final class Informer<T: KubeResource>: Sendable {
         var objects: [String: T] = [:]
         var synced = false
         var subscribers: [UInt64: AsyncStream<InformerEvent<T>>.Continuation] = [:]
+        var tickers: [UInt64: AsyncStream<Void>.Continuation] = [:]
         var nextID: UInt64 = 0
         var lastError: KubeError?
     }
@@ -59,6 +60,21 @@ public final class Informer<T: KubeResource>: Sendable {
         return stream
     }
 
+    /// Yields to `continuation` after every change of the store (one stream can listen to
+    /// several informers); returns the registration to pass to ``stopTicking(_:)``.
+    public func tick(_ continuation: AsyncStream<Void>.Continuation) -> UInt64 {
+        self.state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.tickers[id] = continuation
+            return id
+        }
+    }
+
+    public func stopTicking(_ id: UInt64) {
+        _ = self.state.withLock { $0.tickers.removeValue(forKey: id) }
+    }
+
     /// Waits until the first list has filled the store.
     public func waitForSync() async {
         for await event in self.changes() {
@@ -99,6 +115,7 @@ public final class Informer<T: KubeResource>: Sendable {
             state.synced = true
             events.append(.synced)
             for continuation in state.subscribers.values { events.forEach { continuation.yield($0) } }
+            for ticker in state.tickers.values { ticker.yield() }
         }
     }
 
@@ -119,6 +136,7 @@ public final class Informer<T: KubeResource>: Sendable {
                 return
             }
             for continuation in state.subscribers.values { continuation.yield(change) }
+            for ticker in state.tickers.values { ticker.yield() }
         }
     }
 }

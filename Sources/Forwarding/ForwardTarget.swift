@@ -1,0 +1,35 @@
+/// What a forward points at, in kubectl's resource/name syntax or as a label selector.
+public enum ForwardTarget: Sendable, Hashable, CustomStringConvertible {
+    /// One pod; when it is gone the forward ends (kubectl's meaning).
+    case pod(String)
+    /// A Service: its ready endpoints, its port mapping (`targetPort` may be a name).
+    case service(String)
+    /// A Deployment's pods, by its selector.
+    case deployment(String)
+    /// Pods matching a label selector (kftray's `workload_type: pod` with `target`).
+    case selector(String)
+
+    public init(parsing text: String) throws(ForwardError) {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else {
+            if parts.count == 1, !parts[0].isEmpty { self = .pod(parts[0]); return }
+            throw ForwardError("'\(text)' is not a target: write pod/NAME, svc/NAME or deploy/NAME, or use -l SELECTOR")
+        }
+        guard !parts[1].isEmpty else { throw ForwardError("'\(text)' has no name after the '/'") }
+        switch parts[0].lowercased() {
+        case "pod", "pods", "po": self = .pod(parts[1])
+        case "svc", "service", "services": self = .service(parts[1])
+        case "deploy", "deployment", "deployments": self = .deployment(parts[1])
+        default: throw ForwardError("'\(parts[0])' in '\(text)' is not a kind kfwd forwards to: use pod/, svc/ or deploy/")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .pod(let name): "pod/\(name)"
+        case .service(let name): "svc/\(name)"
+        case .deployment(let name): "deploy/\(name)"
+        case .selector(let selector): "pods -l \(selector)"
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import KubeClient
+
+/// A pod and the container port a new connection should go to.
+public struct PodChoice: Sendable, Hashable {
+    public let pod: String
+    public let port: Int
+}
+
+/// Chooses pods for new connections from an informer's store: only ready, non-terminating
+/// pods, spread in turn over all of them. Reads never touch the API server.
+protocol PodPicker: Sendable {
+    /// Ready pods for a remote port, in the order new connections should try them.
+    func candidates(remotePort: Int) -> [PodChoice]
+    /// Ticks after every change of the store from now on, to wake connections held for a
+    /// ready pod; the subscription ends with the returned value.
+    func changes() -> StoreChanges
+    /// Why there is no candidate, for the user ("svc/web has no ready endpoints").
+    func emptyReason(remotePort: Int) -> String
+}
+
+/// A subscription to the changes of several informers, ended when the value goes away.
+final class StoreChanges: Sendable {
+    let ticks: AsyncStream<Void>
+    private let end: @Sendable () -> Void
+
+    init(_ informers: [any TickSource]) {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let registrations = informers.map { ($0, $0.tick(continuation)) }
+        self.ticks = stream
+        self.end = {
+            for (informer, id) in registrations { informer.stopTicking(id) }
+            continuation.finish()
+        }
+    }
+
+    deinit {
+        self.end()
+    }
+}
+
+protocol TickSource: Sendable {
+    func tick(_ continuation: AsyncStream<Void>.Continuation) -> UInt64
+    func stopTicking(_ id: UInt64)
+}
+
+extension Informer: TickSource {}

@@ -1,0 +1,204 @@
+import KubeClient
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A forward to a Service, a Deployment or a label selector that follows the pods: each new
+/// connection goes to a ready, non-terminating pod chosen from the shared informer store (in
+/// turn over all of them, as a Service with `sessionAffinity: None` spreads connections), moves
+/// to another pod when the chosen one refuses before any byte was read, and is held (up to
+/// ``podWait``) while no pod is ready. Watch events change the choice at once; nothing polls.
+public struct ResilientForward: Sendable {
+    public let cache: KubeClientCache
+    public let context: KubeContext
+    public let namespace: String
+    public let target: ForwardTarget
+    public let mappings: [PortMapping]
+    public let addresses: ListenAddresses
+    /// How long a new connection waits for a ready pod before it is closed.
+    public var podWait: Duration = .seconds(30)
+
+    public init(
+        cache: KubeClientCache, context: KubeContext, namespace: String, target: ForwardTarget, mappings: [PortMapping],
+        addresses: ListenAddresses = .loopback
+    ) {
+        self.cache = cache
+        self.context = context
+        self.namespace = namespace
+        self.target = target
+        self.mappings = mappings
+        self.addresses = addresses
+    }
+
+    /// Binds every local port, starts (or joins) the informers the target needs, and forwards
+    /// until the task is cancelled. `pod/NAME` targets run as a ``PodForward``.
+    /// - Throws: ``ForwardError`` when a port cannot be bound or the target cannot be resolved.
+    public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
+        let client: KubeClient
+        do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error.message) }
+        let transport = WebSocketPortForwardTransport(client: client)
+        if case .pod(let name) = self.target {
+            try await PodForward(client: client, transport: transport, namespace: self.namespace, pod: name, mappings: self.mappings, addresses: self.addresses)
+                .run(group: group, events: events)
+            return
+        }
+        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group)
+        listeners.announce(events)
+        do {
+            try await self.withPicker(client: client) { picker in
+                for mapping in listeners.listeners.map(\.mapping) where picker.candidates(remotePort: mapping.remote).isEmpty {
+                    events(.waiting(local: mapping.local, reason: picker.emptyReason(remotePort: mapping.remote)))
+                }
+                let rotation = Rotation()
+                await listeners.serve { local, mapping in
+                    await self.serve(local, mapping: mapping, picker: picker, transport: transport, rotation: rotation, events: events)
+                }
+            }
+        } catch let error as ForwardError {
+            throw error
+        } catch {
+            throw ForwardError("\(error)")
+        }
+    }
+
+    /// Holds the informers of the target for as long as `body` runs.
+    private func withPicker(client: KubeClient, _ body: (any PodPicker) async throws -> Void) async throws {
+        switch self.target {
+        case .service(let name):
+            try await self.cache.withInformer(Service.self, context: self.context, namespace: self.namespace, fieldSelector: "metadata.name=\(name)") { services in
+                try await self.cache.withInformer(
+                    EndpointSlice.self, context: self.context, namespace: self.namespace, labelSelector: "kubernetes.io/service-name=\(name)"
+                ) { slices in
+                    await services.waitForSync()
+                    await slices.waitForSync()
+                    try await body(ServiceEndpoints(name: name, service: services, slices: slices))
+                }
+            }
+        case .deployment(let name):
+            let deployment: Deployment
+            do {
+                deployment = try await client.get(Deployment.self, name, namespace: self.namespace)
+            } catch {
+                if error.isNotFound {
+                    throw ForwardError("deployment \(name) not found in namespace \(self.namespace) (context '\(self.context.name)')")
+                }
+                throw ForwardError(error.message)
+            }
+            let selector = (deployment.spec?.selector.matchLabels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            try await self.withPods(selector: selector, description: "deploy/\(name)", body)
+        case .selector(let selector):
+            try await self.withPods(selector: selector, description: "pods -l \(selector)", body)
+        case .pod:
+            preconditionFailure("pod targets run as a PodForward")
+        }
+    }
+
+    private func withPods(selector: String, description: String, _ body: (any PodPicker) async throws -> Void) async throws {
+        try await self.cache.withInformer(Pod.self, context: self.context, namespace: self.namespace, labelSelector: selector) { pods in
+            await pods.waitForSync()
+            try await body(SelectedPods(description: description, pods: pods))
+        }
+    }
+
+    /// One local connection. It has read nothing yet (auto-read is off until it is spliced), so
+    /// a stream refused before the splice can go to another pod with nothing lost.
+    private func serve(
+        _ local: any Channel, mapping: PortMapping, picker: any PodPicker, transport: any PortForwardTransport, rotation: Rotation,
+        events: @escaping @Sendable (ForwardEvent) -> Void
+    ) async {
+        events(.connection(local: mapping.local, remote: mapping.remote))
+        await withTaskCancellationHandler {
+            let deadline = ContinuousClock.now + self.podWait
+            var refused: Set<String> = []
+            var lastError: PortForwardError?
+            // Not `while local.isActive`: an accepted channel reaches this task before it is
+            // active. A closed one ends the hold below, or its splice.
+            while true {
+                // Subscribed before reading the store, so a change right after the read still wakes us.
+                let changes = picker.changes()
+                let candidates = picker.candidates(remotePort: mapping.remote).filter { !refused.contains($0.pod) }
+                guard !candidates.isEmpty else {
+                    if lastError == nil || refused.count > 0 {
+                        events(.waiting(local: mapping.local, reason: picker.emptyReason(remotePort: mapping.remote)))
+                    }
+                    switch await Self.next(changes, until: deadline, unless: local) {
+                    case .changed:
+                        refused.removeAll()
+                        continue
+                    case .closed:
+                        return
+                    case .deadline:
+                        local.close(promise: nil)
+                        let reason = lastError?.message ?? picker.emptyReason(remotePort: mapping.remote)
+                        events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(
+                            kind: .podNotFound, message: "no ready pod of \(self.target) within \(self.podWait): \(reason)"
+                        )))
+                        return
+                    }
+                }
+                let choice = candidates[rotation.next(candidates.count)]
+                let stream: any PortForwardStream
+                do throws(PortForwardError) {
+                    stream = try await transport.open(namespace: self.namespace, pod: choice.pod, port: choice.port, on: local.eventLoop)
+                } catch {
+                    guard error.backendNeverSawData else {
+                        local.close(promise: nil)
+                        events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+                        return
+                    }
+                    refused.insert(choice.pod)
+                    lastError = error
+                    continue
+                }
+                events(.routed(local: mapping.local, pod: choice.pod))
+                do throws(PortForwardError) {
+                    try await stream.splice(with: local)
+                } catch {
+                    events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+                }
+                return
+            }
+        } onCancel: {
+            local.close(promise: nil)
+        }
+    }
+
+    private enum Wake { case changed, deadline, closed }
+
+    /// Waits for the next change of the store, the deadline, or the local connection closing.
+    private static func next(_ changes: StoreChanges, until deadline: ContinuousClock.Instant, unless local: any Channel) async -> Wake {
+        // A future's get() cannot be cancelled; a stream finished by the close can.
+        let (closed, closing) = AsyncStream<Never>.makeStream()
+        local.closeFuture.whenComplete { _ in closing.finish() }
+        return await withTaskGroup(of: Wake.self) { group in
+            group.addTask {
+                for await _ in changes.ticks { return .changed }
+                return .deadline
+            }
+            group.addTask {
+                for await _ in closed {}
+                return Task.isCancelled ? .deadline : .closed
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return .deadline
+            }
+            let first = await group.next() ?? .deadline
+            group.cancelAll()
+            return first
+        }
+    }
+}
+
+/// Turns over the ready pods for new connections, as a Service without session affinity does.
+private final class Rotation: Sendable {
+    private let turn = Mutex(0)
+
+    func next(_ count: Int) -> Int {
+        self.turn.withLock { turn in
+            defer { turn &+= 1 }
+            return turn % count
+        }
+    }
+}
