@@ -1,0 +1,163 @@
+import Foundation
+import KubeSim
+import NIOCore
+import NIOPosix
+import Testing
+
+/// `kfwd forward` to services, deployments and selectors while the cluster churns, kubectl
+/// driving the churn: the seed's demo and its cousins.
+@Suite(.serialized) struct ResilientForwardTests {
+    private func forward(_ harness: SimHarness, _ arguments: [String]) -> [String] {
+        ["forward"] + arguments + ["--kubeconfig", harness.kubeconfigPath]
+    }
+
+    private func kubectl(_ harness: SimHarness, _ arguments: [String]) async throws -> CommandResult {
+        try await runCommand("kubectl", arguments, environment: ["KUBECONFIG": harness.kubeconfigPath, "HOME": harness.directory.path])
+    }
+
+    private func readyWeb(_ harness: SimHarness, count: Int = 2) async throws {
+        try await harness.sim.waitUntil { $0.readyPods("app=web").count == count }
+    }
+
+    @Test func curlLoopSurvivesForcedDeletionOfEveryPodTwice() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await self.readyWeb(harness)
+            let run = try await runKfwd(self.forward(harness, ["svc/web", ":80"])) { lines in
+                let port = try await forwardedPort(lines)
+                let loop = RequestLoop(port: port)
+                return try await loop.running {
+                    var deletions: [ContinuousClock.Instant] = []
+                    try await Task.sleep(for: .seconds(2))
+                    for _ in 0..<2 {
+                        let deleted = try await self.kubectl(harness, ["delete", "pods", "--all", "--force", "--grace-period=0"])
+                        #expect(deleted.succeeded, "\(deleted.stderr)")
+                        deletions.append(ContinuousClock.now)
+                        try await Task.sleep(for: .seconds(4))
+                    }
+                    return deletions
+                }
+            }
+            let (results, deletions) = run.value
+            let failed = results.filter { !$0.ok }
+            #expect(results.count > 100, "only \(results.count) requests ran")
+            #expect(failed.count <= deletions.count, "failed: \(failed)")
+            // None that started after a deletion had been carried out failed.
+            #expect(!failed.contains { result in deletions.contains { result.start > $0 } && result.start > deletions[0] }, "\(failed)")
+            #expect(Set(results.compactMap(\.pod)).count >= 4, "requests should have reached the old and the new pods")
+            #expect(run.status.isSuccess)
+        }
+    }
+
+    @Test func rolloutRestartAndScaleToZeroAndBackLoseNothing() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await self.readyWeb(harness)
+            let run = try await runKfwd(self.forward(harness, ["svc/web", ":80"])) { lines in
+                let port = try await forwardedPort(lines)
+                return try await RequestLoop(port: port).running {
+                    try await Task.sleep(for: .seconds(1))
+                    #expect(try await self.kubectl(harness, ["rollout", "restart", "deployment/web"]).succeeded)
+                    try await harness.sim.waitUntil(timeout: .seconds(30)) { sim in
+                        sim.readyPods("app=web").count == 2 && (try? sim.objects("replicasets"))?.count == 2
+                            && sim.object("deployments", name: "web")?[path: ["status", "updatedReplicas"]] == 2
+                    }
+                    try await Task.sleep(for: .seconds(1))
+                    #expect(try await self.kubectl(harness, ["scale", "deployment/web", "--replicas=0"]).succeeded)
+                    try await harness.sim.waitUntil { $0.readyPods("app=web").isEmpty }
+                    try await Task.sleep(for: .seconds(1))
+                    #expect(try await self.kubectl(harness, ["scale", "deployment/web", "--replicas=2"]).succeeded)
+                    try await self.readyWeb(harness)
+                    try await Task.sleep(for: .seconds(1))
+                    return 0
+                }
+            }
+            let (results, _) = run.value
+            #expect(results.count > 30)
+            #expect(results.filter { !$0.ok }.isEmpty, "\(results.filter { !$0.ok })")
+            #expect(run.lines.contains { $0.contains("svc/web has no ready pod") }, "the hold while scaled to zero is reported")
+        }
+    }
+
+    @Test func deploymentsAndSelectorsSpreadOverTheirReadyPods() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await self.readyWeb(harness)
+            for target in [["deploy/web", ":8080"], ["-l", "app=web", ":8080"]] {
+                let run = try await runKfwd(self.forward(harness, target)) { lines in
+                    let port = try await forwardedPort(lines)
+                    var pods: [String] = []
+                    for _ in 0..<6 { pods.append(try await RequestLoop.request(port: port).pod ?? "failed") }
+                    return pods
+                }
+                #expect(Set(run.value).count == 2, "\(target): \(run.value)")
+                #expect(run.status.isSuccess)
+            }
+        }
+    }
+
+    @Test func aMissingServiceHoldsConnectionsThenSaysWhy() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            let run = try await runKfwd(self.forward(harness, ["svc/missing", ":80", "--pod-wait", "1"])) { lines in
+                let port = try await forwardedPort(lines)
+                let result = try await RequestLoop.request(port: port)
+                let error = await lines.first { $0.hasPrefix("error:") }
+                return (result, error ?? "")
+            }
+            #expect(!run.value.0.ok)
+            #expect(run.lines.contains { $0.contains("service missing does not exist") }, "\(run.lines)")
+            #expect(run.value.1.contains("no ready pod of svc/missing within 1.0 seconds"), "\(run.value.1)")
+            #expect(run.status.isSuccess, "one bad connection does not end the forward")
+        }
+    }
+}
+
+/// Sequential HTTP requests, about 20 a second, each on a new connection (as a curl loop makes
+/// them), until the body of `running` returns.
+struct RequestLoop: Sendable {
+    struct Result: Sendable, CustomStringConvertible {
+        let start: ContinuousClock.Instant
+        let ok: Bool
+        let pod: String?
+        let detail: String
+        var description: String { "\(self.ok ? "ok" : "FAILED") \(self.detail)" }
+    }
+
+    let port: Int
+
+    func running<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> ([Result], T) {
+        try await withThrowingTaskGroup(of: [Result]?.self) { group in
+            group.addTask {
+                var results: [Result] = []
+                // Stopped by cancellation; a request in flight then still completes.
+                while !Task.isCancelled {
+                    let result = (try? await Self.request(port: self.port)) ?? Result(start: .now, ok: false, pod: nil, detail: "connect failed")
+                    if Task.isCancelled && !result.ok { break }
+                    results.append(result)
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+                return results
+            }
+            let value = try await body()
+            group.cancelAll()
+            let results = try await group.next()!!
+            return (results, value)
+        }
+    }
+
+    /// One `GET /` with `Connection: close`: ok when a 200 arrives whole before the close.
+    static func request(port: Int) async throws -> Result {
+        let start = ContinuousClock.now
+        let channel = try await EchoClient.connect(port: port)
+        let answer = try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"))
+            var answer = ""
+            do {
+                for try await buffer in inbound { answer += String(buffer: buffer) }
+            } catch {
+                answer += "\n<\(error)>"
+            }
+            return answer
+        }
+        let pod = answer.split(whereSeparator: \.isNewline).first { $0.hasPrefix("pod: ") }.map { String($0.dropFirst(5)).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let ok = answer.hasPrefix("HTTP/1.1 200") && pod != nil
+        return Result(start: start, ok: ok, pod: pod, detail: ok ? pod! : String(answer.prefix(120)))
+    }
+}
