@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "kfwd",
             dependencies: [
-                "Forwarding", "KubeClient",
+                "Forwarding", "KubeClient", "KubeSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

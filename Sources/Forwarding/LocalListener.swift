@@ -45,6 +45,11 @@ public struct LocalListener: Sendable {
         }
         return LocalListener(mapping: mapping, sockets: sockets)
     }
+
+    /// Closes every socket (a listener that was only a probe, or one that is no longer wanted).
+    public func close() async {
+        for socket in self.sockets { try? await socket.server.channel.close() }
+    }
 }
 
 #if canImport(Glibc)

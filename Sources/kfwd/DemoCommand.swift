@@ -1,0 +1,91 @@
+import ArgumentParser
+import Forwarding
+import Foundation
+import KubeClient
+import KubeSim
+import Logging
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run kfwd against an embedded cluster, and show what to try.",
+        discussion: """
+            Starts KubeSim (a local Kubernetes API with real pod backends) with a small shop: a web \
+            Deployment of three HTTP pods behind the Service web, and a TCP echo pod. Forwards svc/web and \
+            pod/echo, then prints a curl loop and the kubectl command that deletes every web pod under it. \
+            Runs until Ctrl-C.
+            """
+    )
+
+    @Option(help: "Local port for svc/web (default 8080, or a free one when 8080 is taken).")
+    var webPort: Int?
+
+    @Option(help: "Where to write the demo cluster's kubeconfig.")
+    var kubeconfig: String?
+
+    func run() async throws {
+        var logger = Logger(label: "kfwd-demo")
+        logger.logLevel = .error
+        var configuration = KubeSim.Configuration()
+        configuration.objects = try ManifestLoader.parse(DemoManifest.yaml)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-demo-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kubeconfigPath = self.kubeconfig ?? directory.appendingPathComponent("kubeconfig").path
+        var webPort = self.webPort ?? 0
+        if webPort == 0 { webPort = try await Self.preferred(self.webPort == nil ? 8080 : 0) }
+        let echoPort = try await Self.preferred(7000)
+        let failure: ForwardError? = try await KubeSim.withRunning(configuration, logger: logger) { sim in
+            try sim.writeKubeconfig(to: kubeconfigPath)
+            let context = try KubeContext(try KubeconfigLoader(explicitPath: kubeconfigPath).load())
+            let cache = KubeClientCache(logger: logger)
+            let web = ResilientForward(
+                cache: cache, context: context, namespace: "shop", target: .service("web"), mappings: [PortMapping(local: webPort, remote: 80)]
+            )
+            let echo = ResilientForward(
+                cache: cache, context: context, namespace: "shop", target: .pod("echo"), mappings: [PortMapping(local: echoPort, remote: 7000)]
+            )
+            try await sim.waitUntil { sim in
+                (try? sim.objects("pods", namespace: "shop"))?.allSatisfy { pod in
+                    (pod[path: ["status", "conditions"]]?.arrayValue ?? []).contains {
+                        $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
+                    }
+                } ?? false
+            }
+            Terminal.line(
+                """
+                kfwd demo: a local cluster (KubeSim) runs at \(sim.url) with namespace shop.
+                  svc/web  -> http://127.0.0.1:\(webPort)   (3 HTTP pods; each answer names its pod)
+                  pod/echo -> 127.0.0.1:\(echoPort)         (TCP echo)
+
+                Try, in another terminal:
+                  while true; do curl -s --max-time 5 http://127.0.0.1:\(webPort)/ | head -1 || echo FAILED; sleep 0.05; done
+                and in a third, delete every web pod under that loop (twice, if you like):
+                  KUBECONFIG=\(kubeconfigPath) kubectl delete pods -n shop -l app=web --force --grace-period=0
+                Watch for: the loop keeps answering, from the new pods; no FAILED line.
+                Also: KUBECONFIG=\(kubeconfigPath) kubectl rollout restart deployment/web -n shop
+
+                Ctrl-C stops everything.
+                """
+            )
+            return await ForwardCommand.runUntilSignal(web, echo)
+        }
+        if let failure {
+            Terminal.error(failure.message)
+            throw ExitCode.failure
+        }
+    }
+
+    /// The port when it is free (0: any), else a free one.
+    private static func preferred(_ port: Int) async throws -> Int {
+        do {
+            let probe = try await LocalListener.bind(PortMapping(local: port, remote: port), addresses: .loopback, group: .singletonMultiThreadedEventLoopGroup)
+            await probe.close()
+            return probe.mapping.local
+        } catch {
+            let probe = try await LocalListener.bind(PortMapping(local: 0, remote: port), addresses: .loopback, group: .singletonMultiThreadedEventLoopGroup)
+            await probe.close()
+            return probe.mapping.local
+        }
+    }
+}

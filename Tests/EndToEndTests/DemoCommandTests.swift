@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+/// `kfwd demo`, the README's first command: it starts, says what to try, and what it says works.
+@Suite struct DemoCommandTests {
+    @Test func demoForwardsTheShopAndTheCommandsItPrintsWork() async throws {
+        let run = try await runKfwd(["demo", "--web-port", "0"]) { lines in
+            guard let web = await lines.first(where: { $0.contains("svc/web  -> http://127.0.0.1:") }),
+                let url = web.split(separator: " ").first(where: { $0.hasPrefix("http://") }),
+                let deletion = await lines.first(where: { $0.contains("kubectl delete pods") })
+            else { throw KubeSimTestError("the demo did not print its instructions: \(lines.all)") }
+            _ = await lines.first { $0.hasPrefix("Forwarding from 127.0.0.1:") && $0.hasSuffix("-> 80") }
+            let first = try await runCommand("curl", ["-s", "--max-time", "10", String(url)])
+            // The printed kubectl line, as a user would paste it.
+            let words = deletion.trimmingCharacters(in: .whitespaces).split(separator: " ").map(String.init)
+            let kubeconfig = String(words[0].dropFirst("KUBECONFIG=".count))
+            let home = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-demo-home-\(UUID().uuidString)").path
+            let deleted = try await runCommand(words[1], Array(words.dropFirst(2)), environment: ["KUBECONFIG": kubeconfig, "HOME": home])
+            try? FileManager.default.removeItem(atPath: home)
+            let after = try await runCommand("curl", ["-s", "--max-time", "10", String(url)])
+            return (first.stdout, deleted, after.stdout)
+        }
+        let (first, deleted, after) = run.value
+        #expect(first.hasPrefix("pod: web-"), "\(first)")
+        #expect(deleted.succeeded, "\(deleted.stderr)")
+        #expect(after.hasPrefix("pod: web-"), "\(after)")
+        #expect(run.status.isSuccess, "\(run.lines)")
+    }
+}
