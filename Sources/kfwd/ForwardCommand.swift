@@ -96,6 +96,15 @@ struct ForwardCommand: AsyncParsableCommand {
         }
     }
 
+    /// A stop must not hang the user's terminal: if the graceful shutdown (closing connections,
+    /// watches and clients) stalls, say so and exit anyway, non-zero so that tests notice.
+    private static func armShutdownWatchdog() {
+        DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
+            Terminal.error("shutdown did not finish within 5 seconds; exiting anyway")
+            Foundation.exit(70)
+        }
+    }
+
     /// Runs forwards (and their informer cache) until one fails to start or SIGINT/SIGTERM.
     static func runUntilSignal(_ forwards: ResilientForward...) async -> ForwardError? {
         await withTaskGroup(of: ForwardError?.self) { group in
@@ -118,6 +127,7 @@ struct ForwardCommand: AsyncParsableCommand {
             }
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+                Self.armShutdownWatchdog()
                 return nil
             }
             let first = await group.next() ?? nil

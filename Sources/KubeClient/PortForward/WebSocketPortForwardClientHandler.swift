@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import NIOWebSocket
 
 /// Turns an upgraded `v4.channel.k8s.io` WebSocket into a plain byte channel for one port:
@@ -26,6 +27,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
     private var fragments: ByteBuffer?
     private var errorText = ""
     private var closeSent = false
+    private var closeReceived = false
     private var linger: Scheduled<Void>?
     static let halfCloseLinger: TimeAmount = .seconds(1)
     /// What ended the stream badly, read once the channel is closed.
@@ -52,6 +54,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
             self.send(.pong, frame.unmaskedData, context: context)
             context.flush()
         case .connectionClose:
+            self.closeReceived = true
             if !self.closeSent {
                 self.closeSent = true
                 var echo = frame.unmaskedData
@@ -116,7 +119,15 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.fail(PortForwardError(kind: .transport, message: "the port-forward connection broke: \(error)"), context: context)
+        // What the error channel said is the cause; a TLS close without close_notify after it
+        // (or after the server's Close frame) is only how the connection ended.
+        if !self.errorText.isEmpty {
+            self.fail(self.describe(self.errorText), context: context)
+        } else if self.closeReceived, let tls = error as? NIOSSLError, tls == .uncleanShutdown {
+            context.close(promise: nil)
+        } else {
+            self.fail(PortForwardError(kind: .transport, message: "the port-forward connection broke: \(error)"), context: context)
+        }
     }
 
     private func fail(_ error: PortForwardError, context: ChannelHandlerContext) {

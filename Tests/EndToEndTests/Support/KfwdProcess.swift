@@ -94,7 +94,14 @@ func runKfwd<T: Sendable>(
                 throw error
             }
             try? execution.send(signal: .terminate)
-            try await group.waitForAll()
+            // kfwd has its own 5 s shutdown watchdog; this one only keeps a hang from stalling CI.
+            group.addTask {
+                try await Task.sleep(for: .seconds(20))
+                try? execution.send(signal: .kill)
+                return nil
+            }
+            _ = try await group.next()
+            group.cancelAll()
             return value
         }
     }
