@@ -101,9 +101,8 @@ public struct ResilientForward: Sendable {
         }
     }
 
-    /// One local connection. It reads nothing until its first stream is spliced (auto-read is
-    /// off), so a refused upgrade costs nothing; a stream whose pod could not be dialed hands
-    /// back what it read, and the next pod gets it first.
+    /// One local connection. It has read nothing yet (auto-read is off until it is spliced), so
+    /// a stream refused before the splice can go to another pod with nothing lost.
     private func serve(
         _ local: any Channel, mapping: PortMapping, picker: any PodPicker, transport: any PortForwardTransport, rotation: Rotation,
         events: @escaping @Sendable (ForwardEvent) -> Void
@@ -113,8 +112,6 @@ public struct ResilientForward: Sendable {
             let deadline = ContinuousClock.now + self.podWait
             var refused: Set<String> = []
             var lastError: PortForwardError?
-            /// What earlier streams read from the connection and no pod has seen.
-            var replay = ByteBuffer()
             // Not `while local.isActive`: an accepted channel reaches this task before it is
             // active. A closed one ends the hold below, or its splice.
             while true {
@@ -156,20 +153,11 @@ public struct ResilientForward: Sendable {
                 }
                 events(.routed(local: mapping.local, pod: choice.pod))
                 do throws(PortForwardError) {
-                    switch try await stream.splice(with: local, replaying: replay) {
-                    case .finished:
-                        return
-                    case .refusedBeforeResponse(let error, let bytes):
-                        // The pod never saw these bytes: another pod gets them.
-                        refused.insert(choice.pod)
-                        lastError = error
-                        replay = bytes
-                        continue
-                    }
+                    try await stream.splice(with: local)
                 } catch {
                     events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
-                    return
                 }
+                return
             }
         } onCancel: {
             local.close(promise: nil)

@@ -43,9 +43,9 @@ import Testing
             let errors = run.lines.filter { $0.hasPrefix("error") }
             #expect(results.count > 40, "only \(results.count) requests ran")
             #expect(failed.count <= deletions.count, "failed: \(failed) kfwd: \(errors)")
-            // None that started after a deletion had been carried out (and before the next began) failed.
+            // None that ran wholly between a deletion carried out and the next one failed.
             let quiet = zip(deletions, deletions.dropFirst().map(\.lowerBound) + [.now]).map { $0.upperBound..<$1 }
-            #expect(!failed.contains { result in quiet.contains { $0.contains(result.start) } }, "\(failed) kfwd: \(errors)")
+            #expect(!failed.contains { result in quiet.contains { $0.contains(result.start) && $0.contains(result.end) } }, "\(failed) kfwd: \(errors)")
             #expect(Set(results.compactMap(\.pod)).count >= 4, "requests should have reached the old and the new pods")
             #expect(run.status.isSuccess)
         }
@@ -101,50 +101,6 @@ import Testing
         }
     }
 
-    /// A Service over a pod that answers and a pod whose process stopped listening after its
-    /// readiness check: the runtime cannot dial the deaf one, says so on the error channel after
-    /// kfwd has already read the request, and kfwd replays the request to the other pod.
-    @Test func requestsRefusedByARuntimeDialAreReplayedOnAnotherPod() async throws {
-        let manifest = """
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: good, namespace: default, labels: {app: mixed}}
-            spec:
-              containers: [{name: web, image: kubesim/http-echo, ports: [{name: http, containerPort: 8080}]}]
-            ---
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: deaf, namespace: default, labels: {app: mixed}}
-            spec:
-              containers: [{name: web, image: example/deaf, ports: [{name: http, containerPort: 8080}]}]
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: mixed, namespace: default}
-            spec:
-              selector: {app: mixed}
-              ports: [{name: http, port: 80, targetPort: http}]
-            """
-        try await SimHarness.run(manifest: manifest, configure: {
-            // Accepts KubeSim's readiness check, then closes its socket for good.
-            $0.images["example/deaf"] = #"python3 -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('{host}', {port})); s.listen(); c, _ = s.accept(); c.close(); s.close()"; sleep 600"#
-        }) { harness in
-            try await harness.sim.waitUntil { sim in
-                (try? sim.objects("endpointslices", labelSelector: "kubernetes.io/service-name=mixed"))?
-                    .flatMap { $0["endpoints"]?.arrayValue ?? [] }.filter { $0[path: ["conditions", "ready"]] == true }.count == 2
-            }
-            let run = try await runKfwd(self.forward(harness, ["svc/mixed", ":80", "-v"])) { lines in
-                let port = try await forwardedPort(lines)
-                var results: [RequestLoop.Result] = []
-                for _ in 0..<8 { results.append(try await RequestLoop.request(port: port)) }
-                return results
-            }
-            #expect(run.value.allSatisfy { $0.ok && $0.pod == "good" }, "\(run.value) kfwd: \(run.lines)")
-            #expect(run.lines.contains("Connection on \(run.lines.first { $0.hasPrefix("Forwarding") }.map { String($0.split(separator: ":")[1].prefix { $0.isNumber }) } ?? "") -> pod deaf"), "the deaf pod was tried: \(run.lines)")
-            #expect(!run.lines.contains { $0.hasPrefix("error") })
-        }
-    }
-
     @Test func aMissingServiceHoldsConnectionsThenSaysWhy() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             let run = try await runKfwd(self.forward(harness, ["svc/missing", ":80", "--pod-wait", "1"])) { lines in
@@ -166,6 +122,7 @@ import Testing
 struct RequestLoop: Sendable {
     struct Result: Sendable, CustomStringConvertible {
         let start: ContinuousClock.Instant
+        var end: ContinuousClock.Instant = .now
         let ok: Bool
         let pod: String?
         let detail: String

@@ -46,14 +46,20 @@ final class GlueHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context?.close(mode: .output, promise: nil)
     }
 
-    /// Closes once everything the partner passed on is written: its last bytes may still be
-    /// unflushed when its close arrives in the same read.
+    /// Closes once everything the partner passed on is written (its last bytes may still be
+    /// unflushed when its close arrives in the same read), or after ``drainLimit`` when this
+    /// side's peer stopped reading and the writes can never complete.
     private func partnerClosed() {
         guard let context = self.context else { return }
-        context.writeAndFlush(self.wrapOutboundOut(ByteBuffer())).whenComplete { [channel = context.channel] _ in
+        let channel = context.channel
+        let limit = context.eventLoop.scheduleTask(in: Self.drainLimit) { channel.close(promise: nil) }
+        context.writeAndFlush(self.wrapOutboundOut(ByteBuffer())).whenComplete { _ in
+            limit.cancel()
             channel.close(promise: nil)
         }
     }
+
+    static let drainLimit: TimeAmount = .seconds(2)
 
     private func partnerBecameWritable() {
         if self.pendingRead {

@@ -176,3 +176,49 @@ public struct WebSocketPortForwardTransport: PortForwardTransport {
         }
     }
 }
+
+/// One `v4.channel.k8s.io` WebSocket carrying one local connection.
+final class WebSocketPortForwardStream: PortForwardStream {
+    private let channel: any Channel
+    private let handler: NIOLoopBound<WebSocketPortForwardClientHandler>
+
+    init(channel: any Channel, handler: NIOLoopBound<WebSocketPortForwardClientHandler>) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    func splice(with local: any Channel) async throws(PortForwardError) {
+        precondition(local.eventLoop === self.channel.eventLoop, "a stream must be opened on its local connection's event loop")
+        let remote = self.channel
+        let handler = self.handler
+        let joined: Result<Bool, any Error>
+        do {
+            joined = .success(try await remote.eventLoop.submit {
+                guard local.isActive, remote.isActive else { return false }
+                let (localGlue, remoteGlue) = GlueHandler.pair()
+                try local.pipeline.syncOperations.addHandler(localGlue)
+                try remote.pipeline.syncOperations.addHandler(remoteGlue)
+                handler.value.startDelivering(context: try remote.pipeline.syncOperations.context(handler: handler.value))
+                try local.syncOptions?.setOption(.autoRead, value: true)
+                return true
+            }.get())
+        } catch {
+            joined = .failure(error)
+        }
+        if case .success(true) = joined {} else {
+            local.close(promise: nil)
+            remote.close(promise: nil)
+        }
+        if case .failure(let error) = joined {
+            throw PortForwardError(kind: .transport, message: "joining the local connection to its stream failed: \(error)")
+        }
+        try? await local.closeFuture.get()
+        try? await remote.closeFuture.get()
+        let failure = try? await remote.eventLoop.submit { handler.value.failure }.get()
+        if let failure { throw failure }
+    }
+
+    func close() {
+        self.channel.close(promise: nil)
+    }
+}
