@@ -12,7 +12,7 @@ struct ListenerSet: Sendable {
             do {
                 listeners.append(try await LocalListener.bind(mapping, addresses: addresses, group: group))
             } catch {
-                for listener in listeners { for socket in listener.sockets { try? await socket.server.channel.close() } }
+                for listener in listeners { await listener.close() }
                 throw error
             }
         }

@@ -31,7 +31,7 @@ public struct LocalListener: Sendable {
                 mapping.local = server.channel.localAddress?.port ?? mapping.local
                 sockets.append(Bound(address: address.host, server: server))
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
-                for socket in sockets { try? await socket.server.channel.close() }
+                await LocalListener(mapping: mapping, sockets: sockets).close()
                 let holder = PortHolder.describe(port: mapping.local).map { " by \($0)" } ?? ""
                 throw ForwardError(
                     "local port \(mapping.local) on \(address.host) is already in use\(holder): choose another local port, "
@@ -39,7 +39,7 @@ public struct LocalListener: Sendable {
                 )
             } catch {
                 if address.optional { continue }
-                for socket in sockets { try? await socket.server.channel.close() }
+                await LocalListener(mapping: mapping, sockets: sockets).close()
                 throw ForwardError("cannot listen on \(address.host):\(mapping.local): \(error)")
             }
         }

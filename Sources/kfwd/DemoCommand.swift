@@ -68,7 +68,7 @@ struct DemoCommand: AsyncParsableCommand {
                 Ctrl-C stops everything.
                 """
             )
-            return await ForwardCommand.runUntilSignal(web, echo)
+            return await ForwardCommand.runUntilSignal(cache: cache, web, echo)
         }
         if let failure {
             Terminal.error(failure.message)

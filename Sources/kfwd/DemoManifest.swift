@@ -1,4 +1,5 @@
-/// The demo's cluster: the same shop as `examples/demo.yaml`.
+/// The demo's cluster. `kfwd demo` is how to run it; for kubesim alone, save this as a file
+/// and pass it to `kubesim serve --manifests`.
 enum DemoManifest {
     static let yaml = """
         # A small shop: an HTTP service with three replicas, a TCP echo and a UDP echo.

@@ -85,12 +85,13 @@ struct ForwardCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "kfwd")
         logger.logLevel = .warning
+        let cache = KubeClientCache(logger: logger)
         var forward = ResilientForward(
-            cache: KubeClientCache(logger: logger), context: context, namespace: self.namespace ?? context.namespace, target: target,
+            cache: cache, context: context, namespace: self.namespace ?? context.namespace, target: target,
             mappings: mappings, addresses: addresses
         )
         forward.podWait = .milliseconds(Int(self.podWait * 1000))
-        if let failure = await Self.runUntilSignal(forward) {
+        if let failure = await Self.runUntilSignal(cache: cache, forward) {
             Terminal.error(failure.message)
             throw ExitCode.failure
         }
@@ -105,15 +106,12 @@ struct ForwardCommand: AsyncParsableCommand {
         }
     }
 
-    /// Runs forwards (and their informer cache) until one fails to start or SIGINT/SIGTERM.
-    static func runUntilSignal(_ forwards: ResilientForward...) async -> ForwardError? {
+    /// Runs forwards and the informer cache they share until one fails to start or SIGINT/SIGTERM.
+    static func runUntilSignal(cache: KubeClientCache, _ forwards: ResilientForward...) async -> ForwardError? {
         await withTaskGroup(of: ForwardError?.self) { group in
-            for cache in Set(forwards.map { ObjectIdentifier($0.cache) }) {
-                guard let owner = forwards.first(where: { ObjectIdentifier($0.cache) == cache }) else { continue }
-                group.addTask {
-                    await owner.cache.run()
-                    return nil
-                }
+            group.addTask {
+                await cache.run()
+                return nil
             }
             for forward in forwards {
                 group.addTask {

@@ -7,8 +7,10 @@ import NIOWebSocket
 /// dominated the profile of a forward (and made debug builds crawl); this masks eight bytes at
 /// a time.
 enum WebSocketClientFrame {
-    static func encode(_ opcode: WebSocketOpcode, payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let length = payload.readableBytes
+    /// One frame; `channel`, when given, is the port-forward channel byte that starts the
+    /// payload, written in place so a data buffer is copied once.
+    static func encode(_ opcode: WebSocketOpcode, channel: UInt8? = nil, payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let length = payload.readableBytes + (channel == nil ? 0 : 1)
         var frame = allocator.buffer(capacity: length + 14)
         frame.writeInteger(UInt8(0x80) | UInt8(webSocketOpcode: opcode))
         switch length {
@@ -25,6 +27,7 @@ enum WebSocketClientFrame {
         frame.writeInteger(key)
         var payload = payload
         let start = frame.writerIndex
+        if let channel { frame.writeInteger(channel) }
         frame.writeBuffer(&payload)
         frame.withUnsafeMutableReadableBytes { bytes in
             Self.mask(UnsafeMutableRawBufferPointer(rebasing: bytes[start...]), key: key)

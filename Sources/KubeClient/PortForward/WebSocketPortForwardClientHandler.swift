@@ -139,11 +139,9 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
     // MARK: outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        var payload = self.unwrapOutboundIn(data)
-        var message = context.channel.allocator.buffer(capacity: payload.readableBytes + 1)
-        message.writeInteger(UInt8(0))
-        message.writeBuffer(&payload)
-        context.write(self.wrapOutboundOut(WebSocketClientFrame.encode(.binary, payload: message, allocator: context.channel.allocator)), promise: promise)
+        let payload = self.unwrapOutboundIn(data)
+        let frame = WebSocketClientFrame.encode(.binary, channel: 0, payload: payload, allocator: context.channel.allocator)
+        context.write(self.wrapOutboundOut(frame), promise: promise)
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {

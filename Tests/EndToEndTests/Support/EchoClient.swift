@@ -1,0 +1,76 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// A TCP client on loopback that sends `count` bytes of a pattern and checks that the same bytes
+/// come back (through an echo server), reading while it writes.
+enum EchoClient {
+    /// 64 KiB of fixed pseudo-random bytes; the stream at offset `o` is `block[(o + seed) % 64 KiB]`.
+    static let block: [UInt8] = {
+        var state: UInt32 = 0x9E37_79B9
+        return (0..<(64 << 10)).map { _ in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
+    }()
+
+    static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// - Returns: how many bytes came back equal to what was sent (`count` when all did).
+    static func roundTrip(port: Int, count: Int, seed: Int) async throws -> Int {
+        let channel = try await self.connect(port: port)
+        return try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    var sent = 0
+                    while sent < count {
+                        let size = min(16 << 10, count - sent)
+                        try await outbound.write(ByteBuffer(bytes: self.slice(at: sent + seed, count: size)))
+                        sent += size
+                    }
+                    return -1
+                }
+                group.addTask {
+                    var matched = 0
+                    for try await buffer in inbound {
+                        let expected = self.slice(at: matched + seed, count: buffer.readableBytes)
+                        let equal = buffer.withUnsafeReadableBytes { received in
+                            expected.withUnsafeBytes { memcmp(received.baseAddress!, $0.baseAddress!, received.count) == 0 }
+                        }
+                        guard equal else { return matched }
+                        matched += buffer.readableBytes
+                        if matched >= count { break }
+                    }
+                    return matched
+                }
+                while let value = try await group.next() {
+                    if value >= 0 {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                return 0
+            }
+        }
+    }
+
+    static func slice(at offset: Int, count: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        var position = offset % self.block.count
+        while bytes.count < count {
+            let take = min(count - bytes.count, self.block.count - position)
+            bytes.append(contentsOf: self.block[position..<(position + take)])
+            position = 0
+        }
+        return bytes
+    }
+}
