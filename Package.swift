@@ -26,9 +26,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
+        .target(name: "KubeLabels"),
         .target(
             name: "KubeClient",
             dependencies: [
+                "KubeLabels",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -46,6 +48,7 @@ let package = Package(
         .target(
             name: "KubeSim",
             dependencies: [
+                "KubeLabels",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -65,7 +68,7 @@ let package = Package(
         .target(
             name: "Forwarding",
             dependencies: [
-                "KubeClient",
+                "KubeClient", "KubeLabels",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,7 +101,7 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "KubeSimTests", dependencies: ["KubeSim"]),
+        .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeLabels"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

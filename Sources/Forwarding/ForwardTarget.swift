@@ -1,3 +1,5 @@
+import KubeLabels
+
 /// What a forward points at, in kubectl's resource/name syntax or as a label selector.
 public enum ForwardTarget: Sendable, Hashable, CustomStringConvertible {
     /// One pod; when it is gone the forward ends (kubectl's meaning).
@@ -22,6 +24,16 @@ public enum ForwardTarget: Sendable, Hashable, CustomStringConvertible {
         case "deploy", "deployment", "deployments": self = .deployment(parts[1])
         default: throw ForwardError("'\(parts[0])' in '\(text)' is not a kind kfwd forwards to: use pod/, svc/ or deploy/")
         }
+    }
+
+    /// A `-l` selector, checked against the apiserver's selector grammar.
+    public static func selector(validating text: String) throws(ForwardError) -> ForwardTarget {
+        _ = try self.labelSelector(text)
+        return .selector(text)
+    }
+
+    static func labelSelector(_ text: String) throws(ForwardError) -> LabelSelector {
+        do { return try LabelSelector(parsing: text) } catch { throw ForwardError("label selector '\(text)': \(error.message)") }
     }
 
     public var description: String {

@@ -1,4 +1,5 @@
 import KubeClient
+import KubeLabels
 import Logging
 import NIOCore
 import NIOPosix
@@ -46,7 +47,7 @@ public struct ResilientForward: Sendable {
         let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group)
         listeners.announce(events)
         do {
-            try await self.withPicker(client: client) { picker in
+            try await self.withPicker { picker in
                 for mapping in listeners.listeners.map(\.mapping) where picker.candidates(remotePort: mapping.remote).isEmpty {
                     events(.waiting(local: mapping.local, reason: picker.emptyReason(remotePort: mapping.remote)))
                 }
@@ -62,42 +63,38 @@ public struct ResilientForward: Sendable {
         }
     }
 
-    /// Holds the informers of the target for as long as `body` runs.
-    private func withPicker(client: KubeClient, _ body: (any PodPicker) async throws -> Void) async throws {
+    /// Holds the informers of the target for as long as `body` runs. They watch the whole
+    /// namespace, so every forward in it shares one list and one watch per kind.
+    private func withPicker(_ body: (any PodPicker) async throws -> Void) async throws {
         switch self.target {
         case .service(let name):
-            try await self.cache.withInformer(Service.self, context: self.context, namespace: self.namespace, fieldSelector: "metadata.name=\(name)") { services in
-                try await self.cache.withInformer(
-                    EndpointSlice.self, context: self.context, namespace: self.namespace, labelSelector: "kubernetes.io/service-name=\(name)"
-                ) { slices in
-                    await services.waitForSync()
-                    await slices.waitForSync()
-                    try await body(ServiceEndpoints(name: name, service: services, slices: slices))
-                }
+            try await self.withInformers(Service.self, EndpointSlice.self) { services, slices in
+                try await body(ServiceEndpoints(name: name, namespace: self.namespace, services: services, slices: slices))
             }
         case .deployment(let name):
-            let deployment: Deployment
-            do {
-                deployment = try await client.get(Deployment.self, name, namespace: self.namespace)
-            } catch {
-                if error.isNotFound {
-                    throw ForwardError("deployment \(name) not found in namespace \(self.namespace) (context '\(self.context.name)')")
-                }
-                throw ForwardError(error.message)
+            try await self.withInformers(Deployment.self, Pod.self) { deployments, pods in
+                try await body(SelectedPods(namespace: self.namespace, selection: .deployment(name: name, deployments), pods: pods))
             }
-            let selector = (deployment.spec?.selector.matchLabels ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-            try await self.withPods(selector: selector, description: "deploy/\(name)", body)
-        case .selector(let selector):
-            try await self.withPods(selector: selector, description: "pods -l \(selector)", body)
+        case .selector(let text):
+            let selector = try ForwardTarget.labelSelector(text)
+            try await self.cache.withInformer(Pod.self, context: self.context, namespace: self.namespace) { pods in
+                await pods.waitForSync()
+                try await body(SelectedPods(namespace: self.namespace, selection: .labels(selector, description: "pods -l \(text)"), pods: pods))
+            }
         case .pod:
             preconditionFailure("pod targets run as a PodForward")
         }
     }
 
-    private func withPods(selector: String, description: String, _ body: (any PodPicker) async throws -> Void) async throws {
-        try await self.cache.withInformer(Pod.self, context: self.context, namespace: self.namespace, labelSelector: selector) { pods in
-            await pods.waitForSync()
-            try await body(SelectedPods(description: description, pods: pods))
+    private func withInformers<A: KubeResource, B: KubeResource>(
+        _ first: A.Type, _ second: B.Type, _ body: (Informer<A>, Informer<B>) async throws -> Void
+    ) async throws {
+        try await self.cache.withInformer(A.self, context: self.context, namespace: self.namespace) { a in
+            try await self.cache.withInformer(B.self, context: self.context, namespace: self.namespace) { b in
+                await a.waitForSync()
+                await b.waitForSync()
+                try await body(a, b)
+            }
         }
     }
 

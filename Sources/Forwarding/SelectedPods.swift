@@ -1,22 +1,57 @@
 import KubeClient
+import KubeLabels
 
 /// Pods matching a selector (a Deployment's, or one given with `-l`): ready and not terminating.
-/// The remote port is the container port.
+/// The remote port is the container port. The pod informer watches the whole namespace, so
+/// every forward in it shares one watch; the selector is applied here.
 struct SelectedPods: PodPicker {
-    let description: String
+    enum Selection: Sendable {
+        case labels(LabelSelector, description: String)
+        /// The Deployment's current selector, read from its informer on every choice.
+        case deployment(name: String, Informer<Deployment>)
+    }
+
+    let namespace: String
+    let selection: Selection
     let pods: Informer<Pod>
 
+    private var selector: LabelSelector? {
+        switch self.selection {
+        case .labels(let selector, _): selector
+        case .deployment(let name, let deployments):
+            deployments.object(namespace: self.namespace, name: name)?.spec.map { LabelSelector(matchLabels: $0.selector.matchLabels ?? [:]) }
+        }
+    }
+
+    private var description: String {
+        switch self.selection {
+        case .labels(_, let description): description
+        case .deployment(let name, _): "deploy/\(name)"
+        }
+    }
+
+    private func selected() -> [Pod] {
+        guard let selector = self.selector else { return [] }
+        return self.pods.objects { selector.matches($0.metadata.labels ?? [:]) }
+    }
+
     func candidates(remotePort: Int) -> [PodChoice] {
-        self.pods.objects
-            .filter { $0.isReady && $0.metadata.deletionTimestamp == nil }
+        self.selected()
+            .filter { $0.isReady && !$0.isTerminating }
             .compactMap { $0.metadata.name.map { PodChoice(pod: $0, port: remotePort) } }
     }
 
     func changes() -> StoreChanges {
-        StoreChanges([self.pods])
+        switch self.selection {
+        case .labels: StoreChanges([self.pods])
+        case .deployment(_, let deployments): StoreChanges([self.pods, deployments])
+        }
     }
 
     func emptyReason(remotePort: Int) -> String {
-        self.pods.objects.isEmpty ? "\(self.description) matches no pod" : "\(self.description) has no ready pod"
+        if case .deployment(let name, let deployments) = self.selection, deployments.object(namespace: self.namespace, name: name) == nil {
+            return "deployment \(name) does not exist in namespace \(self.namespace)"
+        }
+        return self.selected().isEmpty ? "\(self.description) matches no pod" : "\(self.description) has no ready pod"
     }
 }

@@ -2,19 +2,37 @@ import KubeClient
 
 /// Pods behind a Service, as kube-proxy sees them: the Service's EndpointSlices give ready,
 /// serving and terminating endpoints and each port already resolved for its pods (a named
-/// `targetPort` becomes a number per slice), section 5 of kubernetes-wire.md.
+/// `targetPort` becomes a number per slice), section 5 of kubernetes-wire.md. Both informers
+/// watch the whole namespace, so every forward in it shares them.
 struct ServiceEndpoints: PodPicker {
     let name: String
-    let service: Informer<Service>
+    let namespace: String
+    let services: Informer<Service>
     let slices: Informer<EndpointSlice>
 
+    private var service: Service? { self.services.object(namespace: self.namespace, name: self.name) }
+
+    private var ownSlices: [EndpointSlice] {
+        self.slices.objects { $0.metadata.labels?["kubernetes.io/service-name"] == self.name }
+    }
+
+    /// The remote port is the Service's port, as kubectl reads `svc/NAME 8080:80`; when the
+    /// Service has no such port but its pods serve it as a target port (kftray's `remote_port`
+    /// for service workloads is the container port), that target port is used as it is.
     func candidates(remotePort: Int) -> [PodChoice] {
-        guard let port = self.service.objects.first?.spec?.ports?.first(where: { $0.port == remotePort }) else { return [] }
+        guard let service = self.service else { return [] }
+        let servicePort = service.spec?.ports?.first { $0.port == remotePort }
         var choices: [PodChoice] = []
         var seen = Set<String>()
-        for slice in self.slices.objects {
-            // The slice's port entry named like the service port carries the resolved number.
-            guard let resolved = slice.ports?.first(where: { ($0.name ?? "") == (port.name ?? "") })?.port else { continue }
+        for slice in self.ownSlices {
+            let resolved: Int?
+            if let servicePort {
+                // The slice's port entry named like the service port carries the resolved number.
+                resolved = slice.ports?.first { ($0.name ?? "") == (servicePort.name ?? "") }?.port
+            } else {
+                resolved = slice.ports?.first { $0.port == remotePort }?.port
+            }
+            guard let resolved else { continue }
             for endpoint in slice.endpoints ?? [] {
                 guard endpoint.conditions?.ready ?? true, !(endpoint.conditions?.terminating ?? false),
                     endpoint.targetRef?.kind ?? "Pod" == "Pod", let pod = endpoint.targetRef?.name, seen.insert(pod).inserted
@@ -26,14 +44,16 @@ struct ServiceEndpoints: PodPicker {
     }
 
     func changes() -> StoreChanges {
-        StoreChanges([self.service, self.slices])
+        StoreChanges([self.services, self.slices])
     }
 
     func emptyReason(remotePort: Int) -> String {
-        guard let service = self.service.objects.first else { return "service \(self.name) does not exist" }
-        guard service.spec?.ports?.contains(where: { $0.port == remotePort }) ?? false else {
-            let ports = (service.spec?.ports ?? []).map { String($0.port) }.joined(separator: ", ")
-            return "service \(self.name) has no port \(remotePort) (it has \(ports.isEmpty ? "none" : ports))"
+        guard let service = self.service else { return "service \(self.name) does not exist in namespace \(self.namespace)" }
+        let ports = service.spec?.ports ?? []
+        let targetPorts = Set(self.ownSlices.flatMap { $0.ports ?? [] }.compactMap(\.port))
+        guard ports.contains(where: { $0.port == remotePort }) || targetPorts.contains(remotePort) else {
+            let list = ports.map { String($0.port) }.joined(separator: ", ")
+            return "service \(self.name) has no port \(remotePort) (it has \(list.isEmpty ? "none" : list))"
         }
         return "svc/\(self.name) has no ready pod"
     }

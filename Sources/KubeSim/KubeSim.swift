@@ -1,4 +1,5 @@
 import Foundation
+import KubeLabels
 import Logging
 import NIOCore
 import NIOPosix

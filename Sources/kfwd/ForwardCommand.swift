@@ -64,7 +64,7 @@ struct ForwardCommand: AsyncParsableCommand {
     private func resolvedTarget() throws -> ForwardTarget {
         if let selector = self.selector {
             guard !selector.isEmpty else { throw ValidationError("-l needs a selector, e.g. -l app=web") }
-            return .selector(selector)
+            do { return try .selector(validating: selector) } catch { throw ValidationError(error.message) }
         }
         guard let target = self.target else { throw ValidationError("name a target (pod/NAME, svc/NAME, deploy/NAME) or give -l SELECTOR") }
         do { return try ForwardTarget(parsing: target) } catch { throw ValidationError(error.message) }

@@ -1,5 +1,6 @@
 import Testing
 
+import KubeLabels
 @testable import KubeSim
 
 @Suite struct LabelSelectorTests {
@@ -14,9 +15,9 @@ import Testing
     }
 
     @Test func rejectsMalformedSelectorsWithA400() {
-        let error = #expect(throws: APIError.self) { try LabelSelector(parsing: "app in a,b") }
+        let error = #expect(throws: APIError.self) { try LabelSelector(query: "app in a,b") }
         #expect(error?.code == 400)
-        #expect(throws: APIError.self) { try LabelSelector(parsing: "bad key=x") }
+        #expect(throws: APIError.self) { try LabelSelector(query: "bad key=x") }
     }
 
     @Test func fieldSelectorsSupportWhatThePodStrategyDoes() throws {

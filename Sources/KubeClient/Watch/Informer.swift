@@ -34,6 +34,14 @@ public final class Informer<T: KubeResource>: Sendable {
         self.state.withLock { $0.objects.sorted { $0.key < $1.key }.map(\.value) }
     }
 
+    /// The objects that pass `isIncluded`, sorted by namespace and name; only those are sorted,
+    /// so a namespace-wide informer stays cheap to read for one Service's slices.
+    public func objects(where isIncluded: (T) -> Bool) -> [T] {
+        self.state.withLock { state in
+            state.objects.filter { isIncluded($0.value) }.sorted { $0.key < $1.key }.map(\.value)
+        }
+    }
+
     public func object(namespace: String?, name: String) -> T? {
         self.state.withLock { $0.objects[Self.key(namespace, name)] }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KubeLabels
 import Logging
 
 /// Publishes the pods behind each Service with a selector as EndpointSlices

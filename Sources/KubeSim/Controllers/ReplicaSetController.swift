@@ -1,4 +1,5 @@
 import Foundation
+import KubeLabels
 import Logging
 
 /// Keeps each ReplicaSet's number of live pods at `spec.replicas`

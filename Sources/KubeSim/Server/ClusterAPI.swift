@@ -1,4 +1,5 @@
 import Foundation
+import KubeLabels
 
 /// The REST semantics of the apiserver over the ``ObjectStore``: get, list, watch, create, update,
 /// patch, delete, and the `scale` and `status` subresources.
@@ -76,7 +77,7 @@ struct ClusterAPI: Sendable {
         return WatchFilter(
             resource: path.resource,
             namespace: path.resource.namespaced ? path.namespace : nil,
-            labels: try LabelSelector(parsing: request.query["labelSelector"] ?? ""),
+            labels: try LabelSelector(query: request.query["labelSelector"] ?? ""),
             fields: try FieldSelector(parsing: fields, resource: path.resource)
         )
     }

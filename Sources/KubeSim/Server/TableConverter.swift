@@ -1,3 +1,5 @@
+import KubeLabels
+
 /// Server-side `Table` output for `kubectl get`, with the columns of
 /// kubernetes/kubernetes pkg/printers/internalversion/printers.go.
 enum TableConverter {

@@ -1,4 +1,5 @@
 import Foundation
+import KubeLabels
 
 /// What the apiserver's defaulting and create strategies add to a new object, and the validation
 /// KubeSim enforces (a subset of pkg/apis/*/validation, for the fields that shape behaviour).

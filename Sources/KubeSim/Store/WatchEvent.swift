@@ -1,3 +1,5 @@
+import KubeLabels
+
 /// One change to an object, as a watch stream carries it.
 struct WatchEvent: Sendable {
     enum Kind: String, Sendable {

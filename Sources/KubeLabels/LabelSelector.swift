@@ -1,8 +1,10 @@
+import Foundation
+
 /// A parsed `labelSelector` query parameter, with the grammar of
 /// kubernetes/apimachinery pkg/labels/selector.go: `k=v`, `k==v`, `k!=v`, `k in (a,b)`,
 /// `k notin (a,b)`, `k`, `!k`, comma-separated and ANDed.
-struct LabelSelector: Sendable, Equatable {
-    enum Requirement: Sendable, Equatable {
+public struct LabelSelector: Sendable, Equatable, CustomStringConvertible {
+    public enum Requirement: Sendable, Equatable {
         case equals(String, String)
         case notEquals(String, String)
         case isIn(String, Set<String>)
@@ -11,20 +13,20 @@ struct LabelSelector: Sendable, Equatable {
         case doesNotExist(String)
     }
 
-    var requirements: [Requirement]
+    public var requirements: [Requirement]
 
-    static let everything = LabelSelector(requirements: [])
+    public static let everything = LabelSelector(requirements: [])
 
-    init(requirements: [Requirement]) {
+    public init(requirements: [Requirement]) {
         self.requirements = requirements
     }
 
     /// The selector of a Service or a Deployment's `matchLabels`: equality, ANDed.
-    init(matchLabels: [String: String]) {
+    public init(matchLabels: [String: String]) {
         self.requirements = matchLabels.sorted { $0.key < $1.key }.map { .equals($0.key, $0.value) }
     }
 
-    init(parsing text: String) throws(APIError) {
+    public init(parsing text: String) throws(LabelSelectorError) {
         var requirements: [Requirement] = []
         for term in Self.splitTerms(text) {
             let term = term.trimmingCharacters(in: .whitespaces)
@@ -34,7 +36,7 @@ struct LabelSelector: Sendable, Equatable {
         self.requirements = requirements
     }
 
-    func matches(_ labels: [String: String]) -> Bool {
+    public func matches(_ labels: [String: String]) -> Bool {
         self.requirements.allSatisfy { requirement in
             switch requirement {
             case .equals(let key, let value): labels[key] == value
@@ -48,7 +50,7 @@ struct LabelSelector: Sendable, Equatable {
     }
 
     /// The canonical string form, as `metav1.FormatLabelSelector` prints it for a Scale's status.
-    var description: String {
+    public var description: String {
         self.requirements.map { requirement in
             switch requirement {
             case .equals(let key, let value): "\(key)=\(value)"
@@ -78,7 +80,7 @@ struct LabelSelector: Sendable, Equatable {
         return terms
     }
 
-    private static func parseTerm(_ term: String) throws(APIError) -> Requirement {
+    private static func parseTerm(_ term: String) throws(LabelSelectorError) -> Requirement {
         if term.hasPrefix("!") {
             return .doesNotExist(try self.validKey(String(term.dropFirst()), in: term))
         }
@@ -103,38 +105,17 @@ struct LabelSelector: Sendable, Equatable {
                 }
                 return make(try self.validKey(words[0], in: term), Set(values))
             }
-            throw APIError.badRequest("unable to parse requirement: found '\(words[1])', expected: in, notin, =, ==, !=")
+            throw LabelSelectorError("unable to parse requirement: found '\(words[1])', expected: in, notin, =, ==, !=")
         }
         return .exists(try self.validKey(term, in: term))
     }
 
-    private static func validKey(_ key: String, in term: String) throws(APIError) -> String {
+    private static func validKey(_ key: String, in term: String) throws(LabelSelectorError) -> String {
         let key = key.trimmingCharacters(in: .whitespaces)
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
         guard !key.isEmpty, key.allSatisfy(allowed.contains) else {
-            throw APIError.badRequest("unable to parse requirement: invalid label key \"\(key)\" in \"\(term)\"")
+            throw LabelSelectorError("unable to parse requirement: invalid label key \"\(key)\" in \"\(term)\"")
         }
         return key
     }
 }
-
-extension LabelSelector {
-    /// A `metav1.LabelSelector` object (`matchLabels` and `matchExpressions`).
-    init(object: JSON?) {
-        var requirements = LabelSelector(matchLabels: object?["matchLabels"]?.stringMap ?? [:]).requirements
-        for expression in object?["matchExpressions"]?.arrayValue ?? [] {
-            guard let key = expression["key"]?.stringValue else { continue }
-            let values = Set((expression["values"]?.arrayValue ?? []).compactMap(\.stringValue))
-            switch expression["operator"]?.stringValue {
-            case "In": requirements.append(.isIn(key, values))
-            case "NotIn": requirements.append(.notIn(key, values))
-            case "Exists": requirements.append(.exists(key))
-            case "DoesNotExist": requirements.append(.doesNotExist(key))
-            default: continue
-            }
-        }
-        self.init(requirements: requirements)
-    }
-}
-
-import Foundation
