@@ -74,10 +74,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "ConfigStore"),
         .executableTarget(
             name: "kfwd",
             dependencies: [
-                "Forwarding", "KubeClient", "KubeSim",
+                "ConfigStore", "Forwarding", "KubeClient", "KubeSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -102,6 +103,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeLabels"]),
+        .testTarget(name: "ConfigStoreTests", dependencies: ["ConfigStore"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

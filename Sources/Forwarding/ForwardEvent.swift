@@ -6,6 +6,9 @@ public enum ForwardEvent: Sendable {
     case listening(address: String, local: Int, remote: Int)
     /// No pod can take new connections on a local port: they are held until one is ready.
     case waiting(local: Int, reason: String)
+    /// The pods new connections go to, reported at start and on every change of the set; an
+    /// empty set follows a ``waiting(local:reason:)`` per port that says why.
+    case ready(pods: [String])
     /// A local connection was accepted and is being forwarded.
     case connection(local: Int, remote: Int)
     /// A local connection's stream to a pod is open (reported with `--verbose`).

@@ -32,6 +32,7 @@ public struct PodForward: Sendable {
         try await self.checkPod()
         let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group)
         listeners.announce(events)
+        events(.ready(pods: [self.pod]))
         await listeners.serve { local, mapping in await self.serve(local, mapping: mapping, events: events) }
     }
 

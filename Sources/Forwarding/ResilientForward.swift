@@ -48,12 +48,14 @@ public struct ResilientForward: Sendable {
         listeners.announce(events)
         do {
             try await self.withPicker { picker in
-                for mapping in listeners.listeners.map(\.mapping) where picker.candidates(remotePort: mapping.remote).isEmpty {
-                    events(.waiting(local: mapping.local, reason: picker.emptyReason(remotePort: mapping.remote)))
-                }
                 let rotation = Rotation()
-                await listeners.serve { local, mapping in
-                    await self.serve(local, mapping: mapping, picker: picker, transport: transport, rotation: rotation, events: events)
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await Self.reportPods(picker, mappings: listeners.listeners.map(\.mapping), events: events) }
+                    group.addTask {
+                        await listeners.serve { local, mapping in
+                            await self.serve(local, mapping: mapping, picker: picker, transport: transport, rotation: rotation, events: events)
+                        }
+                    }
                 }
             }
         } catch let error as ForwardError {
@@ -158,6 +160,24 @@ public struct ResilientForward: Sendable {
             }
         } onCancel: {
             local.close(promise: nil)
+        }
+    }
+
+    /// Tells the user (and the supervisor's status) which pods new connections go to, each
+    /// time that set changes, until cancelled.
+    private static func reportPods(_ picker: any PodPicker, mappings: [PortMapping], events: @Sendable (ForwardEvent) -> Void) async {
+        var reported: [String]?
+        while !Task.isCancelled {
+            let changes = picker.changes()
+            let pods = Set(mappings.flatMap { picker.candidates(remotePort: $0.remote).map(\.pod) }).sorted()
+            if pods != reported {
+                if pods.isEmpty {
+                    for mapping in mappings { events(.waiting(local: mapping.local, reason: picker.emptyReason(remotePort: mapping.remote))) }
+                }
+                events(.ready(pods: pods))
+                reported = pods
+            }
+            for await _ in changes.ticks { break }
         }
     }
 

@@ -97,15 +97,6 @@ struct ForwardCommand: AsyncParsableCommand {
         }
     }
 
-    /// A stop must not hang the user's terminal: if the graceful shutdown (closing connections,
-    /// watches and clients) stalls, say so and exit anyway, non-zero so that tests notice.
-    private static func armShutdownWatchdog() {
-        DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
-            Terminal.error("shutdown did not finish within 5 seconds; exiting anyway")
-            Foundation.exit(70)
-        }
-    }
-
     /// Runs forwards and the informer cache they share until one fails to start or SIGINT/SIGTERM.
     static func runUntilSignal(cache: KubeClientCache, _ forwards: ResilientForward...) async -> ForwardError? {
         await withTaskGroup(of: ForwardError?.self) { group in
@@ -125,7 +116,7 @@ struct ForwardCommand: AsyncParsableCommand {
             }
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
-                Self.armShutdownWatchdog()
+                ShutdownWatchdog.arm()
                 return nil
             }
             let first = await group.next() ?? nil

@@ -16,6 +16,9 @@ enum Terminal {
             self.line("Forwarding from \(host):\(local) -> \(remote)")
         case .waiting(let local, let reason):
             self.line("Waiting on local port \(local): \(reason); new connections are held until a pod is ready")
+        case .ready(let pods):
+            guard !pods.isEmpty else { return }
+            self.line("Ready: new connections go to \(pods.count == 1 ? "pod" : "pods") \(pods.joined(separator: ", "))")
         case .routed(let local, let pod):
             if self.verbose.withLock({ $0 }) { self.line("Connection on \(local) -> pod \(pod)") }
         case .connection(let local, _):
@@ -28,6 +31,10 @@ enum Terminal {
     static func line(_ text: String) {
         print(text)
         fflush(nil)
+    }
+
+    static func warning(_ text: String) {
+        FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
     }
 
     static func error(_ text: String) {

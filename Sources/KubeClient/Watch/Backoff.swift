@@ -1,6 +1,6 @@
 /// client-go's reflector backoff (`wait.Backoff{Duration: 800ms, Factor: 2, Jitter: 1, Cap: 30s}`
 /// with a reset after 2 minutes without failure): delays are uniform in [d, 2d), d doubling from
-/// 800 ms up to 30 s.
+/// 800 ms up to 30 s. The supervisor uses the same schedule for forwards that cannot start.
 public struct Backoff: Sendable {
     public var initial: Duration = .milliseconds(800)
     public var cap: Duration = .seconds(30)
@@ -9,6 +9,11 @@ public struct Backoff: Sendable {
     private var lastFailure: ContinuousClock.Instant?
 
     public init() {}
+
+    public init(initial: Duration, cap: Duration) {
+        self.initial = initial
+        self.cap = cap
+    }
 
     /// The delay before the next attempt, after a failure at `now`.
     public mutating func next(now: ContinuousClock.Instant = .now) -> Duration {

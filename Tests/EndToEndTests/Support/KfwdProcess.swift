@@ -41,18 +41,31 @@ final class OutputLines: Sendable {
     }
 
     /// The first line (already printed or still to come) that matches, or nil when the command
-    /// ended without printing one.
-    func first(where predicate: @escaping @Sendable (String) -> Bool) async -> String? {
+    /// ended, or `timeout` passed, without printing one (so a test waiting for a line that
+    /// never comes fails instead of hanging CI).
+    func first(timeout: Duration = .seconds(30), where predicate: @escaping @Sendable (String) -> Bool) async -> String? {
         await withCheckedContinuation { continuation in
             let resolved: String?? = self.state.withLock { state in
                 if let line = state.lines.first(where: predicate) { return .some(line) }
                 if state.ended { return .some(nil) }
-                state.waiters[state.next] = Waiter(predicate: predicate, continuation: continuation)
+                let id = state.next
+                state.waiters[id] = Waiter(predicate: predicate, continuation: continuation)
                 state.next += 1
+                let (seconds, attoseconds) = timeout.components
+                DispatchQueue.global().asyncAfter(deadline: .now() + Double(seconds) + Double(attoseconds) / 1e18) {
+                    self.state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: nil)
+                }
                 return nil
             }
             if let resolved { continuation.resume(returning: resolved) }
         }
+    }
+}
+
+extension OutputLines {
+    /// Waits until the command ends (its output closes), or `timeout` passes.
+    func untilEnd(timeout: Duration = .seconds(30)) async {
+        _ = await self.first(timeout: timeout) { _ in false }
     }
 }
 

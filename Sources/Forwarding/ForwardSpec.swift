@@ -1,0 +1,52 @@
+import Foundation
+import KubeClient
+
+/// Everything needed to run one forward, whatever it came from (the CLI, a kftray file, the
+/// store): what the ``Supervisor`` runs.
+public struct ForwardSpec: Sendable, Hashable {
+    /// The forward's name, unique within a supervisor.
+    public var alias: String
+    /// Kubeconfig files, `:`-separated and merged as `$KUBECONFIG` is; nil for the default
+    /// (`$KUBECONFIG`, else `~/.kube/config`).
+    public var kubeconfig: String?
+    /// The context; nil for the kubeconfig's current context.
+    public var context: String?
+    /// The namespace; nil for the context's (else `default`).
+    public var namespace: String?
+    public var target: ForwardTarget
+    public var mappings: [PortMapping]
+    public var addresses: ListenAddresses
+    /// How long a new connection waits for a ready pod.
+    public var podWait: Duration
+
+    public init(
+        alias: String, kubeconfig: String? = nil, context: String? = nil, namespace: String? = nil, target: ForwardTarget,
+        mappings: [PortMapping], addresses: ListenAddresses = .loopback, podWait: Duration = .seconds(30)
+    ) {
+        self.alias = alias
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.namespace = namespace
+        self.target = target
+        self.mappings = mappings
+        self.addresses = addresses
+        self.podWait = podWait
+    }
+
+    /// Reads the kubeconfig now (so a file fixed on disk is picked up by the next attempt).
+    func resolveContext(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ForwardError) -> KubeContext {
+        var loader = KubeconfigLoader(environment: environment)
+        if let kubeconfig = self.kubeconfig {
+            if kubeconfig.contains(":") {
+                loader.environment["KUBECONFIG"] = kubeconfig
+            } else {
+                loader.explicitPath = kubeconfig
+            }
+        }
+        do {
+            return try KubeContext(try loader.load(), context: self.context)
+        } catch {
+            throw ForwardError(error.message)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// What a forward is doing now, as the ``Supervisor`` knows it from the forward's own events:
+/// never a guess.
+public struct ForwardStatus: Sendable, Equatable {
+    public enum State: Sendable, Equatable, CustomStringConvertible {
+        /// Reading the kubeconfig, binding ports, syncing informers.
+        case starting
+        /// Listening, with at least one ready pod.
+        case running
+        /// Listening, but no pod can take a connection; new ones are held.
+        case waiting(reason: String)
+        /// Could not start; tries again after the delay.
+        case retrying(reason: String, after: Duration)
+        case stopped
+
+        public var description: String {
+            switch self {
+            case .starting: "starting"
+            case .running: "running"
+            case .waiting: "waiting for pod"
+            case .retrying: "retrying"
+            case .stopped: "stopped"
+            }
+        }
+    }
+
+    public let alias: String
+    public var state: State = .starting
+    /// The pods new connections go to.
+    public var pods: [String] = []
+    /// The bound local sockets, as `address:port`.
+    public var listening: [String] = []
+    public var connections = 0
+    public var failedConnections = 0
+    /// Failed start attempts since the forward was started.
+    public var retries = 0
+    public var lastError: String?
+    private var waitingReason: String?
+    /// When `state` last changed.
+    public var since = Date()
+
+    public init(alias: String) {
+        self.alias = alias
+    }
+
+    /// Folds one of the forward's events in.
+    mutating func apply(_ event: ForwardEvent) {
+        switch event {
+        case .listening(let address, let local, _):
+            let host = address.contains(":") ? "[\(address)]" : address
+            self.listening.append("\(host):\(local)")
+        case .waiting(_, let reason):
+            // Also said for one held connection while other pods may come back; the state
+            // follows `ready`, which the forward reports whenever its pods change.
+            self.waitingReason = reason
+        case .ready(let pods):
+            self.pods = pods
+            self.enter(pods.isEmpty ? .waiting(reason: self.waitingReason ?? "no ready pod") : .running)
+        case .connection:
+            self.connections += 1
+        case .routed:
+            break
+        case .connectionFailed(_, _, let error):
+            self.failedConnections += 1
+            self.lastError = error.message
+        }
+    }
+
+    mutating func enter(_ state: State) {
+        guard state != self.state else { return }
+        self.state = state
+        self.since = Date()
+    }
+}

@@ -1,0 +1,73 @@
+import ConfigStore
+import Forwarding
+
+extension KftrayConfig {
+    /// The alias kftray gives an entry without one: `{workload}-{protocol}-{local_port}`.
+    var effectiveAlias: String {
+        if let alias = self.alias, !alias.isEmpty { return alias }
+        return "\(self.workloadType ?? "service")-\(self.protocol ?? "tcp")-\(self.localPort ?? 0)"
+    }
+
+    /// The forward this entry describes, with kftray's meaning for every field (section 1 of
+    /// kftray.md): a `service` entry's `remote_port` may be the pods' target port, `pod`
+    /// entries select pods by the `target` label selector, a missing or `@current` context is
+    /// the current one, `default` kubeconfig is the usual lookup.
+    /// - Throws: ``ForwardError`` naming the field when kfwd cannot run the entry.
+    func forwardSpec(podWait: Duration) throws(ForwardError) -> ForwardSpec {
+        guard let namespace = self.namespace, !namespace.isEmpty else {
+            throw ForwardError("field 'namespace' is required (kftray requires it too)")
+        }
+        switch (self.protocol ?? "tcp").lowercased() {
+        case "tcp": break
+        case "udp": throw ForwardError("protocol 'udp' needs kfwd's in-cluster relay, which this version does not have yet; the entry is skipped")
+        case let other: throw ForwardError("field 'protocol' is '\(other)': use tcp or udp")
+        }
+        let target: ForwardTarget
+        switch self.workloadType {
+        case "service":
+            guard let service = self.service, !service.isEmpty else {
+                throw ForwardError("workload_type 'service' needs the field 'service' (the Service's name)")
+            }
+            target = .service(service)
+        case "pod":
+            guard let selector = self.target, !selector.isEmpty else {
+                throw ForwardError("workload_type 'pod' needs the field 'target' (a label selector such as app=web)")
+            }
+            target = try .selector(validating: selector)
+        case "proxy":
+            throw ForwardError("workload_type 'proxy' needs kfwd's in-cluster relay, which this version does not have yet; the entry is skipped")
+        case "expose":
+            throw ForwardError("workload_type 'expose' (a reverse tunnel) is not something kfwd does; the entry is skipped")
+        case nil:
+            throw ForwardError("field 'workload_type' is required: service or pod")
+        case let other?:
+            throw ForwardError("field 'workload_type' is '\(other)': use service or pod (proxy and expose are kftray's relay types)")
+        }
+        guard let remote = self.remotePort, (1...65535).contains(remote) else {
+            throw ForwardError("field 'remote_port' must be a port from 1 to 65535, not \(self.remotePort.map(String.init) ?? "missing")")
+        }
+        let local = self.localPort ?? 0
+        guard (0...65535).contains(local) else {
+            throw ForwardError("field 'local_port' must be a port from 1 to 65535, or 0 for a free one, not \(local)")
+        }
+        let addresses: ListenAddresses
+        do { addresses = try ListenAddresses(parsing: self.localAddress ?? "127.0.0.1") } catch {
+            throw ForwardError("field 'local_address': \(error.message.replacingOccurrences(of: "--address ", with: ""))")
+        }
+        let context = self.context.flatMap { ["", "@current", "current-context"].contains($0) ? nil : $0 }
+        let kubeconfig = self.kubeconfig.flatMap { ["", "default"].contains($0) ? nil : $0 }
+        return ForwardSpec(
+            alias: self.effectiveAlias, kubeconfig: kubeconfig, context: context, namespace: namespace, target: target,
+            mappings: [PortMapping(local: local, remote: remote)], addresses: addresses, podWait: podWait
+        )
+    }
+
+    /// Settings kfwd reads but does not act on; the entry still runs.
+    var ignoredSettings: [String] {
+        var ignored: [String] = []
+        if self.domainEnabled == true { ignored.append("domain_enabled (kfwd does not write hosts-file entries)") }
+        if self.autoLoopbackAddress == true { ignored.append("auto_loopback_address (kfwd listens on local_address)") }
+        if self.httpLogsEnabled == true { ignored.append("http_logs_enabled (kfwd does not log HTTP traffic)") }
+        return ignored
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import ConfigStore
+import Forwarding
+import Foundation
+import KubeClient
+import Logging
+import UnixSignals
+
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run a set of forwards from a kftray JSON config file, all in this process.",
+        discussion: """
+            FILE is kftray's export format (a JSON array of configs), used unchanged. Entries of \
+            workload_type service and pod over TCP run; an entry kfwd cannot run, or a field it does not know, \
+            gets its own message and the others still run. Each forward is independent: one that cannot \
+            start (a busy port, a missing kubeconfig context) says why and retries with backoff; a missing \
+            Service is waited for. Forwards in one namespace share one watch per kind. Stops on Ctrl-C or \
+            SIGTERM.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "kftray JSON config file.")
+    var config: String
+
+    @Argument(help: "Run only the forwards with these aliases (default: all).")
+    var aliases: [String] = []
+
+    @Option(name: .customLong("pod-wait"), help: "Seconds a new connection waits for a ready pod.")
+    var podWait: Double = 30
+
+    func validate() throws {
+        if self.podWait < 0 { throw ValidationError("--pod-wait \(self.podWait) must be 0 or more seconds") }
+    }
+
+    func run() async throws {
+        let specs = try self.loadSpecs()
+        var logger = Logger(label: "kfwd")
+        logger.logLevel = .warning
+        let supervisor = Supervisor(cache: KubeClientCache(logger: logger))
+        let updates = supervisor.updates()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await supervisor.run() }
+            group.addTask { await StatusPrinter(specs: specs).print(updates) }
+            for spec in specs {
+                do throws(ForwardError) { try supervisor.start(spec) } catch { Terminal.error("\(spec.alias): \(error.message)") }
+            }
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+                ShutdownWatchdog.arm()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// The runnable entries of the file, each problem reported by entry and field.
+    private func loadSpecs() throws -> [ForwardSpec] {
+        let file: KftrayFile
+        do {
+            file = try KftrayFile(data: try Data(contentsOf: URL(fileURLWithPath: self.config)))
+        } catch let error as KftrayFileError {
+            Terminal.error("\(self.config): \(error.message)")
+            throw ExitCode.failure
+        } catch {
+            Terminal.error("cannot read \(self.config): \((error as NSError).localizedDescription)")
+            throw ExitCode.failure
+        }
+        let podWait = Duration.milliseconds(Int(self.podWait * 1000))
+        var specs: [ForwardSpec] = []
+        var aliases: [String] = []
+        for entry in file.entries {
+            let config: KftrayConfig
+            switch entry.config {
+            case .success(let decoded): config = decoded
+            case .failure(let error):
+                Terminal.error("\(self.config): \(error.message); the entry is skipped")
+                continue
+            }
+            let name = "\(self.config) entry \(entry.index) (\(config.effectiveAlias))"
+            aliases.append(config.effectiveAlias)
+            guard self.aliases.isEmpty || self.aliases.contains(config.effectiveAlias) else { continue }
+            if !entry.unknownFields.isEmpty {
+                Terminal.warning("\(name): unknown \(entry.unknownFields.count == 1 ? "field" : "fields") \(entry.unknownFields.joined(separator: ", ")) ignored")
+            }
+            for setting in config.ignoredSettings { Terminal.warning("\(name): \(setting) is ignored") }
+            do throws(ForwardError) {
+                let spec = try config.forwardSpec(podWait: podWait)
+                guard !specs.contains(where: { $0.alias == spec.alias }) else {
+                    Terminal.error("\(name): another entry already has the alias '\(spec.alias)'; give this one its own alias")
+                    continue
+                }
+                specs.append(spec)
+            } catch {
+                Terminal.error("\(name): \(error.message)")
+            }
+        }
+        for alias in self.aliases where !aliases.contains(alias) {
+            Terminal.error("\(self.config) has no forward with the alias '\(alias)' (it has: \(aliases.joined(separator: ", ")))")
+            throw ExitCode.failure
+        }
+        guard !specs.isEmpty else {
+            Terminal.error("\(self.config): no entry can run")
+            throw ExitCode.failure
+        }
+        return specs
+    }
+}

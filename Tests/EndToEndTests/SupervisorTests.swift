@@ -1,0 +1,86 @@
+import Forwarding
+import Foundation
+import KubeClient
+import KubeSim
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The engine's `Supervisor` API, in-process, as a daemon will host it.
+@Suite(.serialized) struct SupervisorTests {
+    @Test func startListStopAndAStreamOfStatesThatTellTheTruth() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            let supervisor = Supervisor()
+            let updates = supervisor.updates()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await supervisor.run() }
+                let spec = ForwardSpec(
+                    alias: "web", kubeconfig: harness.kubeconfigPath, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)]
+                )
+                try supervisor.start(spec)
+                #expect(throws: ForwardError.self) { try supervisor.start(spec) }
+                var seen: [ForwardStatus] = []
+                for await status in updates {
+                    seen.append(status)
+                    if status.state == .running { break }
+                }
+                #expect(seen.first?.state == .starting)
+                let running = try #require(seen.last)
+                #expect(running.pods.count == 2 && running.pods.allSatisfy { $0.hasPrefix("web-") }, "\(running)")
+                let port = try #require(running.listening.first.flatMap { Int($0.split(separator: ":").last ?? "") })
+                #expect(try await RequestLoop.request(port: port).ok)
+                #expect(try await RequestLoop.request(port: port).ok)
+                #expect(supervisor.list().map(\.alias) == ["web"])
+                #expect(supervisor.status("web")?.connections == 2)
+
+                // The pods change under it: the status follows the watch.
+                for pod in harness.sim.readyPods("app=web") {
+                    try harness.sim.delete("pods", name: pod[path: ["metadata", "name"]]!.stringValue!, gracePeriod: 0)
+                }
+                for await status in updates where status.state == .running && Set(status.pods).isDisjoint(with: running.pods) && status.pods.count == 2 {
+                    break
+                }
+
+                #expect(await supervisor.stop("web"))
+                let stopped = try #require(supervisor.status("web"))
+                #expect(stopped.state == .stopped && stopped.listening.isEmpty && stopped.pods.isEmpty)
+                await #expect(throws: (any Error).self) { try await EchoClient.connect(port: port) }
+                #expect(await supervisor.stop("nothing") == false)
+                // A stopped alias can be started again.
+                try supervisor.start(spec)
+                for await status in updates where status.state == .running { break }
+                group.cancelAll()
+            }
+        }
+    }
+
+    @Test func aForwardThatCannotStartRetriesWhileTheOthersServe() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            let supervisor = Supervisor(backoff: Backoff(initial: .milliseconds(50), cap: .milliseconds(200)))
+            let updates = supervisor.updates()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await supervisor.run() }
+                let good = ForwardSpec(alias: "good", kubeconfig: harness.kubeconfigPath, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)])
+                let bad = ForwardSpec(alias: "bad", kubeconfig: harness.kubeconfigPath, context: "elsewhere", target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)])
+                try supervisor.start(bad)
+                try supervisor.start(good)
+                var retries = 0
+                for await status in updates {
+                    if status.alias == "bad", case .retrying(let reason, _) = status.state {
+                        #expect(reason.contains("context 'elsewhere'"), "\(reason)")
+                        retries = status.retries
+                    }
+                    if retries >= 3, supervisor.status("good")?.state == .running { break }
+                }
+                let port = try #require(supervisor.status("good")?.listening.first.flatMap { Int($0.split(separator: ":").last ?? "") })
+                #expect(try await RequestLoop.request(port: port).ok)
+                #expect(supervisor.status("bad")?.lastError?.contains("elsewhere") == true)
+                group.cancelAll()
+            }
+            // Cancelling the supervisor's run stops everything it started.
+            #expect(supervisor.list().allSatisfy { $0.state == .stopped }, "\(supervisor.list())")
+        }
+    }
+}
