@@ -18,10 +18,12 @@ public struct ForwardSpec: Sendable, Hashable {
     public var addresses: ListenAddresses
     /// How long a new connection waits for a ready pod.
     public var podWait: Duration
+    /// One pod for every new connection while it stays ready.
+    public var sticky: Bool
 
     public init(
         alias: String, kubeconfig: String? = nil, context: String? = nil, namespace: String? = nil, target: ForwardTarget,
-        mappings: [PortMapping], addresses: ListenAddresses = .loopback, podWait: Duration = .seconds(30)
+        mappings: [PortMapping], addresses: ListenAddresses = .loopback, podWait: Duration = .seconds(30), sticky: Bool = false
     ) {
         self.alias = alias
         self.kubeconfig = kubeconfig
@@ -31,6 +33,7 @@ public struct ForwardSpec: Sendable, Hashable {
         self.mappings = mappings
         self.addresses = addresses
         self.podWait = podWait
+        self.sticky = sticky
     }
 
     /// Reads the kubeconfig now (so a file fixed on disk is picked up by the next attempt).

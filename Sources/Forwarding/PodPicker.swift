@@ -16,6 +16,12 @@ protocol PodPicker: Sendable {
     func changes() -> StoreChanges
     /// Why there is no candidate, for the user ("svc/web has no ready endpoints").
     func emptyReason(remotePort: Int) -> String
+    /// Whether the target itself asks for one pod per client (`sessionAffinity: ClientIP`).
+    var sticky: Bool { get }
+}
+
+extension PodPicker {
+    var sticky: Bool { false }
 }
 
 /// A subscription to the changes of several informers, ended when the value goes away.

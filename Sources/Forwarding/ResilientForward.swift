@@ -7,7 +7,8 @@ import Synchronization
 
 /// A forward to a Service, a Deployment or a label selector that follows the pods: each new
 /// connection goes to a ready, non-terminating pod chosen from the shared informer store (in
-/// turn over all of them, as a Service with `sessionAffinity: None` spreads connections), moves
+/// turn over all of them, as a Service with `sessionAffinity: None` spreads connections, or one
+/// pod while it stays ready when sticky), moves
 /// to another pod when the chosen one refuses before any byte was read, and is held (up to
 /// ``podWait``) while no pod is ready. Watch events change the choice at once; nothing polls.
 public struct ResilientForward: Sendable {
@@ -19,6 +20,9 @@ public struct ResilientForward: Sendable {
     public let addresses: ListenAddresses
     /// How long a new connection waits for a ready pod before it is closed.
     public var podWait: Duration = .seconds(30)
+    /// Keep sending new connections to one pod while it stays ready (`--sticky`); a Service with
+    /// `sessionAffinity: ClientIP` is sticky by itself.
+    public var sticky = false
 
     public init(
         cache: KubeClientCache, context: KubeContext, namespace: String, target: ForwardTarget, mappings: [PortMapping],
@@ -48,12 +52,12 @@ public struct ResilientForward: Sendable {
         listeners.announce(events)
         do {
             try await self.withPicker { picker in
-                let rotation = Rotation()
+                let chooser = PodChooser()
                 await withDiscardingTaskGroup { group in
                     group.addTask { await Self.reportPods(picker, mappings: listeners.listeners.map(\.mapping), events: events) }
                     group.addTask {
                         await listeners.serve { local, mapping in
-                            await self.serve(local, mapping: mapping, picker: picker, transport: transport, rotation: rotation, events: events)
+                            await self.serve(local, mapping: mapping, picker: picker, transport: transport, chooser: chooser, events: events)
                         }
                     }
                 }
@@ -103,7 +107,7 @@ public struct ResilientForward: Sendable {
     /// One local connection. It has read nothing yet (auto-read is off until it is spliced), so
     /// a stream refused before the splice can go to another pod with nothing lost.
     private func serve(
-        _ local: any Channel, mapping: PortMapping, picker: any PodPicker, transport: any PortForwardTransport, rotation: Rotation,
+        _ local: any Channel, mapping: PortMapping, picker: any PodPicker, transport: any PortForwardTransport, chooser: PodChooser,
         events: @escaping @Sendable (ForwardEvent) -> Void
     ) async {
         events(.connection(local: mapping.local, remote: mapping.remote))
@@ -136,7 +140,7 @@ public struct ResilientForward: Sendable {
                         return
                     }
                 }
-                let choice = candidates[rotation.next(candidates.count)]
+                let choice = chooser.choose(from: candidates, sticky: self.sticky || picker.sticky)
                 let stream: any PortForwardStream
                 do throws(PortForwardError) {
                     stream = try await transport.open(namespace: self.namespace, pod: choice.pod, port: choice.port, on: local.eventLoop)
@@ -208,14 +212,19 @@ public struct ResilientForward: Sendable {
     }
 }
 
-/// Turns over the ready pods for new connections, as a Service without session affinity does.
-private final class Rotation: Sendable {
-    private let turn = Mutex(0)
+/// Chooses among the ready pods for each new connection: in turn, as a Service without session
+/// affinity spreads connections, or (sticky) the same pod for as long as it stays ready, as
+/// `sessionAffinity: ClientIP` does for a client that always has the same address.
+private final class PodChooser: Sendable {
+    private let state = Mutex<(turn: Int, current: String?)>((0, nil))
 
-    func next(_ count: Int) -> Int {
-        self.turn.withLock { turn in
-            defer { turn &+= 1 }
-            return turn % count
+    func choose(from candidates: [PodChoice], sticky: Bool) -> PodChoice {
+        self.state.withLock { state in
+            if sticky, let current = state.current, let kept = candidates.first(where: { $0.pod == current }) { return kept }
+            defer { state.turn &+= 1 }
+            let choice = candidates[state.turn % candidates.count]
+            state.current = choice.pod
+            return choice
         }
     }
 }

@@ -43,6 +43,10 @@ struct ServiceEndpoints: PodPicker {
         return choices.sorted { $0.pod < $1.pod }
     }
 
+    /// Every local connection comes from the same client address, so ClientIP affinity means
+    /// one pod for all of them while it stays ready.
+    var sticky: Bool { self.service?.spec?.sessionAffinity == "ClientIP" }
+
     func changes() -> StoreChanges {
         StoreChanges([self.services, self.slices])
     }

@@ -133,6 +133,7 @@ public final class Supervisor: Sendable {
                     mappings: spec.mappings, addresses: spec.addresses
                 )
                 forward.podWait = spec.podWait
+                forward.sticky = spec.sticky
                 try await forward.run(group: self.group) { event in self.update(spec.alias) { $0.apply(event) } }
                 return
             } catch {

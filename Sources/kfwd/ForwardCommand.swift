@@ -14,7 +14,8 @@ struct ForwardCommand: AsyncParsableCommand {
             sides, :80 (or 0:80) picks a free local port. For svc/NAME the remote port is the service's port \
             (its targetPort, even a named one, is resolved per pod); otherwise it is the container port. \
             Every local port is bound before anything is dialed. svc/, deploy/ and -l follow the pods: each \
-            new connection goes to a ready pod, moves on when a pod goes away, and waits up to --pod-wait \
+            new connection goes to a ready pod (in turn, or one pod while it stays ready with --sticky or a \
+            Service's sessionAffinity: ClientIP), moves on when a pod goes away, and waits up to --pod-wait \
             seconds while none is ready. pod/NAME keeps kubectl's meaning. Stops on Ctrl-C or SIGTERM.
             """
     )
@@ -30,6 +31,9 @@ struct ForwardCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("pod-wait"), help: "Seconds a new connection waits for a ready pod.")
     var podWait: Double = 30
+
+    @Flag(help: "Send every new connection to one pod while it stays ready (a Service with sessionAffinity: ClientIP does this by itself).")
+    var sticky = false
 
     @Flag(name: .shortAndLong, help: "Report the pod each connection goes to.")
     var verbose = false
@@ -91,6 +95,7 @@ struct ForwardCommand: AsyncParsableCommand {
             mappings: mappings, addresses: addresses
         )
         forward.podWait = .milliseconds(Int(self.podWait * 1000))
+        forward.sticky = self.sticky
         if let failure = await Self.runUntilSignal(cache: cache, forward) {
             Terminal.error(failure.message)
             throw ExitCode.failure

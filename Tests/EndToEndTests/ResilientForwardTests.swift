@@ -101,6 +101,36 @@ import Testing
         }
     }
 
+    @Test func stickyAndClientIPAffinityKeepOnePodWhileItIsReady() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await self.readyWeb(harness)
+            let sticky = try await runKfwd(self.forward(harness, ["svc/web", ":80", "--sticky"])) { lines in
+                let port = try await forwardedPort(lines)
+                var before: [String] = []
+                for _ in 0..<6 { before.append(try await RequestLoop.request(port: port).pod ?? "failed") }
+                // The pod goes away: the forward settles on another one and stays there.
+                let first = before[0]
+                try harness.sim.delete("pods", name: first, gracePeriod: 0)
+                try await harness.sim.waitUntil { !$0.readyPods("app=web").contains { $0[path: ["metadata", "name"]]?.stringValue == first } }
+                var after: [String] = []
+                for _ in 0..<6 { after.append(try await RequestLoop.request(port: port).pod ?? "failed") }
+                return (before, after)
+            }
+            let (before, after) = sticky.value
+            #expect(Set(before).count == 1 && Set(after).count == 1 && before[0] != after[0], "\(before) \(after)")
+            #expect(!after.contains("failed"))
+
+            #expect(try await self.kubectl(harness, ["patch", "service", "web", "-p", #"{"spec":{"sessionAffinity":"ClientIP"}}"#]).succeeded)
+            let affinity = try await runKfwd(self.forward(harness, ["svc/web", ":80"])) { lines in
+                let port = try await forwardedPort(lines)
+                var pods: [String] = []
+                for _ in 0..<6 { pods.append(try await RequestLoop.request(port: port).pod ?? "failed") }
+                return pods
+            }
+            #expect(Set(affinity.value).count == 1 && !affinity.value.contains("failed"), "\(affinity.value)")
+        }
+    }
+
     @Test func aMissingServiceHoldsConnectionsThenSaysWhy() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             let run = try await runKfwd(self.forward(harness, ["svc/missing", ":80", "--pod-wait", "1"])) { lines in
