@@ -104,8 +104,9 @@ public struct ResilientForward: Sendable {
         }
     }
 
-    /// One local connection. It has read nothing yet (auto-read is off until it is spliced), so
-    /// a stream refused before the splice can go to another pod with nothing lost.
+    /// One local connection. It reads nothing until its first stream is spliced (auto-read is
+    /// off), so a refused upgrade costs nothing; a stream whose pod could not be dialed hands
+    /// back what it read, and the next pod gets it first.
     private func serve(
         _ local: any Channel, mapping: PortMapping, picker: any PodPicker, transport: any PortForwardTransport, chooser: PodChooser,
         events: @escaping @Sendable (ForwardEvent) -> Void
@@ -115,6 +116,8 @@ public struct ResilientForward: Sendable {
             let deadline = ContinuousClock.now + self.podWait
             var refused: Set<String> = []
             var lastError: PortForwardError?
+            // What earlier streams read from the connection and no pod has seen.
+            var replay = ByteBuffer()
             // Not `while local.isActive`: an accepted channel reaches this task before it is
             // active. A closed one ends the hold below, or its splice.
             while true {
@@ -156,11 +159,20 @@ public struct ResilientForward: Sendable {
                 }
                 events(.routed(local: mapping.local, pod: choice.pod))
                 do throws(PortForwardError) {
-                    try await stream.splice(with: local)
+                    switch try await stream.splice(with: local, replaying: replay) {
+                    case .finished:
+                        return
+                    case .refusedBeforeResponse(let error, let bytes):
+                        // The pod never saw these bytes: another pod gets them.
+                        refused.insert(choice.pod)
+                        lastError = error
+                        replay = bytes
+                        continue
+                    }
                 } catch {
                     events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+                    return
                 }
-                return
             }
         } onCancel: {
             local.close(promise: nil)

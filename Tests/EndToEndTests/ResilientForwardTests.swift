@@ -131,6 +131,146 @@ import Testing
         }
     }
 
+    /// A Service over a pod that answers and a pod whose process stopped listening after its
+    /// readiness check: the runtime cannot dial the deaf one, says so on the error channel after
+    /// kfwd has already read the request, and kfwd replays the request to the other pod.
+    @Test func requestsRefusedByARuntimeDialAreReplayedOnAnotherPod() async throws {
+        let manifest = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: good, namespace: default, labels: {app: mixed}}
+            spec:
+              containers: [{name: web, image: kubesim/http-echo, ports: [{name: http, containerPort: 8080}]}]
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: deaf, namespace: default, labels: {app: mixed}}
+            spec:
+              containers: [{name: web, image: example/deaf, ports: [{name: http, containerPort: 8080}]}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: mixed, namespace: default}
+            spec:
+              selector: {app: mixed}
+              ports: [{name: http, port: 80, targetPort: http}]
+            """
+        try await SimHarness.run(manifest: manifest, configure: {
+            // Accepts KubeSim's readiness check, then closes its socket for good.
+            $0.images["example/deaf"] = #"python3 -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('{host}', {port})); s.listen(); c, _ = s.accept(); c.close(); s.close()"; sleep 600"#
+        }) { harness in
+            try await harness.sim.waitUntil { sim in
+                (try? sim.objects("endpointslices", labelSelector: "kubernetes.io/service-name=mixed"))?
+                    .flatMap { $0["endpoints"]?.arrayValue ?? [] }.filter { $0[path: ["conditions", "ready"]] == true }.count == 2
+            }
+            let run = try await runKfwd(self.forward(harness, ["svc/mixed", ":80", "-v"])) { lines in
+                let port = try await forwardedPort(lines)
+                var results: [RequestLoop.Result] = []
+                for _ in 0..<8 { results.append(try await RequestLoop.request(port: port)) }
+                return results
+            }
+            #expect(run.value.allSatisfy { $0.ok && $0.pod == "good" }, "\(run.value) kfwd: \(run.lines)")
+            #expect(run.lines.contains("Connection on \(run.lines.first { $0.hasPrefix("Forwarding") }.map { String($0.split(separator: ":")[1].prefix { $0.isNumber }) } ?? "") -> pod deaf"), "the deaf pod was tried: \(run.lines)")
+            #expect(!run.lines.contains { $0.hasPrefix("error") })
+        }
+    }
+
+    /// Make-before-break: a pod deleted gracefully keeps serving the transfer already running
+    /// through it until it ends, while new connections go to the other pod at once.
+    @Test func aGracefullyDeletedPodFinishesItsLongTransferWhileNewConnectionsMoveOn() async throws {
+        let manifest = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: files, namespace: default}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: files}}
+              template:
+                metadata:
+                  labels: {app: files}
+                  annotations: {kubesim.io/shutdown-delay-seconds: "10"}
+                spec:
+                  containers: [{name: files, image: kubesim/tcp-echo, ports: [{containerPort: 7000}]}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: files, namespace: default}
+            spec:
+              selector: {app: files}
+              ports: [{port: 7000}]
+            """
+        try await SimHarness.run(manifest: manifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=files").count == 2 }
+            let run = try await runKfwd(self.forward(harness, ["svc/files", ":7000", "-v"])) { lines in
+                let port = try await forwardedPort(lines)
+                // The pod of the index-th connection, from `Connection on PORT -> pod NAME`.
+                let routed = { @Sendable (index: Int) async -> String? in
+                    await lines.nth(index + 1) { $0.hasPrefix("Connection on") }?.split(separator: " ").last.map(String.init)
+                }
+                let total = 24 << 20
+                return try await withThrowingTaskGroup(of: (Int, [String])?.self) { group in
+                    group.addTask { (try await Self.pacedEcho(port: port, count: total, seconds: 3), []) }
+                    guard let serving = await routed(0) else { throw KubeSimTestError("no route for the transfer: \(lines.all)") }
+                    try await Task.sleep(for: .milliseconds(500))
+                    #expect(try await self.kubectl(harness, ["delete", "pod", serving, "--wait=false"]).succeeded)
+                    try await harness.sim.waitUntil { !$0.readyPods("app=files").contains { $0[path: ["metadata", "name"]]?.stringValue == serving } }
+                    var others: [String] = []
+                    for index in 1...4 {
+                        #expect(try await EchoClient.roundTrip(port: port, count: 1000, seed: index) == 1000)
+                        others.append(await routed(index) ?? "none")
+                    }
+                    group.addTask { (-1, [serving] + others) }
+                    var transferred = 0
+                    var pods: [String] = []
+                    for try await result in group {
+                        if let (count, names) = result { if count >= 0 { transferred = count } else { pods = names } }
+                    }
+                    return (transferred, pods)
+                }
+            }
+            let (transferred, pods) = run.value
+            #expect(transferred == 24 << 20, "the transfer through the terminating pod was cut at \(transferred) bytes")
+            #expect(pods.count == 5 && !pods.dropFirst().contains(pods[0]), "new connections went to the terminating pod: \(pods)")
+        }
+    }
+
+    /// Sends `count` bytes spread over `seconds` and counts the echoed bytes that match.
+    private static func pacedEcho(port: Int, count: Int, seconds: Double) async throws -> Int {
+        let channel = try await EchoClient.connect(port: port)
+        return try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    let chunk = 64 << 10
+                    let pause = Duration.seconds(seconds * Double(chunk) / Double(count))
+                    var sent = 0
+                    while sent < count {
+                        let size = min(chunk, count - sent)
+                        try await outbound.write(ByteBuffer(bytes: EchoClient.slice(at: sent, count: size)))
+                        sent += size
+                        try await Task.sleep(for: pause)
+                    }
+                    return -1
+                }
+                group.addTask {
+                    var matched = 0
+                    for try await buffer in inbound {
+                        guard Array(buffer.readableBytesView) == EchoClient.slice(at: matched, count: buffer.readableBytes) else { return matched }
+                        matched += buffer.readableBytes
+                        if matched >= count { break }
+                    }
+                    return matched
+                }
+                while let value = try await group.next() {
+                    if value >= 0 {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                return 0
+            }
+        }
+    }
+
     @Test func aMissingServiceHoldsConnectionsThenSaysWhy() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             let run = try await runKfwd(self.forward(harness, ["svc/missing", ":80", "--pod-wait", "1"])) { lines in

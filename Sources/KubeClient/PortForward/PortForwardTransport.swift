@@ -11,14 +11,35 @@ public protocol PortForwardTransport: Sendable {
     func open(namespace: String, pod: String, port: Int, on eventLoop: any EventLoop) async throws(PortForwardError) -> any PortForwardStream
 }
 
+/// How a spliced stream ended.
+public enum SpliceOutcome: Sendable {
+    /// Both ends closed.
+    case finished
+    /// The pod's side failed before sending a byte, in a way that proves the pod never got the
+    /// data (the runtime could not dial its port). The local connection is still open, not
+    /// reading, and `replay` holds every byte read from it so far, for another pod.
+    case refusedBeforeResponse(PortForwardError, replay: ByteBuffer)
+}
+
 /// One open byte stream to a pod's port.
 public protocol PortForwardStream: Sendable {
-    /// Joins the stream to a local connection on the same event loop and returns once both ends
-    /// are closed. Bytes flow in channel handlers with backpressure both ways: a local reader
-    /// that stops reading stops the reads from the pod, and the reverse.
+    /// Joins the stream to a local connection on the same event loop, after sending `replaying`
+    /// (bytes an earlier stream took from that connection), and returns when the connection is
+    /// done or could go to another pod. Bytes flow in channel handlers with backpressure both
+    /// ways: a local reader that stops reading stops the reads from the pod, and the reverse.
     /// - Throws: what the pod's side reported, when the stream ended in an error.
-    func splice(with local: any Channel) async throws(PortForwardError)
+    func splice(with local: any Channel, replaying: ByteBuffer) async throws(PortForwardError) -> SpliceOutcome
 
     /// Closes the stream (an unused one, or to cut a spliced one).
     func close()
+}
+
+extension PortForwardStream {
+    /// Splices with nothing to replay and nowhere else to go: a refusal closes the connection.
+    public func splice(with local: any Channel) async throws(PortForwardError) {
+        if case .refusedBeforeResponse(let error, _) = try await self.splice(with: local, replaying: ByteBuffer()) {
+            local.close(promise: nil)
+            throw error
+        }
+    }
 }

@@ -96,9 +96,10 @@ public final class Informer<T: KubeResource>: Sendable {
             apply: { event in self.apply(event) },
             failure: { error in self.state.withLock { $0.lastError = error } }
         )
-        self.state.withLock { state in
-            for continuation in state.subscribers.values { continuation.finish() }
-        }
+        // Finished outside the lock: finishing runs the stream's onTermination at once, which
+        // takes the lock to unsubscribe (a non-recursive Mutex would deadlock).
+        let subscribers = self.state.withLock { Array($0.subscribers.values) }
+        for continuation in subscribers { continuation.finish() }
     }
 
     private static func key(_ namespace: String?, _ name: String?) -> String {

@@ -63,6 +63,17 @@ final class OutputLines: Sendable {
 }
 
 extension OutputLines {
+    /// The `n`-th line (from 1) that matches, or nil as ``first(timeout:where:)`` gives it.
+    func nth(_ n: Int, timeout: Duration = .seconds(30), where predicate: @escaping @Sendable (String) -> Bool) async -> String? {
+        let seen = Mutex(0)
+        return await self.first(timeout: timeout) { line in
+            predicate(line) && seen.withLock { count in
+                count += 1
+                return count == n
+            }
+        }
+    }
+
     /// Waits until the command ends (its output closes), or `timeout` passes.
     func untilEnd(timeout: Duration = .seconds(30)) async {
         _ = await self.first(timeout: timeout) { _ in false }
