@@ -75,12 +75,10 @@ import Testing
             }
             let (results, _) = run.value
             #expect(results.count > 30)
-            // A connection routed to a pod in the instant before the watch reports it terminating
-            // can lose its request when the pod's server stops at once; replaying it on another
-            // pod is the next step (issue 4). Until then: at most one such loss per change (the
-            // rollout, the scale-down).
+            // Graceful changes lose nothing: a connection routed to a pod just as it stops is
+            // refused by the runtime's dial and replayed on another pod; held while none is ready.
             let failed = results.filter { !$0.ok }
-            #expect(failed.count <= 2, "\(failed) kfwd: \(run.lines.filter { $0.hasPrefix("error") })")
+            #expect(failed.count == 0, "\(failed) kfwd: \(run.lines.filter { $0.hasPrefix("error") })")
             #expect(run.lines.contains { $0.contains("svc/web has no ready pod") }, "the hold while scaled to zero is reported")
         }
     }
