@@ -9,6 +9,9 @@ public enum ForwardEvent: Sendable {
     /// The pods new connections go to, reported at start and on every change of the set; an
     /// empty set follows a ``waiting(local:reason:)`` per port that says why.
     case ready(pods: [String])
+    /// The API server became unreachable (the reason), or reachable again (nil). Connections
+    /// already open keep going; the informers retry with backoff.
+    case api(error: String?)
     /// A local connection was accepted and is being forwarded.
     case connection(local: Int, remote: Int)
     /// A local connection's stream to a pod is open (reported with `--verbose`).

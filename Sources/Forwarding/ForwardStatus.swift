@@ -36,6 +36,9 @@ public struct ForwardStatus: Sendable, Equatable {
     /// Failed start attempts since the forward was started.
     public var retries = 0
     public var lastError: String?
+    /// Why the API server cannot be reached now; nil while it can. The forward keeps its
+    /// listeners and open connections meanwhile.
+    public var apiError: String?
     private var waitingReason: String?
     /// When `state` last changed.
     public var since = Date()
@@ -57,6 +60,8 @@ public struct ForwardStatus: Sendable, Equatable {
         case .ready(let pods):
             self.pods = pods
             self.enter(pods.isEmpty ? .waiting(reason: self.waitingReason ?? "no ready pod") : .running)
+        case .api(let error):
+            self.apiError = error
         case .connection:
             self.connections += 1
         case .routed:

@@ -18,6 +18,8 @@ protocol PodPicker: Sendable {
     func emptyReason(remotePort: Int) -> String
     /// Whether the target itself asks for one pod per client (`sessionAffinity: ClientIP`).
     var sticky: Bool { get }
+    /// Why the informers cannot reach the API server now, nil while their watches are up.
+    var apiError: KubeError? { get }
 }
 
 extension PodPicker {

@@ -179,12 +179,18 @@ public struct ResilientForward: Sendable {
         }
     }
 
-    /// Tells the user (and the supervisor's status) which pods new connections go to, each
-    /// time that set changes, until cancelled.
+    /// Tells the user (and the supervisor's status) which pods new connections go to, and
+    /// whether the API server is reachable, each time that changes, until cancelled.
     private static func reportPods(_ picker: any PodPicker, mappings: [PortMapping], events: @Sendable (ForwardEvent) -> Void) async {
         var reported: [String]?
+        var reportedError: String?
         while !Task.isCancelled {
             let changes = picker.changes()
+            let apiError = picker.apiError?.message
+            if apiError != reportedError {
+                events(.api(error: apiError))
+                reportedError = apiError
+            }
             let pods = Set(mappings.flatMap { picker.candidates(remotePort: $0.remote).map(\.pod) }).sorted()
             if pods != reported {
                 if pods.isEmpty {

@@ -41,6 +41,13 @@ struct SelectedPods: PodPicker {
             .compactMap { $0.metadata.name.map { PodChoice(pod: $0, port: remotePort) } }
     }
 
+    var apiError: KubeError? {
+        switch self.selection {
+        case .labels: self.pods.lastError
+        case .deployment(_, let deployments): self.pods.lastError ?? deployments.lastError
+        }
+    }
+
     func changes() -> StoreChanges {
         switch self.selection {
         case .labels: StoreChanges([self.pods])

@@ -47,6 +47,8 @@ struct ServiceEndpoints: PodPicker {
     /// one pod for all of them while it stays ready.
     var sticky: Bool { self.service?.spec?.sessionAffinity == "ClientIP" }
 
+    var apiError: KubeError? { self.services.lastError ?? self.slices.lastError }
+
     func changes() -> StoreChanges {
         StoreChanges([self.services, self.slices])
     }

@@ -28,6 +28,13 @@ struct StatusPrinter: Sendable {
         if status.failedConnections > previous?.failedConnections ?? 0, let error = status.lastError {
             Terminal.error("\(alias): connection failed: \(error)")
         }
+        if status.apiError != previous?.apiError ?? nil {
+            if let error = status.apiError {
+                Terminal.error("\(alias): the API server cannot be reached (\(error)); open connections keep going, retrying with backoff")
+            } else {
+                Terminal.line("\(alias): the API server is reachable again")
+            }
+        }
         switch status.state {
         case .running where status.pods != previous?.pods || previous?.state != .running:
             Terminal.line("\(alias): ready, new connections go to \(status.pods.joined(separator: ", "))")

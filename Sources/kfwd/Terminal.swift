@@ -19,6 +19,10 @@ enum Terminal {
         case .ready(let pods):
             guard !pods.isEmpty else { return }
             self.line("Ready: new connections go to \(pods.count == 1 ? "pod" : "pods") \(pods.joined(separator: ", "))")
+        case .api(let error?):
+            self.error("the API server cannot be reached (\(error)); open connections keep going, retrying with backoff")
+        case .api(nil):
+            self.line("The API server is reachable again")
         case .routed(let local, let pod):
             if self.verbose.withLock({ $0 }) { self.line("Connection on \(local) -> pod \(pod)") }
         case .connection(let local, _):

@@ -83,4 +83,32 @@ import Testing
             #expect(supervisor.list().allSatisfy { $0.state == .stopped }, "\(supervisor.list())")
         }
     }
+
+    @Test func anUnreachableAPIServerIsVisibleAndTheForwardComesBackWithIt() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            let supervisor = Supervisor()
+            let updates = supervisor.updates()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await supervisor.run() }
+                try supervisor.start(ForwardSpec(alias: "web", kubeconfig: harness.kubeconfigPath, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)]))
+                for await status in updates where status.state == .running { break }
+                let port = try #require(supervisor.status("web")?.listening.first.flatMap { Int($0.split(separator: ":").last ?? "") })
+
+                await harness.sim.stopAPI()
+                var down: ForwardStatus?
+                for await status in updates where status.apiError != nil {
+                    down = status
+                    break
+                }
+                #expect(down?.apiError?.contains("127.0.0.1") == true, "\(String(describing: down))")
+                #expect(down?.listening.isEmpty == false, "the forward keeps its port while the API is away")
+
+                try await harness.sim.startAPI()
+                for await status in updates where status.apiError == nil { break }
+                #expect(try await RequestLoop.request(port: port).ok)
+                group.cancelAll()
+            }
+        }
+    }
 }

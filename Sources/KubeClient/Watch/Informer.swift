@@ -94,12 +94,23 @@ public final class Informer<T: KubeResource>: Sendable {
         await self.reflector.run(
             replace: { items, _ in self.replace(items) },
             apply: { event in self.apply(event) },
-            failure: { error in self.state.withLock { $0.lastError = error } }
+            failure: { error in self.setError(error) },
+            connected: { self.setError(nil) }
         )
         // Finished outside the lock: finishing runs the stream's onTermination at once, which
         // takes the lock to unsubscribe (a non-recursive Mutex would deadlock).
         let subscribers = self.state.withLock { Array($0.subscribers.values) }
         for continuation in subscribers { continuation.finish() }
+    }
+
+    /// Records the list+watch loop's health; a change wakes the tickers, so that forwards can
+    /// say the API is unreachable, and that it is back, when it happens.
+    private func setError(_ error: KubeError?) {
+        self.state.withLock { state in
+            let changed = (state.lastError == nil) != (error == nil)
+            state.lastError = error
+            if changed { for ticker in state.tickers.values { ticker.yield() } }
+        }
     }
 
     private static func key(_ namespace: String?, _ name: String?) -> String {

@@ -4,7 +4,8 @@ import NIOCore
 import NIOFoundationCompat
 
 extension KubeClient {
-    /// Opens one watch and hands each event to `onEvent` until the server ends the stream
+    /// Opens one watch, calls `onOpen` once the server has accepted it, and hands each event to
+    /// `onEvent` until the server ends the stream
     /// (its `timeoutSeconds` ran out), `onEvent` throws, or the task is cancelled.
     ///
     /// An `ERROR` event becomes a thrown ``KubeError`` carrying its Status (410 `Expired` means
@@ -12,7 +13,7 @@ extension KubeClient {
     public func watch<T: KubeResource>(
         _ type: T.Type, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
         resourceVersion: String?, timeoutSeconds: Int = 290, bookmarks: Bool = true,
-        onEvent: (WatchEvent<T>) async throws -> Void
+        onOpen: () async -> Void = {}, onEvent: (WatchEvent<T>) async throws -> Void
     ) async throws {
         var query: [(String, String)] = [("watch", "true")]
         if bookmarks { query.append(("allowWatchBookmarks", "true")) }
@@ -21,6 +22,7 @@ extension KubeClient {
         if let resourceVersion { query.append(("resourceVersion", resourceVersion)) }
         query.append(("timeoutSeconds", String(timeoutSeconds)))
         let response = try await self.execute(.GET, T.collectionPath(namespace: namespace ?? self.context.namespace), query: query)
+        await onOpen()
         let decoder = JSONDecoder()
         do {
             for try await line in response.body.splitLines(omittingEmptySubsequences: true, maximumBufferSize: 16 << 20) {

@@ -21,11 +21,14 @@ public struct Reflector<T: KubeResource>: Sendable {
         self.fieldSelector = fieldSelector
     }
 
-    /// Runs until cancelled. `replace` gets every (re)list; `apply` every watch event.
+    /// Runs until cancelled. `replace` gets every (re)list; `apply` every watch event;
+    /// `failure` every failed list or watch, and `connected` every watch the server accepted
+    /// (so a recovery shows even when nothing changed meanwhile).
     public func run(
         replace: @Sendable ([T], String) async -> Void,
         apply: @Sendable (WatchEvent<T>) async -> Void,
-        failure: @Sendable (KubeError) async -> Void = { _ in }
+        failure: @Sendable (KubeError) async -> Void = { _ in },
+        connected: @Sendable () async -> Void = {}
     ) async {
         var backoff = Backoff()
         var resourceVersion: String?
@@ -43,7 +46,7 @@ public struct Reflector<T: KubeResource>: Sendable {
                 let from = resourceVersion
                 try await self.client.watch(
                     T.self, namespace: self.namespace, labelSelector: self.labelSelector, fieldSelector: self.fieldSelector,
-                    resourceVersion: from, timeoutSeconds: Int.random(in: self.watchTimeout)
+                    resourceVersion: from, timeoutSeconds: Int.random(in: self.watchTimeout), onOpen: connected
                 ) { event in
                     events += 1
                     switch event {
