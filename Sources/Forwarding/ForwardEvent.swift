@@ -12,6 +12,9 @@ public enum ForwardEvent: Sendable {
     /// The API server became unreachable (the reason), or reachable again (nil). Connections
     /// already open keep going; the informers retry with backoff.
     case api(error: String?)
+    /// The kubeconfig changed on disk: the forward now uses another context or credentials
+    /// (`changed`), or could not use the new file and keeps the old one.
+    case kubeconfig(changed: Bool, String)
     /// A local connection was accepted and is being forwarded.
     case connection(local: Int, remote: Int)
     /// A local connection's stream to a pod is open (reported with `--verbose`).

@@ -1,4 +1,3 @@
-import Foundation
 import KubeClient
 
 /// Everything needed to run one forward, whatever it came from (the CLI, a kftray file, the
@@ -36,9 +35,9 @@ public struct ForwardSpec: Sendable, Hashable {
         self.sticky = sticky
     }
 
-    /// Reads the kubeconfig now (so a file fixed on disk is picked up by the next attempt).
-    func resolveContext(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ForwardError) -> KubeContext {
-        var loader = KubeconfigLoader(environment: environment)
+    /// Where the forward's context comes from, followed while it runs.
+    var kubeconfigSource: KubeconfigSource {
+        var loader = KubeconfigLoader()
         if let kubeconfig = self.kubeconfig {
             if kubeconfig.contains(":") {
                 loader.environment["KUBECONFIG"] = kubeconfig
@@ -46,10 +45,6 @@ public struct ForwardSpec: Sendable, Hashable {
                 loader.explicitPath = kubeconfig
             }
         }
-        do {
-            return try KubeContext(try loader.load(), context: self.context)
-        } catch {
-            throw ForwardError(error.message)
-        }
+        return KubeconfigSource(loader: loader, context: self.context, namespace: self.namespace)
     }
 }

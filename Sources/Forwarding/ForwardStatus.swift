@@ -36,6 +36,9 @@ public struct ForwardStatus: Sendable, Equatable {
     /// Failed start attempts since the forward was started.
     public var retries = 0
     public var lastError: String?
+    /// What the forward made of the last change of its kubeconfig on disk (followed, or not
+    /// usable), as the user should read it.
+    public var kubeconfigNote: String?
     /// Why the API server cannot be reached now; nil while it can. The forward keeps its
     /// listeners and open connections meanwhile.
     public var apiError: String?
@@ -62,6 +65,8 @@ public struct ForwardStatus: Sendable, Equatable {
             self.enter(pods.isEmpty ? .waiting(reason: self.waitingReason ?? "no ready pod") : .running)
         case .api(let error):
             self.apiError = error
+        case .kubeconfig(_, let message):
+            self.kubeconfigNote = message
         case .connection:
             self.connections += 1
         case .routed:

@@ -11,9 +11,8 @@ public struct PodChoice: Sendable, Hashable {
 protocol PodPicker: Sendable {
     /// Ready pods for a remote port, in the order new connections should try them.
     func candidates(remotePort: Int) -> [PodChoice]
-    /// Ticks after every change of the store from now on, to wake connections held for a
-    /// ready pod; the subscription ends with the returned value.
-    func changes() -> StoreChanges
+    /// The informers whose changes can change the candidates.
+    var informers: [any TickSource] { get }
     /// Why there is no candidate, for the user ("svc/web has no ready endpoints").
     func emptyReason(remotePort: Int) -> String
     /// Whether the target itself asks for one pod per client (`sessionAffinity: ClientIP`).
@@ -24,6 +23,12 @@ protocol PodPicker: Sendable {
 
 extension PodPicker {
     var sticky: Bool { false }
+
+    /// Ticks after every change of the store from now on, to wake connections held for a
+    /// ready pod; the subscription ends with the returned value.
+    func changes() -> StoreChanges {
+        StoreChanges(self.informers)
+    }
 }
 
 /// A subscription to the changes of several informers, ended when the value goes away.

@@ -23,6 +23,8 @@ public struct ResilientForward: Sendable {
     /// Keep sending new connections to one pod while it stays ready (`--sticky`); a Service with
     /// `sessionAffinity: ClientIP` is sticky by itself.
     public var sticky = false
+    /// Where ``context`` came from; when set, the forward follows changes of that kubeconfig.
+    public var kubeconfigSource: KubeconfigSource?
 
     public init(
         cache: KubeClientCache, context: KubeContext, namespace: String, target: ForwardTarget, mappings: [PortMapping],
@@ -37,55 +39,107 @@ public struct ResilientForward: Sendable {
     }
 
     /// Binds every local port, starts (or joins) the informers the target needs, and forwards
-    /// until the task is cancelled. `pod/NAME` targets run as a ``PodForward``.
+    /// until the task is cancelled. With a ``kubeconfigSource`` it follows the kubeconfig: when
+    /// the context it resolves to changes (a switch, rotated credentials), new connections use
+    /// the new one while open connections keep their streams and the ports stay bound.
+    /// `pod/NAME` targets run as a ``PodForward``.
     /// - Throws: ``ForwardError`` when a port cannot be bound or the target cannot be resolved.
     public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
-        let client: KubeClient
-        do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error.message) }
-        let transport = WebSocketPortForwardTransport(client: client)
         if case .pod(let name) = self.target {
-            try await PodForward(client: client, transport: transport, namespace: self.namespace, pod: name, mappings: self.mappings, addresses: self.addresses)
-                .run(group: group, events: events)
+            let client: KubeClient
+            do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error.message) }
+            try await PodForward(
+                client: client, transport: WebSocketPortForwardTransport(client: client), namespace: self.namespace, pod: name,
+                mappings: self.mappings, addresses: self.addresses
+            ).run(group: group, events: events)
             return
         }
         let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group)
         listeners.announce(events)
-        do {
-            try await self.withPicker { picker in
-                let chooser = PodChooser()
-                await withDiscardingTaskGroup { group in
-                    group.addTask { await Self.reportPods(picker, mappings: listeners.listeners.map(\.mapping), events: events) }
-                    group.addTask {
-                        await listeners.serve { local, mapping in
-                            await self.serve(local, mapping: mapping, picker: picker, transport: transport, chooser: chooser, events: events)
-                        }
-                    }
+        let route = CurrentRoute()
+        let chooser = PodChooser()
+        let follower = self.kubeconfigSource.map { ContextFollower(source: $0, initial: self.context) }
+        let failure = await withTaskGroup(of: ForwardError?.self) { tasks in
+            tasks.addTask {
+                await listeners.serve { local, mapping in
+                    await self.serve(local, mapping: mapping, route: route, chooser: chooser, events: events)
+                }
+                return nil
+            }
+            tasks.addTask {
+                do throws(ForwardError) {
+                    try await self.followContexts(route: route, follower: follower, mappings: listeners.listeners.map(\.mapping), events: events)
+                    return nil
+                } catch {
+                    return error
                 }
             }
-        } catch let error as ForwardError {
-            throw error
-        } catch {
-            throw ForwardError("\(error)")
+            if let follower { tasks.addTask { await follower.run(events: events); return nil } }
+            var failure: ForwardError?
+            for await result in tasks {
+                if let result {
+                    failure = failure ?? result
+                    tasks.cancelAll()
+                }
+            }
+            return failure
+        }
+        if let failure { throw failure }
+    }
+
+    /// Keeps ``CurrentRoute`` on the informers and transport of the current context, until
+    /// cancelled: the first context's route once its informers have synced, then each new
+    /// context's once the follower reports it.
+    private func followContexts(
+        route: CurrentRoute, follower: ContextFollower?, mappings: [PortMapping], events: @escaping @Sendable (ForwardEvent) -> Void
+    ) async throws(ForwardError) {
+        var next = follower?.current ?? self.context
+        while !Task.isCancelled {
+            let context = next
+            let namespace = self.kubeconfigSource.map { $0.namespace ?? context.namespace } ?? self.namespace
+            let client: KubeClient
+            do { client = try self.cache.client(for: context) } catch { throw ForwardError(error.message) }
+            let transport = WebSocketPortForwardTransport(client: client)
+            do {
+                try await self.withPicker(context: context, namespace: namespace) { picker in
+                    route.set(Route(context: context, namespace: namespace, picker: picker, transport: transport))
+                    if context != self.context {
+                        events(.kubeconfig(changed: true, "the kubeconfig changed: new connections use context '\(context.name)' (\(context.server), namespace \(namespace))"))
+                    }
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask { await Self.reportPods(picker, mappings: mappings, events: events) }
+                        if let follower { group.addTask { await follower.waitForChange(from: context) } }
+                        await group.next()
+                        group.cancelAll()
+                    }
+                }
+            } catch let error as ForwardError {
+                throw error
+            } catch {
+                throw ForwardError("\(error)")
+            }
+            guard let follower else { return }
+            next = follower.current
         }
     }
 
     /// Holds the informers of the target for as long as `body` runs. They watch the whole
     /// namespace, so every forward in it shares one list and one watch per kind.
-    private func withPicker(_ body: (any PodPicker) async throws -> Void) async throws {
+    private func withPicker(context: KubeContext, namespace: String, _ body: (any PodPicker) async throws -> Void) async throws {
         switch self.target {
         case .service(let name):
-            try await self.withInformers(Service.self, EndpointSlice.self) { services, slices in
-                try await body(ServiceEndpoints(name: name, namespace: self.namespace, services: services, slices: slices))
+            try await self.withInformers(Service.self, EndpointSlice.self, context: context, namespace: namespace) { services, slices in
+                try await body(ServiceEndpoints(name: name, namespace: namespace, services: services, slices: slices))
             }
         case .deployment(let name):
-            try await self.withInformers(Deployment.self, Pod.self) { deployments, pods in
-                try await body(SelectedPods(namespace: self.namespace, selection: .deployment(name: name, deployments), pods: pods))
+            try await self.withInformers(Deployment.self, Pod.self, context: context, namespace: namespace) { deployments, pods in
+                try await body(SelectedPods(namespace: namespace, selection: .deployment(name: name, deployments), pods: pods))
             }
         case .selector(let text):
             let selector = try ForwardTarget.labelSelector(text)
-            try await self.cache.withInformer(Pod.self, context: self.context, namespace: self.namespace) { pods in
+            try await self.cache.withInformer(Pod.self, context: context, namespace: namespace) { pods in
                 await pods.waitForSync()
-                try await body(SelectedPods(namespace: self.namespace, selection: .labels(selector, description: "pods -l \(text)"), pods: pods))
+                try await body(SelectedPods(namespace: namespace, selection: .labels(selector, description: "pods -l \(text)"), pods: pods))
             }
         case .pod:
             preconditionFailure("pod targets run as a PodForward")
@@ -93,10 +147,10 @@ public struct ResilientForward: Sendable {
     }
 
     private func withInformers<A: KubeResource, B: KubeResource>(
-        _ first: A.Type, _ second: B.Type, _ body: (Informer<A>, Informer<B>) async throws -> Void
+        _ first: A.Type, _ second: B.Type, context: KubeContext, namespace: String, _ body: (Informer<A>, Informer<B>) async throws -> Void
     ) async throws {
-        try await self.cache.withInformer(A.self, context: self.context, namespace: self.namespace) { a in
-            try await self.cache.withInformer(B.self, context: self.context, namespace: self.namespace) { b in
+        try await self.cache.withInformer(A.self, context: context, namespace: namespace) { a in
+            try await self.cache.withInformer(B.self, context: context, namespace: namespace) { b in
                 await a.waitForSync()
                 await b.waitForSync()
                 try await body(a, b)
@@ -108,13 +162,13 @@ public struct ResilientForward: Sendable {
     /// off), so a refused upgrade costs nothing; a stream whose pod could not be dialed hands
     /// back what it read, and the next pod gets it first.
     private func serve(
-        _ local: any Channel, mapping: PortMapping, picker: any PodPicker, transport: any PortForwardTransport, chooser: PodChooser,
-        events: @escaping @Sendable (ForwardEvent) -> Void
+        _ local: any Channel, mapping: PortMapping, route: CurrentRoute, chooser: PodChooser, events: @escaping @Sendable (ForwardEvent) -> Void
     ) async {
         events(.connection(local: mapping.local, remote: mapping.remote))
         await withTaskCancellationHandler {
             let deadline = ContinuousClock.now + self.podWait
             var refused: Set<String> = []
+            var refusedOn: Int?
             var lastError: PortForwardError?
             // What earlier streams read from the connection and no pod has seen.
             var replay = ByteBuffer()
@@ -122,11 +176,21 @@ public struct ResilientForward: Sendable {
             // active. A closed one ends the hold below, or its splice.
             while true {
                 // Subscribed before reading the store, so a change right after the read still wakes us.
-                let changes = picker.changes()
-                let candidates = picker.candidates(remotePort: mapping.remote).filter { !refused.contains($0.pod) }
-                guard !candidates.isEmpty else {
+                let current = route.value
+                let changes = StoreChanges((current?.picker.informers ?? []) + [route.ticker])
+                if current?.generation != refusedOn {
+                    // Pods that refused on another context's route may take this one's streams.
+                    refused.removeAll()
+                    refusedOn = current?.generation
+                }
+                let candidates = current?.picker.candidates(remotePort: mapping.remote).filter { !refused.contains($0.pod) } ?? []
+                guard let current, !candidates.isEmpty else {
+                    let reason =
+                        if let lastError, !refused.isEmpty { "every ready pod refused the stream (\(lastError.message))" } else {
+                            current?.picker.emptyReason(remotePort: mapping.remote) ?? "the first list of \(self.target) from the API server has not arrived"
+                        }
                     if lastError == nil || refused.count > 0 {
-                        events(.waiting(local: mapping.local, reason: picker.emptyReason(remotePort: mapping.remote)))
+                        events(.waiting(local: mapping.local, reason: reason))
                     }
                     switch await Self.next(changes, until: deadline, unless: local) {
                     case .changed:
@@ -136,17 +200,16 @@ public struct ResilientForward: Sendable {
                         return
                     case .deadline:
                         local.close(promise: nil)
-                        let reason = lastError?.message ?? picker.emptyReason(remotePort: mapping.remote)
                         events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(
                             kind: .podNotFound, message: "no ready pod of \(self.target) within \(self.podWait): \(reason)"
                         )))
                         return
                     }
                 }
-                let choice = chooser.choose(from: candidates, sticky: self.sticky || picker.sticky)
+                let choice = chooser.choose(from: candidates, sticky: self.sticky || current.picker.sticky)
                 let stream: any PortForwardStream
                 do throws(PortForwardError) {
-                    stream = try await transport.open(namespace: self.namespace, pod: choice.pod, port: choice.port, on: local.eventLoop)
+                    stream = try await current.transport.open(namespace: current.namespace, pod: choice.pod, port: choice.port, on: local.eventLoop)
                 } catch {
                     guard error.backendNeverSawData else {
                         local.close(promise: nil)

@@ -48,10 +48,10 @@ struct SelectedPods: PodPicker {
         }
     }
 
-    func changes() -> StoreChanges {
+    var informers: [any TickSource] {
         switch self.selection {
-        case .labels: StoreChanges([self.pods])
-        case .deployment(_, let deployments): StoreChanges([self.pods, deployments])
+        case .labels: [self.pods]
+        case .deployment(_, let deployments): [self.pods, deployments]
         }
     }
 

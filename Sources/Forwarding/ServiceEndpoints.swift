@@ -49,9 +49,7 @@ struct ServiceEndpoints: PodPicker {
 
     var apiError: KubeError? { self.services.lastError ?? self.slices.lastError }
 
-    func changes() -> StoreChanges {
-        StoreChanges([self.services, self.slices])
-    }
+    var informers: [any TickSource] { [self.services, self.slices] }
 
     func emptyReason(remotePort: Int) -> String {
         guard let service = self.service else { return "service \(self.name) does not exist in namespace \(self.namespace)" }

@@ -127,13 +127,15 @@ public final class Supervisor: Sendable {
         var backoff = self.backoff
         while !Task.isCancelled {
             do throws(ForwardError) {
-                let context = try spec.resolveContext()
+                let source = spec.kubeconfigSource
+                let context = try source.resolve()
                 var forward = ResilientForward(
-                    cache: self.cache, context: context, namespace: spec.namespace ?? context.namespace, target: spec.target,
+                    cache: self.cache, context: context, namespace: source.namespace ?? context.namespace, target: spec.target,
                     mappings: spec.mappings, addresses: spec.addresses
                 )
                 forward.podWait = spec.podWait
                 forward.sticky = spec.sticky
+                forward.kubeconfigSource = source
                 try await forward.run(group: self.group) { event in self.update(spec.alias) { $0.apply(event) } }
                 return
             } catch {

@@ -79,10 +79,10 @@ struct ForwardCommand: AsyncParsableCommand {
         Terminal.verbose.withLock { $0 = self.verbose }
         let mappings = try self.allPorts.map { try PortMapping(parsing: $0) }
         let addresses = try ListenAddresses(parsing: self.address)
+        let source = KubeconfigSource(loader: KubeconfigLoader(explicitPath: self.kubeconfig), context: self.context, namespace: self.namespace)
         let context: KubeContext
         do {
-            let config = try KubeconfigLoader(explicitPath: self.kubeconfig).load()
-            context = try KubeContext(config, context: self.context)
+            context = try source.resolve()
         } catch {
             Terminal.error(error.message)
             throw ExitCode.failure
@@ -91,11 +91,12 @@ struct ForwardCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let cache = KubeClientCache(logger: logger)
         var forward = ResilientForward(
-            cache: cache, context: context, namespace: self.namespace ?? context.namespace, target: target,
+            cache: cache, context: context, namespace: source.namespace ?? context.namespace, target: target,
             mappings: mappings, addresses: addresses
         )
         forward.podWait = .milliseconds(Int(self.podWait * 1000))
         forward.sticky = self.sticky
+        forward.kubeconfigSource = source
         if let failure = await Self.runUntilSignal(cache: cache, forward) {
             Terminal.error(failure.message)
             throw ExitCode.failure

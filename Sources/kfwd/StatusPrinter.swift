@@ -35,6 +35,9 @@ struct StatusPrinter: Sendable {
                 Terminal.line("\(alias): the API server is reachable again")
             }
         }
+        if let note = status.kubeconfigNote, note != previous?.kubeconfigNote {
+            Terminal.line("\(alias): \(note)")
+        }
         switch status.state {
         case .running where status.pods != previous?.pods || previous?.state != .running:
             Terminal.line("\(alias): ready, new connections go to \(status.pods.joined(separator: ", "))")

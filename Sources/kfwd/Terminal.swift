@@ -23,6 +23,10 @@ enum Terminal {
             self.error("the API server cannot be reached (\(error)); open connections keep going, retrying with backoff")
         case .api(nil):
             self.line("The API server is reachable again")
+        case .kubeconfig(true, let message):
+            self.line(message.prefix(1).uppercased() + message.dropFirst())
+        case .kubeconfig(false, let message):
+            self.error(message)
         case .routed(let local, let pod):
             if self.verbose.withLock({ $0 }) { self.line("Connection on \(local) -> pod \(pod)") }
         case .connection(let local, _):

@@ -194,7 +194,7 @@ final class WebSocketPortForwardHandler: ChannelInboundHandler {
                     channel.flush()
                     channel.setAutoRead(context.channel.isWritable)
                 case .failure(let error):
-                    handler.fail(index, "dial tcp4 \(endpoint.host):\(endpoint.port): \(error)", context: context)
+                    handler.fail(index, "dial tcp4 \(endpoint.host):\(endpoint.port): \(Self.goDialError(error))", context: context)
                 }
             }
     }
@@ -263,6 +263,17 @@ final class WebSocketPortForwardHandler: ChannelInboundHandler {
             opcode = .text
         }
         context.write(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: message)), promise: nil)
+    }
+}
+
+extension WebSocketPortForwardHandler {
+    /// A failed connect in Go's words (`connect: connection refused`), as containerd's error
+    /// text carries it: clients match on that wording, not on NIO's.
+    static func goDialError(_ error: any Error) -> String {
+        let io = (error as? NIOConnectionError)?.connectionErrors.first?.error as? IOError ?? error as? IOError
+        guard let code = io?.errnoCode else { return "connect: \(error)" }
+        if code == ETIMEDOUT { return "i/o timeout" }
+        return "connect: " + String(cString: strerror(code)).lowercased()
     }
 }
 

@@ -1,0 +1,31 @@
+import KubeClient
+import Synchronization
+
+/// How new connections of a forward reach its pods in the current kubeconfig context.
+struct Route: Sendable {
+    /// Counts the routes a forward has had, so that a connection can tell a new route from the
+    /// one whose pods refused it.
+    var generation = 0
+    let context: KubeContext
+    let namespace: String
+    let picker: any PodPicker
+    let transport: any PortForwardTransport
+}
+
+/// The route new connections take, swapped as a whole when the kubeconfig changes; connections
+/// already open keep the stream they have. Nil until the first informers have synced.
+final class CurrentRoute: Sendable {
+    private let route = Mutex<Route?>(nil)
+    let ticker = Ticker()
+
+    var value: Route? { self.route.withLock { $0 } }
+
+    func set(_ route: Route) {
+        self.route.withLock { current in
+            var route = route
+            route.generation = (current?.generation ?? 0) + 1
+            current = route
+        }
+        self.ticker.fire()
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import KubeSim
+import Testing
+
+/// Forwards follow their kubeconfig on disk: `kubectl config use-context` and rotated
+/// credentials take effect for new connections without a restart, the ports staying bound.
+@Suite(.serialized) struct KubeconfigFollowTests {
+    private func kubectl(_ harness: SimHarness, _ arguments: [String]) async throws -> CommandResult {
+        try await runCommand("kubectl", arguments + ["--kubeconfig", harness.kubeconfigPath], environment: ["HOME": harness.directory.path])
+    }
+
+    @Test func aContextSwitchMovesNewConnectionsToTheNewContext() async throws {
+        let manifest = """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: other}
+            ---
+            \(webManifest)
+            ---
+            \(webManifest.replacingOccurrences(of: "namespace: default", with: "namespace: other"))
+            """
+        try await SimHarness.run(manifest: manifest) { harness in
+            try await harness.sim.waitUntil { sim in
+                sim.readyPods("app=web").count == 2 && ((try? sim.objects("pods", namespace: "other")) ?? []).filter(isReady).count == 2
+            }
+            let other = Set(try harness.sim.objects("pods", namespace: "other").compactMap { $0[path: ["metadata", "name"]]?.stringValue })
+            // Context b: the same cluster and user, namespace other.
+            #expect(try await self.kubectl(harness, ["config", "set-context", "b", "--cluster=kubesim", "--user=kubesim-admin", "--namespace=other"]).succeeded)
+            let run = try await runKfwd(["forward", "svc/web", ":80", "--kubeconfig", harness.kubeconfigPath]) { lines in
+                let port = try await forwardedPort(lines)
+                let before = try await RequestLoop.request(port: port).pod ?? "failed"
+                let switched = try await self.kubectl(harness, ["config", "use-context", "b"])
+                #expect(switched.succeeded, "\(switched.stderr)")
+                let followed = await lines.first { $0.hasPrefix("The kubeconfig changed") } ?? "none"
+                var after: [String] = []
+                for _ in 0..<4 { after.append(try await RequestLoop.request(port: port).pod ?? "failed") }
+                return (before, followed, after)
+            }
+            let (before, followed, after) = run.value
+            #expect(!other.contains(before) && before.hasPrefix("web-"), "\(before)")
+            #expect(followed == "The kubeconfig changed: new connections use context 'b' (\(harness.sim.url), namespace other)", "\(run.lines)")
+            #expect(after.allSatisfy(other.contains), "\(after) should be pods of namespace other: \(other)")
+            #expect(run.status.isSuccess)
+        }
+    }
+
+    @Test func rotatedCredentialsAreTakenUpAndAHeldConnectionGoesThrough() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            harness.sim.setToken("first-token", user: "dev")
+            try harness.sim.writeKubeconfig(to: harness.kubeconfigPath, user: .entry(name: "dev", yaml: "token: first-token"))
+            let run = try await runKfwd(["forward", "svc/web", ":80", "--kubeconfig", harness.kubeconfigPath]) { lines in
+                let port = try await forwardedPort(lines)
+                let before = try await RequestLoop.request(port: port)
+                // The old token stops working before the kubeconfig has the new one: a request
+                // now is refused at the upgrade (the pod never saw it) and waits.
+                harness.sim.setToken("second-token", user: "dev")
+                harness.sim.setToken("first-token", user: nil)
+                async let held = RequestLoop.request(port: port)
+                _ = await lines.first { $0.hasPrefix("Waiting on local port") && $0.contains("refused") }
+                try harness.sim.writeKubeconfig(to: harness.kubeconfigPath, user: .entry(name: "dev", yaml: "token: second-token"))
+                let after = try await held
+                return (before, after)
+            }
+            let (before, after) = run.value
+            #expect(before.ok)
+            #expect(after.ok, "the held request went through with the new token: \(after) \(run.lines)")
+            #expect(run.lines.contains { $0.hasPrefix("The kubeconfig changed") }, "\(run.lines)")
+            #expect(run.status.isSuccess)
+        }
+    }
+}
