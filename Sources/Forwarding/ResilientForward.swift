@@ -46,12 +46,7 @@ public struct ResilientForward: Sendable {
     /// - Throws: ``ForwardError`` when a port cannot be bound or the target cannot be resolved.
     public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
         if case .pod(let name) = self.target {
-            let client: KubeClient
-            do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error.message) }
-            try await PodForward(
-                client: client, transport: WebSocketPortForwardTransport(client: client), namespace: self.namespace, pod: name,
-                mappings: self.mappings, addresses: self.addresses
-            ).run(group: group, events: events)
+            try await self.runPod(name, group: group, events: events)
             return
         }
         let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group)
@@ -83,6 +78,44 @@ public struct ResilientForward: Sendable {
                 }
             }
             return failure
+        }
+        if let failure { throw failure }
+    }
+
+    /// kubectl's meaning of `pod/NAME`: forward to that pod while it exists; when it is deleted
+    /// (the shared pod informer sees it go), stop with an error that says so.
+    private func runPod(_ name: String, group: any EventLoopGroup, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
+        let client: KubeClient
+        do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error.message) }
+        let forward = PodForward(
+            client: client, transport: WebSocketPortForwardTransport(client: client), namespace: self.namespace, pod: name,
+            mappings: self.mappings, addresses: self.addresses
+        )
+        let failure: ForwardError? = try? await self.cache.withInformer(Pod.self, context: self.context, namespace: self.namespace) { pods in
+            await withTaskGroup(of: ForwardError?.self) { tasks in
+                tasks.addTask {
+                    do throws(ForwardError) {
+                        try await forward.run(group: group, events: events)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+                tasks.addTask {
+                    await pods.waitForSync()
+                    while !Task.isCancelled {
+                        let changes = StoreChanges([pods])
+                        if pods.object(namespace: self.namespace, name: name) == nil {
+                            return ForwardError("pod \(name) in namespace \(self.namespace) was deleted; pod/NAME forwards to that one pod, as kubectl does (forward svc/ or deploy/ to follow the pods)")
+                        }
+                        for await _ in changes.ticks { break }
+                    }
+                    return nil
+                }
+                let first = await tasks.next() ?? nil
+                tasks.cancelAll()
+                return first
+            }
         }
         if let failure { throw failure }
     }
