@@ -20,7 +20,11 @@ struct Bench {
         """
 
     static func main() async throws {
-        try await Self.run()
+        if CommandLine.arguments.dropFirst().first == "resilience" {
+            try await Resilience.run()
+        } else {
+            try await Self.run()
+        }
     }
 
     nonisolated static func run() async throws {

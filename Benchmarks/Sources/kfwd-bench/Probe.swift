@@ -55,6 +55,27 @@ enum Probe {
         }
     }
 
+    /// One `GET /` with `Connection: close` on a new connection: whether a 200 came back
+    /// whole, and how long it took (microseconds).
+    static func httpGet(host: String, port: Int) async -> (ok: Bool, micros: Double) {
+        (try? await Self.onThread {
+            let start = ContinuousClock.now
+            guard let socket = try? Self.connect(host: host, port: port) else { return (false, 0) }
+            defer { close(socket) }
+            let request = Array("GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n".utf8)
+            guard request.withUnsafeBytes({ send(socket, $0.baseAddress!, $0.count, 0) }) == request.count else { return (false, 0) }
+            var answer: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress!, $0.count, 0) }
+                if n <= 0 { break }
+                answer.append(contentsOf: buffer[0..<n])
+            }
+            let text = String(decoding: answer, as: UTF8.self)
+            return (text.hasPrefix("HTTP/1.1 200") && text.contains("pod: "), Self.seconds(ContinuousClock.now - start) * 1_000_000)
+        }) ?? (false, 0)
+    }
+
     static func percentile(_ values: [Double], _ fraction: Double) -> Double {
         let sorted = values.sorted()
         return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
@@ -91,7 +112,7 @@ enum Probe {
         return socket
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
+    static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
