@@ -10,6 +10,8 @@ struct Route: Sendable {
     let namespace: String
     let picker: any PodPicker
     let transport: any PortForwardTransport
+    /// Streams opened ahead to the picker's pods, when the forward keeps any.
+    let warm: WarmStreams?
 }
 
 /// The route new connections take, swapped as a whole when the kubeconfig changes; connections

@@ -19,10 +19,14 @@ public struct ForwardSpec: Sendable, Hashable {
     public var podWait: Duration
     /// One pod for every new connection while it stays ready.
     public var sticky: Bool
+    /// Keep streams open ahead so that new connections skip the handshake and upgrade
+    /// (``ResilientForward/warmStreams`` says what that costs).
+    public var warmStreams: Bool
 
     public init(
         alias: String, kubeconfig: String? = nil, context: String? = nil, namespace: String? = nil, target: ForwardTarget,
-        mappings: [PortMapping], addresses: ListenAddresses = .loopback, podWait: Duration = .seconds(30), sticky: Bool = false
+        mappings: [PortMapping], addresses: ListenAddresses = .loopback, podWait: Duration = .seconds(30), sticky: Bool = false,
+        warmStreams: Bool = false
     ) {
         self.alias = alias
         self.kubeconfig = kubeconfig
@@ -33,6 +37,7 @@ public struct ForwardSpec: Sendable, Hashable {
         self.addresses = addresses
         self.podWait = podWait
         self.sticky = sticky
+        self.warmStreams = warmStreams
     }
 
     /// Where the forward's context comes from, followed while it runs.

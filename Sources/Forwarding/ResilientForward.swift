@@ -23,6 +23,12 @@ public struct ResilientForward: Sendable {
     /// Keep sending new connections to one pod while it stays ready (`--sticky`); a Service with
     /// `sessionAffinity: ClientIP` is sticky by itself.
     public var sticky = false
+    /// Keep one stream open ahead per event loop and remote port, so that new connections skip
+    /// the TLS handshake and the upgrade. Off by default: the pod's runtime dials the backend
+    /// when the stream opens, and a pod shutting down closes such an idle connection, so a
+    /// request that takes it at that instant is lost where a fresh dial would have been refused
+    /// and replayed on another pod (docs/benchmarks.md has the measurements both ways).
+    public var warmStreams = false
     /// Where ``context`` came from; when set, the forward follows changes of that kubeconfig.
     public var kubeconfigSource: KubeconfigSource?
 
@@ -63,7 +69,10 @@ public struct ResilientForward: Sendable {
             }
             tasks.addTask {
                 do throws(ForwardError) {
-                    try await self.followContexts(route: route, follower: follower, mappings: listeners.listeners.map(\.mapping), events: events)
+                    try await self.followContexts(
+                        route: route, follower: follower, chooser: chooser, loops: Array(group.makeIterator()),
+                        mappings: listeners.listeners.map(\.mapping), events: events
+                    )
                     return nil
                 } catch {
                     return error
@@ -124,7 +133,8 @@ public struct ResilientForward: Sendable {
     /// cancelled: the first context's route once its informers have synced, then each new
     /// context's once the follower reports it.
     private func followContexts(
-        route: CurrentRoute, follower: ContextFollower?, mappings: [PortMapping], events: @escaping @Sendable (ForwardEvent) -> Void
+        route: CurrentRoute, follower: ContextFollower?, chooser: PodChooser, loops: [any EventLoop], mappings: [PortMapping],
+        events: @escaping @Sendable (ForwardEvent) -> Void
     ) async throws(ForwardError) {
         var next = follower?.current ?? self.context
         while !Task.isCancelled {
@@ -135,12 +145,18 @@ public struct ResilientForward: Sendable {
             let transport = WebSocketPortForwardTransport(client: client)
             do {
                 try await self.withPicker(context: context, namespace: namespace) { picker in
-                    route.set(Route(context: context, namespace: namespace, picker: picker, transport: transport))
+                    let warm = self.warmStreams ? WarmStreams(loops: loops, ports: mappings.map(\.remote)) : nil
+                    route.set(Route(context: context, namespace: namespace, picker: picker, transport: transport, warm: warm))
                     if context != self.context {
                         events(.kubeconfig(changed: true, "the kubeconfig changed: new connections use context '\(context.name)' (\(context.server), namespace \(namespace))"))
                     }
                     await withTaskGroup(of: Void.self) { group in
                         group.addTask { await Self.reportPods(picker, mappings: mappings, events: events) }
+                        if let warm {
+                            group.addTask {
+                                await warm.fill(picker: picker, transport: transport, namespace: namespace, chooser: chooser, sticky: self.sticky || picker.sticky)
+                            }
+                        }
                         if let follower { group.addTask { await follower.waitForChange(from: context) } }
                         await group.next()
                         group.cancelAll()
@@ -239,19 +255,26 @@ public struct ResilientForward: Sendable {
                         return
                     }
                 }
-                let choice = chooser.choose(from: candidates, sticky: self.sticky || current.picker.sticky)
+                let choice: PodChoice
                 let stream: any PortForwardStream
-                do throws(PortForwardError) {
-                    stream = try await current.transport.open(namespace: current.namespace, pod: choice.pod, port: choice.port, on: local.eventLoop)
-                } catch {
-                    guard error.backendNeverSawData else {
-                        local.close(promise: nil)
-                        events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
-                        return
+                if refused.isEmpty, replay.readableBytes == 0,
+                    let warm = current.warm?.take(on: local.eventLoop, port: mapping.remote, among: candidates)
+                {
+                    (choice, stream) = warm
+                } else {
+                    choice = chooser.choose(from: candidates, sticky: self.sticky || current.picker.sticky)
+                    do throws(PortForwardError) {
+                        stream = try await current.transport.open(namespace: current.namespace, pod: choice.pod, port: choice.port, on: local.eventLoop)
+                    } catch {
+                        guard error.backendNeverSawData else {
+                            local.close(promise: nil)
+                            events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+                            return
+                        }
+                        refused.insert(choice.pod)
+                        lastError = error
+                        continue
                     }
-                    refused.insert(choice.pod)
-                    lastError = error
-                    continue
                 }
                 events(.routed(local: mapping.local, pod: choice.pod))
                 do throws(PortForwardError) {
@@ -322,23 +345,6 @@ public struct ResilientForward: Sendable {
             let first = await group.next() ?? .deadline
             group.cancelAll()
             return first
-        }
-    }
-}
-
-/// Chooses among the ready pods for each new connection: in turn, as a Service without session
-/// affinity spreads connections, or (sticky) the same pod for as long as it stays ready, as
-/// `sessionAffinity: ClientIP` does for a client that always has the same address.
-private final class PodChooser: Sendable {
-    private let state = Mutex<(turn: Int, current: String?)>((0, nil))
-
-    func choose(from candidates: [PodChoice], sticky: Bool) -> PodChoice {
-        self.state.withLock { state in
-            if sticky, let current = state.current, let kept = candidates.first(where: { $0.pod == current }) { return kept }
-            defer { state.turn &+= 1 }
-            let choice = candidates[state.turn % candidates.count]
-            state.current = choice.pod
-            return choice
         }
     }
 }

@@ -35,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
         var webPort = self.webPort ?? 0
         if webPort == 0 { webPort = try await Self.preferred(self.webPort == nil ? 8080 : 0) }
         let echoPort = try await Self.preferred(7000)
-        let failure: ForwardError? = try await KubeSim.withRunning(configuration, logger: logger) { sim in
+        let failed = try await KubeSim.withRunning(configuration, logger: logger) { sim in
             try sim.writeKubeconfig(to: kubeconfigPath)
             let context = try KubeContext(try KubeconfigLoader(explicitPath: kubeconfigPath).load())
             let cache = KubeClientCache(logger: logger)
@@ -70,10 +70,7 @@ struct DemoCommand: AsyncParsableCommand {
             )
             return await ForwardCommand.runUntilSignal(cache: cache, web, echo)
         }
-        if let failure {
-            Terminal.error(failure.message)
-            throw ExitCode.failure
-        }
+        if failed { throw ExitCode.failure }
     }
 
     /// The port when it is free (0: any), else a free one.

@@ -35,6 +35,9 @@ struct ForwardCommand: AsyncParsableCommand {
     @Flag(help: "Send every new connection to one pod while it stays ready (a Service with sessionAffinity: ClientIP does this by itself).")
     var sticky = false
 
+    @Flag(help: "Keep a stream to a ready pod open ahead, so that a new connection skips the TLS handshake and upgrade (about half the connection time; a request can be lost when it takes a stream just as its pod shuts down).")
+    var warmStreams = false
+
     @Flag(name: .shortAndLong, help: "Report the pod each connection goes to.")
     var verbose = false
 
@@ -96,38 +99,39 @@ struct ForwardCommand: AsyncParsableCommand {
         )
         forward.podWait = .milliseconds(Int(self.podWait * 1000))
         forward.sticky = self.sticky
+        forward.warmStreams = self.warmStreams
         forward.kubeconfigSource = source
-        if let failure = await Self.runUntilSignal(cache: cache, forward) {
-            Terminal.error(failure.message)
-            throw ExitCode.failure
-        }
+        if await Self.runUntilSignal(cache: cache, forward) { throw ExitCode.failure }
     }
 
-    /// Runs forwards and the informer cache they share until one fails to start or SIGINT/SIGTERM.
-    static func runUntilSignal(cache: KubeClientCache, _ forwards: ResilientForward...) async -> ForwardError? {
-        await withTaskGroup(of: ForwardError?.self) { group in
+    /// Runs forwards and the informer cache they share until one fails (its error printed at
+    /// once) or SIGINT/SIGTERM; whichever ends it, the stop that follows is watched.
+    /// - Returns: whether a forward failed.
+    static func runUntilSignal(cache: KubeClientCache, _ forwards: ResilientForward...) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await cache.run()
-                return nil
+                return false
             }
             for forward in forwards {
                 group.addTask {
                     do throws(ForwardError) {
                         try await forward.run(events: Terminal.report)
-                        return nil
+                        return false
                     } catch {
-                        return error
+                        Terminal.error(error.message)
+                        return true
                     }
                 }
             }
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
-                ShutdownWatchdog.arm()
-                return nil
+                return false
             }
-            let first = await group.next() ?? nil
+            let failed = await group.next() ?? false
+            ShutdownWatchdog.arm()
             group.cancelAll()
-            return first
+            return failed
         }
     }
 }

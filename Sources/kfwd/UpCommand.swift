@@ -47,9 +47,9 @@ struct UpCommand: AsyncParsableCommand {
             }
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
-                ShutdownWatchdog.arm()
             }
             await group.next()
+            ShutdownWatchdog.arm()
             group.cancelAll()
         }
     }

@@ -51,8 +51,15 @@ import Testing
         }
     }
 
+    /// The pods drain as a well-behaved server does on SIGTERM (here for a second): a request a
+    /// pod already took is answered, and kfwd sends it no new one. (A server that drops the
+    /// requests it holds when told to stop loses them whatever forwards to it.)
     @Test func rolloutRestartAndScaleToZeroAndBackLoseNothing() async throws {
-        try await SimHarness.run(manifest: webManifest) { harness in
+        let draining = webManifest.replacingOccurrences(
+            of: "metadata: {labels: {app: web}}", with: #"metadata: {labels: {app: web}, annotations: {kubesim.io/shutdown-delay-seconds: "1"}}"#
+        )
+        #expect(draining != webManifest)
+        try await SimHarness.run(manifest: draining) { harness in
             try await self.readyWeb(harness)
             let run = try await runKfwd(self.forward(harness, ["svc/web", ":80"])) { lines in
                 let port = try await forwardedPort(lines)
@@ -266,6 +273,29 @@ import Testing
                 }
                 return 0
             }
+        }
+    }
+
+    @Test func warmStreamsAreOpenedAheadAndNeverHandOutAPodThatIsGone() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await self.readyWeb(harness)
+            let names = { @Sendable (sim: KubeSim) in sim.readyPods("app=web").compactMap { $0[path: ["metadata", "name"]]?.stringValue } }
+            let run = try await runKfwd(self.forward(harness, ["svc/web", ":80", "--warm-streams"])) { lines in
+                let port = try await forwardedPort(lines)
+                // Before any local connection, the pods already see the streams opened ahead.
+                try await harness.sim.waitUntil { sim in names(sim).reduce(0) { $0 + sim.backendConnections(pod: $1) } >= 1 }
+                var before: [RequestLoop.Result] = []
+                for _ in 0..<6 { before.append(try await RequestLoop.request(port: port)) }
+                let old = Set(names(harness.sim))
+                for pod in old { try harness.sim.delete("pods", name: pod, gracePeriod: 0) }
+                try await harness.sim.waitUntil { sim in Set(names(sim)).isDisjoint(with: old) && names(sim).count == 2 }
+                var after: [RequestLoop.Result] = []
+                for _ in 0..<6 { after.append(try await RequestLoop.request(port: port)) }
+                return (before, after, old)
+            }
+            let (before, after, old) = run.value
+            #expect(before.allSatisfy { $0.ok }, "\(before)")
+            #expect(after.allSatisfy { $0.ok && !old.contains($0.pod ?? "") }, "\(after)")
         }
     }
 

@@ -32,6 +32,9 @@ public protocol PortForwardStream: Sendable {
 
     /// Closes the stream (an unused one, or to cut a spliced one).
     func close()
+
+    /// Whether the stream is still connected (one opened ahead may have been closed since).
+    var isOpen: Bool { get }
 }
 
 extension PortForwardStream {

@@ -214,13 +214,14 @@ final class WebSocketPortForwardStream: PortForwardStream {
                 local.close(promise: nil)
                 throw PortForwardError(kind: .transport, message: "joining the local connection to its stream failed: \(error)")
             }
-            // The runtime may refuse the dial before the splice: nothing was read for this stream.
+            // The stream closed before the splice (its dial refused, or, opened ahead, its pod
+            // closed it): nothing of this connection went through it, so another may carry it.
             try? await remote.closeFuture.get()
-            if local.isActive, let failure = try? await remote.eventLoop.submit({ handler.value.failure }).get(), failure.backendNeverSawData {
-                return .refusedBeforeResponse(failure, replay: replaying)
-            }
-            local.close(promise: nil)
-            return .finished
+            guard local.isActive else { return .finished }
+            let failure = try? await remote.eventLoop.submit({ handler.value.failure }).get()
+            return .refusedBeforeResponse(
+                failure ?? PortForwardError(kind: .rejected, message: "the stream to the pod closed before the connection used it"), replay: replaying
+            )
         }
         try? await remote.closeFuture.get()
         let retry = try? await remote.eventLoop.submit { () -> (error: PortForwardError, replay: ByteBuffer)? in
@@ -240,4 +241,6 @@ final class WebSocketPortForwardStream: PortForwardStream {
     func close() {
         self.channel.close(promise: nil)
     }
+
+    var isOpen: Bool { self.channel.isActive }
 }
