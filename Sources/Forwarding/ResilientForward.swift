@@ -112,9 +112,14 @@ public struct ResilientForward: Sendable {
                 }
                 tasks.addTask {
                     await pods.waitForSync()
+                    // Gone only after it was seen: a pod that never existed is the forward's own
+                    // startup error to report.
+                    var seen = false
                     while !Task.isCancelled {
                         let changes = StoreChanges([pods])
-                        if pods.object(namespace: self.namespace, name: name) == nil {
+                        if pods.object(namespace: self.namespace, name: name) != nil {
+                            seen = true
+                        } else if seen {
                             return ForwardError("pod \(name) in namespace \(self.namespace) was deleted; pod/NAME forwards to that one pod, as kubectl does (forward svc/ or deploy/ to follow the pods)")
                         }
                         for await _ in changes.ticks { break }

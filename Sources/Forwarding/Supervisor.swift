@@ -64,7 +64,7 @@ public final class Supervisor: Sendable {
             if state.entries[spec.alias] == nil { state.order.append(spec.alias) }
             let entry = Entry(spec: spec, status: ForwardStatus(alias: spec.alias), stop: stop)
             state.entries[spec.alias] = entry
-            Self.publish(entry.status, to: state)
+            Self.publish(entry.status, to: &state)
         }
         self.jobsContinuation.yield {
             await withTaskGroup(of: Void.self) { group in
@@ -110,13 +110,11 @@ public final class Supervisor: Sendable {
     /// Every status change from now on, for any forward.
     public func updates() -> AsyncStream<ForwardStatus> {
         let (stream, continuation) = AsyncStream<ForwardStatus>.makeStream()
-        let id = self.state.withLock { state in
-            defer { state.nextSubscriber += 1 }
+        // Dropped at the next publish once ended, not from onTermination: cancellation runs that
+        // under the consuming task's lock, which a yield under this lock also takes.
+        self.state.withLock { state in
             state.subscribers[state.nextSubscriber] = continuation
-            return state.nextSubscriber
-        }
-        continuation.onTermination = { _ in
-            _ = self.state.withLock { $0.subscribers.removeValue(forKey: id) }
+            state.nextSubscriber += 1
         }
         return stream
     }
@@ -161,7 +159,7 @@ public final class Supervisor: Sendable {
             change(&entry.status)
             guard entry.status != before else { return }
             state.entries[alias] = entry
-            Self.publish(entry.status, to: state)
+            Self.publish(entry.status, to: &state)
         }
     }
 
@@ -175,7 +173,7 @@ public final class Supervisor: Sendable {
             entry.status.pods = []
             entry.status.enter(.stopped)
             state.entries[alias] = entry
-            Self.publish(entry.status, to: state)
+            Self.publish(entry.status, to: &state)
             return waiters
         }
         for waiter in waiters { waiter.resume(returning: true) }
@@ -183,7 +181,9 @@ public final class Supervisor: Sendable {
 
     /// Called under the lock, so every subscriber sees one forward's changes in order;
     /// yielding never blocks.
-    private static func publish(_ status: ForwardStatus, to state: State) {
-        for subscriber in state.subscribers.values { subscriber.yield(status) }
+    private static func publish(_ status: ForwardStatus, to state: inout State) {
+        for (id, subscriber) in state.subscribers {
+            if case .terminated = subscriber.yield(status) { state.subscribers.removeValue(forKey: id) }
+        }
     }
 }

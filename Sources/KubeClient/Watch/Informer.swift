@@ -55,15 +55,13 @@ public final class Informer<T: KubeResource>: Sendable {
     /// Changes from now on; `.synced` first when the store is already filled.
     public func changes() -> AsyncStream<InformerEvent<T>> {
         let (stream, continuation) = AsyncStream<InformerEvent<T>>.makeStream()
-        let id = self.state.withLock { state -> UInt64 in
-            let id = state.nextID
+        // No onTermination that takes the lock: cancellation runs it under the consuming task's
+        // own lock, which a yield under this lock also takes (a lock-order deadlock). Ended
+        // subscribers are dropped when a yield finds them terminated.
+        self.state.withLock { state in
+            state.subscribers[state.nextID] = continuation
             state.nextID += 1
-            state.subscribers[id] = continuation
             if state.synced { continuation.yield(.synced) }
-            return id
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
         }
         return stream
     }
@@ -97,8 +95,8 @@ public final class Informer<T: KubeResource>: Sendable {
             failure: { error in self.setError(error) },
             connected: { self.setError(nil) }
         )
-        // Finished outside the lock: finishing runs the stream's onTermination at once, which
-        // takes the lock to unsubscribe (a non-recursive Mutex would deadlock).
+        // Finished outside the lock: finishing a stream runs its termination handling at once,
+        // and nothing of a consumer's may run under this lock.
         let subscribers = self.state.withLock { Array($0.subscribers.values) }
         for continuation in subscribers { continuation.finish() }
     }
@@ -110,6 +108,13 @@ public final class Informer<T: KubeResource>: Sendable {
             let changed = (state.lastError == nil) != (error == nil)
             state.lastError = error
             if changed { for ticker in state.tickers.values { ticker.yield() } }
+        }
+    }
+
+    /// Yields to every subscriber and forgets those whose stream has ended.
+    private static func deliver(_ event: InformerEvent<T>, to subscribers: inout [UInt64: AsyncStream<InformerEvent<T>>.Continuation]) {
+        for (id, continuation) in subscribers {
+            if case .terminated = continuation.yield(event) { subscribers.removeValue(forKey: id) }
         }
     }
 
@@ -134,7 +139,7 @@ public final class Informer<T: KubeResource>: Sendable {
             state.objects = fresh
             state.synced = true
             events.append(.synced)
-            for continuation in state.subscribers.values { events.forEach { continuation.yield($0) } }
+            for event in events { Self.deliver(event, to: &state.subscribers) }
             for ticker in state.tickers.values { ticker.yield() }
         }
     }
@@ -155,7 +160,7 @@ public final class Informer<T: KubeResource>: Sendable {
             case .bookmark:
                 return
             }
-            for continuation in state.subscribers.values { continuation.yield(change) }
+            Self.deliver(change, to: &state.subscribers)
             for ticker in state.tickers.values { ticker.yield() }
         }
     }

@@ -9,11 +9,16 @@ struct ControllerEvents: AsyncSequence, Sendable {
     func makeAsyncIterator() -> AsyncStream<WatchEvent>.Iterator {
         let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
         do {
-            let registration = try self.store.watch(self.filter, from: nil, external: false) { event in
-                if let event { continuation.yield(event) } else { continuation.finish() }
+            // No onTermination: the store drops the watcher when a yield finds the stream ended
+            // (see ObjectStore on why unregistering from there deadlocks).
+            _ = try self.store.watch(self.filter, from: nil, external: false) { event in
+                guard let event else {
+                    continuation.finish()
+                    return false
+                }
+                if case .terminated = continuation.yield(event) { return false }
+                return true
             }
-            let store = self.store
-            continuation.onTermination = { _ in store.stopWatching(registration.id) }
         } catch {
             continuation.finish()
         }

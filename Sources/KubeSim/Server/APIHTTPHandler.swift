@@ -130,6 +130,8 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                     handler.endWatch(context: context, keepAlive: false)
                 }
             }
+            // The connection unregisters the watch itself when it ends (stopWatch).
+            return true
         }
         let registration: (id: UInt64, resourceVersion: Int)
         do {

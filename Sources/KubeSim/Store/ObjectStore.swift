@@ -7,9 +7,13 @@ import Synchronization
 /// All operations are synchronous under one lock. Watchers receive events through a sink closure
 /// called while the lock is held, so every watcher sees changes in resourceVersion order; sinks
 /// must only hand the event off (to an event loop or a stream) and never call back into the store.
+/// A sink says when its consumer is gone (it returns false) instead of unregistering from a
+/// stream's `onTermination`: task cancellation runs that handler under the task's own lock,
+/// which a yield under the store's lock also needs, and the two would deadlock.
 final class ObjectStore: Sendable {
-    /// Receives each event; nil means the server ends the watch.
-    typealias Sink = @Sendable (WatchEvent?) -> Void
+    /// Receives each event (nil means the server ends the watch); returns false once nobody
+    /// consumes them any more, and the watcher is dropped.
+    typealias Sink = @Sendable (WatchEvent?) -> Bool
 
     private struct Watcher {
         let filter: WatchFilter
@@ -115,13 +119,13 @@ final class ObjectStore: Sendable {
                     throw APIError.expired(requested: requested, oldest: oldestKnown - 1)
                 }
                 for change in state.history where change.resourceVersion > requested {
-                    if let event = filter.event(for: change) { sink(event) }
+                    if let event = filter.event(for: change) { _ = sink(event) }
                 }
             } else {
                 let current = state.objects
                     .filter { filter.matches($0.key, $0.value) }
                     .sorted { ($0.key.namespace, $0.key.name) < ($1.key.namespace, $1.key.name) }
-                for (_, object) in current { sink(WatchEvent(kind: .added, object: object)) }
+                for (_, object) in current { _ = sink(WatchEvent(kind: .added, object: object)) }
             }
             let id = state.nextWatcherID
             state.nextWatcherID += 1
@@ -177,7 +181,7 @@ final class ObjectStore: Sendable {
             Self.notify(state)
             return dropped.values.map(\.sink)
         }
-        for sink in sinks { sink(nil) }
+        for sink in sinks { _ = sink(nil) }
     }
 
     private func commit(_ state: inout State, _ key: ObjectKey, previous: JSON?, current: JSON?) -> JSON? {
@@ -190,8 +194,8 @@ final class ObjectStore: Sendable {
         if state.history.count > self.historyLimit {
             state.history.removeFirst(state.history.count - self.historyLimit)
         }
-        for watcher in state.watchers.values {
-            if let event = watcher.filter.event(for: change) { watcher.sink(event) }
+        for (id, watcher) in state.watchers {
+            if let event = watcher.filter.event(for: change), !watcher.sink(event) { state.watchers.removeValue(forKey: id) }
         }
         Self.notify(state)
         return stamped
