@@ -47,7 +47,9 @@ import Testing
                 #expect(stopped.state == .stopped && stopped.listening.isEmpty && stopped.pods.isEmpty)
                 // The port is free again: this test can bind it (connecting would race with the
                 // other tests' listeners, which may be given the same port once it is free).
-                let rebound = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port).get()
+                let rebound = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)  // as kfwd binds: TIME_WAIT is not a listener
+                    .bind(host: "127.0.0.1", port: port).get()
                 try await rebound.close()
                 #expect(await supervisor.stop("nothing") == false)
                 // A stopped alias can be started again.

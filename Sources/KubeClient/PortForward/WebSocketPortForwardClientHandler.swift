@@ -20,6 +20,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
 
     private var decoder: PortForwardMessageDecoder
     private let ready: EventLoopPromise<Void>
+    private var settled = false
     private let describe: (String) -> PortForwardError
     /// Data that arrived before the stream was spliced (usually none).
     private var held: [ByteBuffer] = []
@@ -37,6 +38,34 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
         self.decoder = PortForwardMessageDecoder(port: UInt16(port))
         self.ready = ready
         self.describe = describe
+    }
+
+    /// Added once the 101 is read, perhaps after the server already closed the connection: a
+    /// refused dial arrives as the 101, the port prefixes, the error text and the close in one
+    /// read. Such a channel sends no channelInactive to a handler added late, so the stream
+    /// would never be settled; once the bytes that came with the 101 are read (they are passed
+    /// on in this same turn of the event loop), settle it here instead.
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            guard !channel.isActive else { return }
+            handler.value.closedEarly()
+        }
+    }
+
+    private func closedEarly() {
+        if self.failure == nil, !self.errorText.isEmpty { self.failure = self.describe(self.errorText) }
+        // Before the port is announced nothing of the local connection has been sent: the pod
+        // never saw it, and another pod may take it.
+        self.settle(self.failure ?? PortForwardError(kind: .rejected, message: "the server closed the port-forward stream before announcing the port"))
+    }
+
+    /// Completes `ready` once: with success when the ports are announced, else with `error`.
+    private func settle(_ error: PortForwardError?) {
+        guard !self.settled else { return }
+        self.settled = true
+        if let error { self.ready.fail(error) } else { self.ready.succeed() }
     }
 
     /// Starts passing data on (after the glue is in place), the held bytes first.
@@ -88,7 +117,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
         do {
             switch try self.decoder.decode(message) {
             case .ready:
-                self.ready.succeed()
+                self.settle(nil)
             case .data(let buffer):
                 if self.delivering {
                     context.fireChannelRead(self.wrapInboundOut(buffer))
@@ -111,10 +140,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.linger?.cancel()
-        if self.failure == nil, !self.errorText.isEmpty { self.failure = self.describe(self.errorText) }
-        self.ready.fail(
-            self.failure ?? PortForwardError(kind: .protocolViolation, message: "port-forward protocol error: the server closed the stream before announcing the port")
-        )
+        self.closedEarly()
         context.fireChannelInactive()
     }
 
@@ -132,7 +158,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
 
     private func fail(_ error: PortForwardError, context: ChannelHandlerContext) {
         if self.failure == nil { self.failure = error }
-        self.ready.fail(error)
+        self.settle(error)
         context.close(promise: nil)
     }
 

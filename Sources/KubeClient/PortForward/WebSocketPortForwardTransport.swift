@@ -201,8 +201,18 @@ final class WebSocketPortForwardStream: PortForwardStream {
                 try remote.pipeline.syncOperations.addHandler(replayGuard)
                 try remote.pipeline.syncOperations.addHandler(remoteGlue)
                 handler.value.startDelivering(context: try remote.pipeline.syncOperations.context(handler: handler.value))
+                if replayGuard.retry != nil {
+                    // What the stream had buffered says the dial failed: not joined after all. The
+                    // glue goes (it has no partner left and would swallow the connection's reads),
+                    // and `replaying` stays for the next pod.
+                    _ = local.pipeline.syncOperations.removeHandler(localGlue)
+                    return nil
+                }
                 if replaying.readableBytes > 0 { remote.writeAndFlush(replaying, promise: nil) }
                 try local.syncOptions?.setOption(.autoRead, value: true)
+                // Setting auto-read that is already on asks for nothing; a read an earlier glue
+                // swallowed must be asked for again.
+                local.read()
                 return (NIOLoopBound(localGlue, eventLoop: local.eventLoop), NIOLoopBound(replayGuard, eventLoop: local.eventLoop))
             }.get())
         } catch {
