@@ -128,9 +128,12 @@ struct ForwardCommand: AsyncParsableCommand {
                 for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
                 return false
             }
-            let failed = await group.next() ?? false
+            var failed = await group.next() ?? false
             ShutdownWatchdog.arm()
             group.cancelAll()
+            // A SIGTERM sent on reading a forward's error may end the wait first: every result
+            // counts, not only the first.
+            for await result in group { failed = failed || result }
             return failed
         }
     }
