@@ -43,10 +43,6 @@ final class ContextFollower: Sendable {
 
     /// Returns once the context differs from `context`, or the task is cancelled.
     func waitForChange(from context: KubeContext) async {
-        while !Task.isCancelled {
-            let changes = StoreChanges([self.ticker])
-            if self.current != context { return }
-            for await _ in changes.ticks { break }
-        }
+        _ = await StoreChanges.rerun(on: [self.ticker]) { self.current != context ? () : nil }
     }
 }

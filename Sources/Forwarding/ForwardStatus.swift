@@ -25,12 +25,26 @@ public struct ForwardStatus: Sendable, Equatable {
         }
     }
 
+    /// A bound local socket.
+    public struct Socket: Sendable, Hashable, CustomStringConvertible {
+        public let address: String
+        public let port: Int
+
+        public init(address: String, port: Int) {
+            self.address = address
+            self.port = port
+        }
+
+        /// `address:port`, an IPv6 address in brackets.
+        public var description: String { address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)" }
+    }
+
     public let alias: String
     public var state: State = .starting
     /// The pods new connections go to.
     public var pods: [String] = []
-    /// The bound local sockets, as `address:port`.
-    public var listening: [String] = []
+    /// The bound local sockets.
+    public var listening: [Socket] = []
     public var connections = 0
     public var failedConnections = 0
     /// Failed start attempts since the forward was started.
@@ -54,8 +68,7 @@ public struct ForwardStatus: Sendable, Equatable {
     mutating func apply(_ event: ForwardEvent) {
         switch event {
         case .listening(let address, let local, _):
-            let host = address.contains(":") ? "[\(address)]" : address
-            self.listening.append("\(host):\(local)")
+            self.listening.append(Socket(address: address, port: local))
         case .waiting(_, let reason):
             // Also said for one held connection while other pods may come back; the state
             // follows `ready`, which the forward reports whenever its pods change.

@@ -23,12 +23,6 @@ protocol PodPicker: Sendable {
 
 extension PodPicker {
     var sticky: Bool { false }
-
-    /// Ticks after every change of the store from now on, to wake connections held for a
-    /// ready pod; the subscription ends with the returned value.
-    func changes() -> StoreChanges {
-        StoreChanges(self.informers)
-    }
 }
 
 /// A subscription to the changes of several informers, ended when the value goes away.
@@ -48,6 +42,18 @@ final class StoreChanges: Sendable {
 
     deinit {
         self.end()
+    }
+
+    /// Runs `body` now and again after every change of `sources`, until it returns a value (nil
+    /// when the task is cancelled first). Each run is subscribed before it reads, so a change
+    /// that lands while it runs still wakes the next one.
+    static func rerun<T>(on sources: [any TickSource], _ body: () async -> T?) async -> T? {
+        while !Task.isCancelled {
+            let changes = StoreChanges(sources)
+            if let value = await body() { return value }
+            for await _ in changes.ticks { break }
+        }
+        return nil
     }
 }
 

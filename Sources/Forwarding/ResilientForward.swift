@@ -115,16 +115,14 @@ public struct ResilientForward: Sendable {
                     // Gone only after it was seen: a pod that never existed is the forward's own
                     // startup error to report.
                     var seen = false
-                    while !Task.isCancelled {
-                        let changes = StoreChanges([pods])
+                    return await StoreChanges.rerun(on: [pods]) {
                         if pods.object(namespace: self.namespace, name: name) != nil {
                             seen = true
                         } else if seen {
                             return ForwardError("pod \(name) in namespace \(self.namespace) was deleted; pod/NAME forwards to that one pod, as kubectl does (forward svc/ or deploy/ to follow the pods)")
                         }
-                        for await _ in changes.ticks { break }
+                        return nil
                     }
-                    return nil
                 }
                 let first = await tasks.next() ?? nil
                 tasks.cancelAll()
@@ -308,8 +306,7 @@ public struct ResilientForward: Sendable {
     private static func reportPods(_ picker: any PodPicker, mappings: [PortMapping], events: @Sendable (ForwardEvent) -> Void) async {
         var reported: [String]?
         var reportedError: String?
-        while !Task.isCancelled {
-            let changes = picker.changes()
+        let _: Void? = await StoreChanges.rerun(on: picker.informers) {
             let apiError = picker.apiError?.message
             if apiError != reportedError {
                 events(.api(error: apiError))
@@ -323,7 +320,7 @@ public struct ResilientForward: Sendable {
                 events(.ready(pods: pods))
                 reported = pods
             }
-            for await _ in changes.ticks { break }
+            return nil
         }
     }
 

@@ -42,8 +42,7 @@ final class WarmStreams: Sendable {
 
     /// Keeps every slot filled until cancelled, then closes what it holds.
     func fill(picker: any PodPicker, transport: any PortForwardTransport, namespace: String, chooser: PodChooser, sticky: Bool) async {
-        while !Task.isCancelled {
-            let changes = StoreChanges(picker.informers + [self.taken])
+        let _: Void? = await StoreChanges.rerun(on: picker.informers + [self.taken]) {
             for port in self.ports {
                 let candidates = picker.candidates(remotePort: port)
                 for loop in self.loops {
@@ -59,7 +58,7 @@ final class WarmStreams: Sendable {
                     self.warm.withLock { $0[key] = Warm(choice: choice, stream: stream) }
                 }
             }
-            for await _ in changes.ticks { break }
+            return nil
         }
         let held = self.warm.withLock { warm in
             defer { warm.removeAll() }

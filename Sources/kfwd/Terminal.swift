@@ -12,8 +12,7 @@ enum Terminal {
     @Sendable static func report(_ event: ForwardEvent) {
         switch event {
         case .listening(let address, let local, let remote):
-            let host = address.contains(":") ? "[\(address)]" : address
-            self.line("Forwarding from \(host):\(local) -> \(remote)")
+            self.line("Forwarding from \(ForwardStatus.Socket(address: address, port: local)) -> \(remote)")
         case .waiting(let local, let reason):
             self.line("Waiting on local port \(local): \(reason); new connections are held until a pod is ready")
         case .ready(let pods):

@@ -17,7 +17,7 @@ import Testing
             ---
             \(webManifest)
             ---
-            \(webManifest.replacingOccurrences(of: "namespace: default", with: "namespace: other"))
+            \(webManifest(in: "other"))
             """
         try await SimHarness.run(manifest: manifest) { harness in
             try await harness.sim.waitUntil { sim in

@@ -108,19 +108,7 @@ import Testing
                 kind: Namespace
                 metadata: {name: shop}
                 ---
-                apiVersion: v1
-                kind: Pod
-                metadata: {name: echo, namespace: shop, labels: {app: echo}}
-                spec:
-                  containers:
-                  - {name: echo, image: kubesim/tcp-echo, ports: [{containerPort: 7000}]}
-                ---
-                apiVersion: v1
-                kind: Service
-                metadata: {name: echo, namespace: shop}
-                spec:
-                  selector: {app: echo}
-                  ports: [{port: 7000}]
+                \(shopEchoManifest)
                 """)
             let result = try await self.kubectl(harness, ["create", "-f", manifest])
             #expect(result.succeeded, "\(result.stderr)")

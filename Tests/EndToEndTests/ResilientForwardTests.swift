@@ -214,7 +214,11 @@ import Testing
                 }
                 let total = 24 << 20
                 return try await withThrowingTaskGroup(of: (Int, [String])?.self) { group in
-                    group.addTask { (try await Self.pacedEcho(port: port, count: total, seconds: 3), []) }
+                    group.addTask {
+                        // Spread over about 3 s, so that the deletion lands in the middle.
+                        let pause = Duration.seconds(3.0 * Double(64 << 10) / Double(total))
+                        return (try await EchoClient.roundTrip(port: port, count: total, seed: 0, chunk: 64 << 10, pause: pause), [])
+                    }
                     guard let serving = await routed(0) else { throw KubeSimTestError("no route for the transfer: \(lines.all)") }
                     try await Task.sleep(for: .milliseconds(500))
                     #expect(try await self.kubectl(harness, ["delete", "pod", serving, "--wait=false"]).succeeded)
@@ -236,43 +240,6 @@ import Testing
             let (transferred, pods) = run.value
             #expect(transferred == 24 << 20, "the transfer through the terminating pod was cut at \(transferred) bytes")
             #expect(pods.count == 5 && !pods.dropFirst().contains(pods[0]), "new connections went to the terminating pod: \(pods)")
-        }
-    }
-
-    /// Sends `count` bytes spread over `seconds` and counts the echoed bytes that match.
-    private static func pacedEcho(port: Int, count: Int, seconds: Double) async throws -> Int {
-        let channel = try await EchoClient.connect(port: port)
-        return try await channel.executeThenClose { inbound, outbound in
-            try await withThrowingTaskGroup(of: Int.self) { group in
-                group.addTask {
-                    let chunk = 64 << 10
-                    let pause = Duration.seconds(seconds * Double(chunk) / Double(count))
-                    var sent = 0
-                    while sent < count {
-                        let size = min(chunk, count - sent)
-                        try await outbound.write(ByteBuffer(bytes: EchoClient.slice(at: sent, count: size)))
-                        sent += size
-                        try await Task.sleep(for: pause)
-                    }
-                    return -1
-                }
-                group.addTask {
-                    var matched = 0
-                    for try await buffer in inbound {
-                        guard Array(buffer.readableBytesView) == EchoClient.slice(at: matched, count: buffer.readableBytes) else { return matched }
-                        matched += buffer.readableBytes
-                        if matched >= count { break }
-                    }
-                    return matched
-                }
-                while let value = try await group.next() {
-                    if value >= 0 {
-                        group.cancelAll()
-                        return value
-                    }
-                }
-                return 0
-            }
         }
     }
 

@@ -9,109 +9,107 @@ import Testing
 /// The engine's `Supervisor` API, in-process, as a daemon will host it.
 @Suite(.serialized) struct SupervisorTests {
     @Test func startListStopAndAStreamOfStatesThatTellTheTruth() async throws {
-        try await SimHarness.run(manifest: webManifest) { harness in
-            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
-            let supervisor = Supervisor()
-            let updates = supervisor.updates()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await supervisor.run() }
-                let spec = ForwardSpec(
-                    alias: "web", kubeconfig: harness.kubeconfigPath, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)]
-                )
-                try supervisor.start(spec)
-                #expect(throws: ForwardError.self) { try supervisor.start(spec) }
-                var seen: [ForwardStatus] = []
-                for await status in updates {
-                    seen.append(status)
-                    if status.state == .running { break }
-                }
-                #expect(seen.first?.state == .starting)
-                let running = try #require(seen.last)
-                #expect(running.pods.count == 2 && running.pods.allSatisfy { $0.hasPrefix("web-") }, "\(running)")
-                let port = try #require(running.listening.first.flatMap { Int($0.split(separator: ":").last ?? "") })
-                #expect(try await RequestLoop.request(port: port).ok)
-                #expect(try await RequestLoop.request(port: port).ok)
-                #expect(supervisor.list().map(\.alias) == ["web"])
-                #expect(supervisor.status("web")?.connections == 2)
-
-                // The pods change under it: the status follows the watch.
-                for pod in harness.sim.readyPods("app=web") {
-                    try harness.sim.delete("pods", name: pod[path: ["metadata", "name"]]!.stringValue!, gracePeriod: 0)
-                }
-                for await status in updates where status.state == .running && Set(status.pods).isDisjoint(with: running.pods) && status.pods.count == 2 {
-                    break
-                }
-
-                #expect(await supervisor.stop("web"))
-                let stopped = try #require(supervisor.status("web"))
-                #expect(stopped.state == .stopped && stopped.listening.isEmpty && stopped.pods.isEmpty)
-                // The port is free again: this test can bind it (connecting would race with the
-                // other tests' listeners, which may be given the same port once it is free).
-                let rebound = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)  // as kfwd binds: TIME_WAIT is not a listener
-                    .bind(host: "127.0.0.1", port: port).get()
-                try await rebound.close()
-                #expect(await supervisor.stop("nothing") == false)
-                // A stopped alias can be started again.
-                try supervisor.start(spec)
-                for await status in updates where status.state == .running { break }
-                group.cancelAll()
+        try await self.running(Supervisor()) { harness, supervisor, updates in
+            let spec = self.web("web", harness)
+            try supervisor.start(spec)
+            #expect(throws: ForwardError.self) { try supervisor.start(spec) }
+            var seen: [ForwardStatus] = []
+            for await status in updates {
+                seen.append(status)
+                if status.state == .running { break }
             }
+            #expect(seen.first?.state == .starting)
+            let running = try #require(seen.last)
+            #expect(running.pods.count == 2 && running.pods.allSatisfy { $0.hasPrefix("web-") }, "\(running)")
+            let port = try #require(running.listening.first?.port)
+            #expect(try await RequestLoop.request(port: port).ok)
+            #expect(try await RequestLoop.request(port: port).ok)
+            #expect(supervisor.list().map(\.alias) == ["web"])
+            #expect(supervisor.status("web")?.connections == 2)
+
+            // The pods change under it: the status follows the watch.
+            for pod in harness.sim.readyPods("app=web") {
+                try harness.sim.delete("pods", name: pod[path: ["metadata", "name"]]!.stringValue!, gracePeriod: 0)
+            }
+            for await status in updates where status.state == .running && Set(status.pods).isDisjoint(with: running.pods) && status.pods.count == 2 {
+                break
+            }
+
+            #expect(await supervisor.stop("web"))
+            let stopped = try #require(supervisor.status("web"))
+            #expect(stopped.state == .stopped && stopped.listening.isEmpty && stopped.pods.isEmpty)
+            // The port is free again: this test can bind it (connecting would race with the
+            // other tests' listeners, which may be given the same port once it is free).
+            let rebound = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)  // as kfwd binds: TIME_WAIT is not a listener
+                .bind(host: "127.0.0.1", port: port).get()
+            try await rebound.close()
+            #expect(await supervisor.stop("nothing") == false)
+            // A stopped alias can be started again.
+            try supervisor.start(spec)
+            for await status in updates where status.state == .running { break }
         }
     }
 
     @Test func aForwardThatCannotStartRetriesWhileTheOthersServe() async throws {
-        try await SimHarness.run(manifest: webManifest) { harness in
-            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
-            let supervisor = Supervisor(backoff: Backoff(initial: .milliseconds(50), cap: .milliseconds(200)))
-            let updates = supervisor.updates()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await supervisor.run() }
-                let good = ForwardSpec(alias: "good", kubeconfig: harness.kubeconfigPath, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)])
-                let bad = ForwardSpec(alias: "bad", kubeconfig: harness.kubeconfigPath, context: "elsewhere", target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)])
-                try supervisor.start(bad)
-                try supervisor.start(good)
-                var retries = 0
-                for await status in updates {
-                    if status.alias == "bad", case .retrying(let reason, _) = status.state {
-                        #expect(reason.contains("context 'elsewhere'"), "\(reason)")
-                        retries = status.retries
-                    }
-                    if retries >= 3, supervisor.status("good")?.state == .running { break }
+        let supervisor = Supervisor(backoff: Backoff(initial: .milliseconds(50), cap: .milliseconds(200)))
+        try await self.running(supervisor) { harness, supervisor, updates in
+            var bad = self.web("bad", harness)
+            bad.context = "elsewhere"
+            try supervisor.start(bad)
+            try supervisor.start(self.web("good", harness))
+            var retries = 0
+            for await status in updates {
+                if status.alias == "bad", case .retrying(let reason, _) = status.state {
+                    #expect(reason.contains("context 'elsewhere'"), "\(reason)")
+                    retries = status.retries
                 }
-                let port = try #require(supervisor.status("good")?.listening.first.flatMap { Int($0.split(separator: ":").last ?? "") })
-                #expect(try await RequestLoop.request(port: port).ok)
-                #expect(supervisor.status("bad")?.lastError?.contains("elsewhere") == true)
-                group.cancelAll()
+                if retries >= 3, supervisor.status("good")?.state == .running { break }
             }
-            // Cancelling the supervisor's run stops everything it started.
-            #expect(supervisor.list().allSatisfy { $0.state == .stopped }, "\(supervisor.list())")
+            let port = try #require(supervisor.status("good")?.listening.first?.port)
+            #expect(try await RequestLoop.request(port: port).ok)
+            #expect(supervisor.status("bad")?.lastError?.contains("elsewhere") == true)
         }
+        // Cancelling the supervisor's run stops everything it started.
+        #expect(supervisor.list().allSatisfy { $0.state == .stopped }, "\(supervisor.list())")
     }
 
     @Test func anUnreachableAPIServerIsVisibleAndTheForwardComesBackWithIt() async throws {
+        try await self.running(Supervisor()) { harness, supervisor, updates in
+            try supervisor.start(self.web("web", harness))
+            for await status in updates where status.state == .running { break }
+            let port = try #require(supervisor.status("web")?.listening.first?.port)
+
+            await harness.sim.stopAPI()
+            var down: ForwardStatus?
+            for await status in updates where status.apiError != nil {
+                down = status
+                break
+            }
+            #expect(down?.apiError?.contains("127.0.0.1") == true, "\(String(describing: down))")
+            #expect(down?.listening.isEmpty == false, "the forward keeps its port while the API is away")
+
+            try await harness.sim.startAPI()
+            for await status in updates where status.apiError == nil { break }
+            #expect(try await RequestLoop.request(port: port).ok)
+        }
+    }
+
+    /// A forward of `svc/web` port 80 on a free local port.
+    private func web(_ alias: String, _ harness: SimHarness) -> ForwardSpec {
+        ForwardSpec(alias: alias, kubeconfig: harness.kubeconfigPath, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)])
+    }
+
+    /// Runs `supervisor` against KubeSim's two web pods for the body, then cancels it.
+    private func running(
+        _ supervisor: Supervisor, _ body: @escaping @Sendable (SimHarness, Supervisor, AsyncStream<ForwardStatus>) async throws -> Void
+    ) async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
-            let supervisor = Supervisor()
             let updates = supervisor.updates()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await supervisor.run() }
-                try supervisor.start(ForwardSpec(alias: "web", kubeconfig: harness.kubeconfigPath, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)]))
-                for await status in updates where status.state == .running { break }
-                let port = try #require(supervisor.status("web")?.listening.first.flatMap { Int($0.split(separator: ":").last ?? "") })
-
-                await harness.sim.stopAPI()
-                var down: ForwardStatus?
-                for await status in updates where status.apiError != nil {
-                    down = status
-                    break
-                }
-                #expect(down?.apiError?.contains("127.0.0.1") == true, "\(String(describing: down))")
-                #expect(down?.listening.isEmpty == false, "the forward keeps its port while the API is away")
-
-                try await harness.sim.startAPI()
-                for await status in updates where status.apiError == nil { break }
-                #expect(try await RequestLoop.request(port: port).ok)
+                try await body(harness, supervisor, updates)
                 group.cancelAll()
             }
         }

@@ -12,20 +12,9 @@ import Testing
         kind: Namespace
         metadata: {name: shop}
         ---
-        \(webManifest.replacingOccurrences(of: "namespace: default", with: "namespace: shop"))
+        \(webManifest(in: "shop"))
         ---
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: echo, namespace: shop, labels: {app: echo}}
-        spec:
-          containers: [{name: echo, image: kubesim/tcp-echo, ports: [{containerPort: 7000}]}]
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: echo, namespace: shop}
-        spec:
-          selector: {app: echo}
-          ports: [{port: 7000}]
+        \(shopEchoManifest)
         """
 
     /// One kftray entry; every entry names the test's kubeconfig, as kftray files may.

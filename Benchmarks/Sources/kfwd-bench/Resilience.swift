@@ -55,7 +55,7 @@ enum Resilience {
                     alias: "warm", kubeconfig: path, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)], warmStreams: true
                 ))
                 for await _ in updates where supervisor.list().allSatisfy({ $0.state == .running }) { break }
-                let port = { (alias: String) in supervisor.status(alias)?.listening.first.flatMap { Int($0.split(separator: ":").last ?? "") } ?? 0 }
+                let port = { (alias: String) in supervisor.status(alias)?.listening.first?.port ?? 0 }
                 let (warm, cold) = (port("warm"), port("web"))
                 row("| measure | baseline | kfwd | ratio (kfwd / baseline) |")
                 row("|---|---|---|---|")

@@ -24,17 +24,20 @@ enum EchoClient {
             }
     }
 
+    /// Writes in `chunk`-byte pieces, waiting `pause` after each when given (to spread a
+    /// transfer over time).
     /// - Returns: how many bytes came back equal to what was sent (`count` when all did).
-    static func roundTrip(port: Int, count: Int, seed: Int) async throws -> Int {
+    static func roundTrip(port: Int, count: Int, seed: Int, chunk: Int = 16 << 10, pause: Duration? = nil) async throws -> Int {
         let channel = try await self.connect(port: port)
         return try await channel.executeThenClose { inbound, outbound in
             try await withThrowingTaskGroup(of: Int.self) { group in
                 group.addTask {
                     var sent = 0
                     while sent < count {
-                        let size = min(16 << 10, count - sent)
+                        let size = min(chunk, count - sent)
                         try await outbound.write(ByteBuffer(bytes: self.slice(at: sent + seed, count: size)))
                         sent += size
+                        if let pause { try await Task.sleep(for: pause) }
                     }
                     return -1
                 }

@@ -72,6 +72,27 @@ let webManifest = """
       ports: [{name: http, port: 80, targetPort: http}]
     """
 
+/// ``webManifest`` in another namespace.
+func webManifest(in namespace: String) -> String {
+    webManifest.replacingOccurrences(of: "namespace: default", with: "namespace: \(namespace)")
+}
+
+/// A TCP echo pod behind the Service `echo` (port 7000) in namespace `shop`.
+let shopEchoManifest = """
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: echo, namespace: shop, labels: {app: echo}}
+    spec:
+      containers: [{name: echo, image: kubesim/tcp-echo, ports: [{containerPort: 7000}]}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: echo, namespace: shop}
+    spec:
+      selector: {app: echo}
+      ports: [{port: 7000}]
+    """
+
 extension KubeSim {
     /// Ready pods matching a selector in `default`.
     func readyPods(_ selector: String) -> [JSON] {
