@@ -104,7 +104,8 @@ public final class KubeSim: Sendable {
                 })
             },
             serverAddress: { address.withLock { $0 } },
-            minRequestTimeout: configuration.minRequestTimeout
+            minRequestTimeout: configuration.minRequestTimeout,
+            hooks: hooks
         )
         let backends = PodBackends(images: configuration.images, group: group, logger: logger, onConnectionChange: { store.notifyObservers() })
         let listener = APIListener(
@@ -313,6 +314,20 @@ extension KubeSim {
     public var responseDelay: Duration {
         get { self.hooks.responseDelay }
         set { self.hooks.responseDelay = newValue }
+    }
+
+    /// The apiserver's `PortForwardWebsockets` gate (on by default since 1.31): SPDY tunnelled in
+    /// a WebSocket. Off, a tunnel request is refused and kubectl falls back to plain SPDY.
+    public var portForwardTunnel: Bool {
+        get { self.hooks.portForwardTunnel }
+        set { self.hooks.portForwardTunnel = newValue }
+    }
+
+    /// Whether a SPDY upgrade gets through (off: what a proxy that drops `Upgrade: SPDY/3.1`
+    /// does, leaving WebSocket as the only way in).
+    public var portForwardSPDY: Bool {
+        get { self.hooks.portForwardSPDY }
+        set { self.hooks.portForwardSPDY = newValue }
     }
 
     /// The current cluster-wide resourceVersion.

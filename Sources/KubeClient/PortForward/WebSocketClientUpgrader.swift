@@ -6,7 +6,7 @@ import NIOWebSocket
 
 /// The client side of the WebSocket handshake (RFC 6455 section 4.1) for port-forward: sends the
 /// key, checks `Sec-WebSocket-Accept`, and installs only NIO's frame decoder; frames going out
-/// are built by ``WebSocketClientFrame`` (NIO's encoder masks a byte at a time).
+/// are built by ``WebSocketMasking`` (NIO's encoder masks a byte at a time).
 struct WebSocketClientUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPClientProtocolUpgrader {
     let supportedProtocol = "websocket"
     let requiredUpgradeHeaders: [String] = []

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import SPDY
 import NIOWebSocket
 
 /// Turns an upgraded `v4.channel.k8s.io` WebSocket into a plain byte channel for one port:
@@ -15,7 +16,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
-    /// Frames already encoded and masked (``WebSocketClientFrame``).
+    /// Frames already encoded and masked (``WebSocketMasking``).
     typealias OutboundOut = ByteBuffer
 
     private var decoder: PortForwardMessageDecoder
@@ -88,7 +89,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
                 self.closeSent = true
                 var echo = frame.unmaskedData
                 let code = echo.readSlice(length: min(2, echo.readableBytes)) ?? ByteBuffer()
-                context.writeAndFlush(self.wrapOutboundOut(WebSocketClientFrame.encode(.connectionClose, payload: code, allocator: context.channel.allocator)))
+                context.writeAndFlush(self.wrapOutboundOut(WebSocketMasking.clientFrame(.connectionClose, payload: code, allocator: context.channel.allocator)))
                     .whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
             } else {
                 context.close(promise: nil)
@@ -166,7 +167,7 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let payload = self.unwrapOutboundIn(data)
-        let frame = WebSocketClientFrame.encode(.binary, channel: 0, payload: payload, allocator: context.channel.allocator)
+        let frame = WebSocketMasking.clientFrame(.binary, channel: 0, payload: payload, allocator: context.channel.allocator)
         context.write(self.wrapOutboundOut(frame), promise: promise)
     }
 
@@ -195,6 +196,6 @@ final class WebSocketPortForwardClientHandler: ChannelDuplexHandler {
     }
 
     private func send(_ opcode: WebSocketOpcode, _ payload: ByteBuffer, context: ChannelHandlerContext) {
-        context.write(self.wrapOutboundOut(WebSocketClientFrame.encode(opcode, payload: payload, allocator: context.channel.allocator)), promise: nil)
+        context.write(self.wrapOutboundOut(WebSocketMasking.clientFrame(opcode, payload: payload, allocator: context.channel.allocator)), promise: nil)
     }
 }

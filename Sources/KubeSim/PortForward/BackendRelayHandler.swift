@@ -1,17 +1,38 @@
 import NIOCore
+import NIOPosix
 
-/// The pod side of one forwarded port: the connection a kubelet opens to the container port. It
-/// hands what the pod sends, its end, and its writability to the ``WebSocketPortForwardHandler``
-/// that owns it (both live on the same event loop).
+/// What owns the pod-side connections of one port-forward: the WebSocket or SPDY handler of the
+/// client's connection, on the same event loop.
+protocol BackendRelayOwner: AnyObject {
+    func backendRead(_ index: Int, _ buffer: ByteBuffer)
+    func backendClosed(_ index: Int)
+    func backendWritabilityChanged()
+}
+
+/// The pod side of one forwarded connection: the connection a kubelet opens to the container
+/// port. It hands what the pod sends, its end, and its writability to its owner.
 final class BackendRelayHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    private let owner: NIOLoopBound<WebSocketPortForwardHandler>
+    private let owner: NIOLoopBound<any BackendRelayOwner>
     private let index: Int
 
-    init(owner: NIOLoopBound<WebSocketPortForwardHandler>, index: Int) {
+    private init(owner: NIOLoopBound<any BackendRelayOwner>, index: Int) {
         self.owner = owner
         self.index = index
+    }
+
+    /// Dials the pod's port for `owner`'s connection number `index`, as the runtime does for
+    /// each forwarded connection.
+    static func dial(_ endpoint: BackendEndpoint, owner: NIOLoopBound<any BackendRelayOwner>, index: Int) -> EventLoopFuture<any Channel> {
+        ClientBootstrap(group: owner.eventLoop)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(BackendRelayHandler(owner: owner, index: index))
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

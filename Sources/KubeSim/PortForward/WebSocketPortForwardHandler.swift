@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOWebSocket
+import SPDY
 
 /// The kubelet's side of a `v4.channel.k8s.io` port-forward (cri-streaming
 /// portforward/websocket.go): a port prefix on every channel, one connection to the pod per
@@ -11,7 +12,7 @@ import NIOWebSocket
 ///
 /// Backpressure both ways: a WebSocket that cannot take more stops reading from the pod; a pod
 /// connection that cannot take more stops reading from the WebSocket.
-final class WebSocketPortForwardHandler: ChannelInboundHandler {
+final class WebSocketPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
@@ -83,13 +84,13 @@ final class WebSocketPortForwardHandler: ChannelInboundHandler {
             self.closeWebSocket(code: frame.unmaskedData.getInteger(at: frame.unmaskedData.readerIndex, as: UInt16.self), context: context)
         case .binary, .text:
             if frame.fin {
-                self.message(frame.opcode, Self.unmasked(frame), context: context)
+                self.message(frame.opcode, WebSocketMasking.payload(of: frame), context: context)
             } else {
-                self.fragments = (frame.opcode, Self.unmasked(frame))
+                self.fragments = (frame.opcode, WebSocketMasking.payload(of: frame))
             }
         case .continuation:
             guard var fragments = self.fragments else { return }
-            var data = Self.unmasked(frame)
+            var data = WebSocketMasking.payload(of: frame)
             fragments.data.writeBuffer(&data)
             if frame.fin {
                 self.fragments = nil
@@ -100,30 +101,6 @@ final class WebSocketPortForwardHandler: ChannelInboundHandler {
         default:
             break
         }
-    }
-
-    /// The payload of a client frame, unmasked eight bytes at a time (NIO's `unmaskedData` goes
-    /// a byte at a time through a generic sequence, the hottest spot of a forward's profile).
-    private static func unmasked(_ frame: WebSocketFrame) -> ByteBuffer {
-        var data = frame.data
-        guard let key = frame.maskKey else { return data }
-        let keyBytes = [key[0], key[1], key[2], key[3]]
-        var word: UInt64 = 0
-        withUnsafeMutableBytes(of: &word) { target in
-            for index in 0..<8 { target[index] = keyBytes[index % 4] }
-        }
-        data.withUnsafeMutableReadableBytes { bytes in
-            var index = 0
-            while index + 8 <= bytes.count {
-                bytes.storeBytes(of: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) ^ word, toByteOffset: index, as: UInt64.self)
-                index += 8
-            }
-            while index < bytes.count {
-                bytes[index] ^= keyBytes[index % 4]
-                index += 1
-            }
-        }
-        return data
     }
 
     /// One reassembled message. The kubelet reads text and binary alike, skips empty messages,
@@ -167,17 +144,10 @@ final class WebSocketPortForwardHandler: ChannelInboundHandler {
             self.fail(index, "dial tcp4 127.0.0.1:\(port): connect: connection refused", context: context)
             return
         }
-        let owner = NIOLoopBound(self, eventLoop: context.eventLoop)
-        ClientBootstrap(group: context.eventLoop)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(BackendRelayHandler(owner: owner, index: index))
-                }
-            }
-            .connect(host: endpoint.host, port: endpoint.port)
+        let owner = NIOLoopBound<any BackendRelayOwner>(self, eventLoop: context.eventLoop)
+        BackendRelayHandler.dial(endpoint, owner: owner, index: index)
             .whenComplete { result in
-                let handler = owner.value
+                let handler = owner.value as! WebSocketPortForwardHandler
                 guard let context = handler.context else {
                     if case .success(let channel) = result { channel.close(promise: nil) }
                     return
@@ -194,19 +164,15 @@ final class WebSocketPortForwardHandler: ChannelInboundHandler {
                     channel.flush()
                     channel.setAutoRead(context.channel.isWritable)
                 case .failure(let error):
-                    handler.fail(index, "dial tcp4 \(endpoint.host):\(endpoint.port): \(Self.goDialError(error))", context: context)
+                    handler.fail(index, "dial tcp4 \(endpoint.host):\(endpoint.port): \(PortForwardTarget.goDialError(error))", context: context)
                 }
             }
     }
 
     /// The runtime could not reach the port: error text on the port's error channel, then the
-    /// port is finished (containerd's wording; the exact runtime text is not specified).
+    /// port is finished.
     private func fail(_ index: Int, _ reason: String, context: ChannelHandlerContext) {
-        let port = self.ports[index].number
-        let text = "error forwarding port \(port) to pod \(self.target.uid), uid : failed to execute portforward in network namespace "
-            + "\"/var/run/netns/cni-\(self.target.uid)\": failed to connect to localhost:\(port) inside namespace \"\(self.target.uid)\", "
-            + "IPv4: \(reason) IPv6 dial tcp6: address localhost: no suitable address found "
-        self.send(channel: UInt8(2 * index + 1), ByteBuffer(string: text), context: context)
+        self.send(channel: UInt8(2 * index + 1), ByteBuffer(string: self.target.dialFailure(port: self.ports[index].number, reason: reason)), context: context)
         context.flush()
         self.finish(index, context: context)
     }
@@ -263,17 +229,6 @@ final class WebSocketPortForwardHandler: ChannelInboundHandler {
             opcode = .text
         }
         context.write(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: message)), promise: nil)
-    }
-}
-
-extension WebSocketPortForwardHandler {
-    /// A failed connect in Go's words (`connect: connection refused`), as containerd's error
-    /// text carries it: clients match on that wording, not on NIO's.
-    static func goDialError(_ error: any Error) -> String {
-        let io = (error as? NIOConnectionError)?.connectionErrors.first?.error as? IOError ?? error as? IOError
-        guard let code = io?.errnoCode else { return "connect: \(error)" }
-        if code == ETIMEDOUT { return "i/o timeout" }
-        return "connect: " + String(cString: strerror(code)).lowercased()
     }
 }
 

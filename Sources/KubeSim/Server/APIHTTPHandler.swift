@@ -78,8 +78,8 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.respond(context: context, head: head, status: status, body: body, extraHeaders: headers)
             case .watch(let watchRequest):
                 self.startWatch(context: context, head: head, watchRequest)
-            case .plain(let status, let text):
-                self.respond(context: context, head: head, status: status, text: text)
+            case .plain(let status, let text, let headers):
+                self.respond(context: context, head: head, status: status, text: text, extraHeaders: headers)
             }
         } catch {
             self.respond(context: context, head: head, status: error.code, body: error.status)
@@ -103,8 +103,9 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, text: String) {
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, text: String, extraHeaders: [(String, String)]) {
         var headers = HTTPHeaders([("Content-Length", String(text.utf8.count))])
+        headers.add(contentsOf: extraHeaders)
         if !text.isEmpty { headers.add(name: "Content-Type", value: "text/plain; charset=utf-8") }
         context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers))), promise: nil)
         if !text.isEmpty { context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil) }

@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
+import SPDY
 import Synchronization
 
 /// The HTTPS listener of the API server, which can be stopped and started again on the same port
@@ -19,6 +20,7 @@ final class APIListener: Sendable {
         var server: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
         var port: Int
+        var spdyConnections = 0
     }
 
     private let host: String
@@ -62,7 +64,7 @@ final class APIListener: Sendable {
                     self.track(channel)
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: self.tls))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withServerUpgrade: (upgraders: [self.portForwardUpgrader()], completionHandler: { _ in }),
+                        withServerUpgrade: (upgraders: [self.portForwardUpgrader(), self.spdyUpgrader()], completionHandler: { _ in }),
                         withErrorHandling: true
                     )
                     try channel.pipeline.syncOperations.addHandler(
@@ -116,8 +118,15 @@ final class APIListener: Sendable {
                 let uid = acceptance.target.uid
                 let logger = self.logger
                 return channel.pipeline.removeHandler(name: Self.restHandlerName).flatMapThrowing {
+                    guard case .channels(let framing) = acceptance.protocol else {
+                        try channel.pipeline.syncOperations.addHandler(WebSocketTunnelHandler(role: .server))
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SPDYFrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SPDYFrameEncoder()))
+                        try channel.pipeline.syncOperations.addHandler(self.spdyHandler(acceptance.target))
+                        return
+                    }
                     try channel.pipeline.syncOperations.addHandler(WebSocketPortForwardHandler(
-                        target: acceptance.target, framing: acceptance.framing,
+                        target: acceptance.target, framing: framing,
                         endpoint: { backends.endpoint(podUID: uid, port: $0) }, logger: logger
                     ))
                 }
@@ -125,26 +134,71 @@ final class APIListener: Sendable {
         )
     }
 
+    /// Upgrades a `POST pods/{name}/portforward` with `Upgrade: SPDY/3.1` (kubectl ≤ 1.30, and
+    /// later ones when the tunnel is refused) unless the SPDY path is switched off.
+    private func spdyUpgrader() -> SPDYServerUpgrader<PortForwardAcceptance> {
+        SPDYServerUpgrader(
+            accept: { [self] channel, head in
+                guard self.hooks.portForwardSPDY, head.method == .POST else { return nil }
+                return self.acceptPortForward(channel: channel, head: head)
+            },
+            upgradePipeline: { [self] channel, acceptance in
+                self.hooks.record(acceptance.request)
+                try channel.pipeline.syncOperations.addHandler(self.spdyHandler(acceptance.target))
+                channel.pipeline.removeHandler(name: Self.restHandlerName, promise: nil)
+            }
+        )
+    }
+
+    private func spdyHandler(_ target: PortForwardTarget) -> SPDYPortForwardHandler {
+        let backends = self.backends
+        let uid = target.uid
+        let connectionID = self.state.withLock { state in
+            state.spdyConnections += 1
+            return state.spdyConnections
+        }
+        return SPDYPortForwardHandler(
+            target: target, connectionID: connectionID, endpoint: { backends.endpoint(podUID: uid, port: $0) }, logger: self.logger
+        )
+    }
+
     private struct PortForwardAcceptance: Sendable {
         let request: APIRequest
         let target: PortForwardTarget
-        let framing: PortForwardFraming
+        /// What the WebSocket carries (plain SPDY requests are `.spdyTunnel`'s bytes without one).
+        let `protocol`: WebSocketPortForwardProtocol
         let echo: String?
     }
 
+    /// A WebSocket (`GET`) or SPDY (`POST`, the apiserver checks it as `create`) port-forward
+    /// request that would succeed: authenticated, for a running pod, with the ports where the
+    /// protocol puts them and a subprotocol the server speaks.
     private func acceptPortForward(channel: any Channel, head: HTTPRequestHead) -> PortForwardAcceptance? {
-        guard head.method == .GET else { return nil }
+        let isSPDY = head.method == .POST
+        guard head.method == .GET || isSPDY else { return nil }
         let peer = try? channel.pipeline.syncOperations.nioSSL_peerCertificate()
         guard let user = self.authenticator.authenticate(authorization: head.headers.first(name: "Authorization"), peerCertificate: peer) else {
             return nil
         }
-        let request = APIRequest(method: "GET", uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: Data(), user: user)
+        let request = self.request(head, user: user, method: head.method.rawValue)
+        let negotiated: (protocol: WebSocketPortForwardProtocol, echo: String?)
+        if isSPDY {
+            negotiated = (.spdyTunnel, nil)
+        } else {
+            let offered = head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init)
+            guard let accepted = WebSocketPortForwardProtocol.negotiate(offered, tunnel: self.hooks.portForwardTunnel) else { return nil }
+            negotiated = accepted
+        }
+        let portsInQuery = negotiated.protocol != .spdyTunnel
         guard let path = try? ResourcePath(request.path), path.resource == .pods, path.subresource == "portforward",
             let name = path.name, let namespace = path.namespace,
-            let target = try? self.api.portForwardTarget(namespace: namespace, pod: name, queryItems: request.queryItems),
-            let negotiated = PortForwardFraming.negotiate(head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init))
+            let target = try? self.api.portForwardTarget(namespace: namespace, pod: name, queryItems: request.queryItems, portsInQuery: portsInQuery)
         else { return nil }
-        return PortForwardAcceptance(request: request, target: target, framing: negotiated.framing, echo: negotiated.echo)
+        return PortForwardAcceptance(request: request, target: target, protocol: negotiated.protocol, echo: negotiated.echo)
+    }
+
+    private func request(_ head: HTTPRequestHead, user: String, method: String) -> APIRequest {
+        APIRequest(method: method, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: Data(), user: user)
     }
 
     private func track(_ channel: any Channel) {

@@ -53,7 +53,7 @@ enum APIResponse: Sendable {
     case object(status: Int, JSON, headers: [(String, String)] = [])
     case watch(WatchRequest)
     /// A bare status with a plain-text body (what non-API layers such as a WebSocket handshake answer).
-    case plain(status: Int, text: String)
+    case plain(status: Int, text: String, headers: [(String, String)] = [])
 }
 
 /// A watch to be streamed by the HTTP layer.

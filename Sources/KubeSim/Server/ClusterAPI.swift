@@ -8,6 +8,7 @@ struct ClusterAPI: Sendable {
     let defaults: @Sendable () -> ObjectDefaults
     let serverAddress: @Sendable () -> String
     let minRequestTimeout: Duration
+    let hooks: ServerHooks
 
     func handle(_ request: APIRequest) throws(APIError) -> APIResponse {
         switch request.path {
@@ -42,7 +43,7 @@ struct ClusterAPI: Sendable {
         switch (request.method, path.name, path.subresource) {
         case ("GET", .some(let name), "portforward") where path.resource == .pods,
             ("POST", .some(let name), "portforward") where path.resource == .pods:
-            return try self.portForwardNotUpgraded(request, namespace: path.namespace ?? "default", pod: name)
+            return try self.portForwardNotUpgraded(request, namespace: path.namespace ?? "default", pod: name, tunnel: self.hooks.portForwardTunnel)
         // A watch on a single object is a watch on the collection narrowed to its name.
         case ("GET", _, nil) where request.isWatch: return .watch(try self.watchRequest(request, path))
         case ("GET", nil, _): return .object(status: 200, try self.list(request, path))

@@ -6,6 +6,8 @@ final class ServerHooks: Sendable {
     private struct State {
         var requests: [RecordedRequest] = []
         var responseDelay: Duration = .zero
+        var portForwardTunnel = true
+        var portForwardSPDY = true
     }
 
     private let state = Mutex(State())
@@ -18,6 +20,16 @@ final class ServerHooks: Sendable {
     var responseDelay: Duration {
         get { self.state.withLock { $0.responseDelay } }
         set { self.state.withLock { $0.responseDelay = newValue } }
+    }
+
+    var portForwardTunnel: Bool {
+        get { self.state.withLock { $0.portForwardTunnel } }
+        set { self.state.withLock { $0.portForwardTunnel = newValue } }
+    }
+
+    var portForwardSPDY: Bool {
+        get { self.state.withLock { $0.portForwardSPDY } }
+        set { self.state.withLock { $0.portForwardSPDY = newValue } }
     }
 
     func record(_ request: APIRequest) {

@@ -1,15 +1,14 @@
 import NIOCore
 import NIOWebSocket
 
-/// Client-to-server WebSocket frames (RFC 6455 section 5.2), masked with a fresh random key.
-///
-/// NIO's `WebSocketFrameEncoder` masks one byte at a time through a generic sequence, which
-/// dominated the profile of a forward (and made debug builds crawl); this masks eight bytes at
-/// a time.
-enum WebSocketClientFrame {
-    /// One frame; `channel`, when given, is the port-forward channel byte that starts the
-    /// payload, written in place so a data buffer is copied once.
-    static func encode(_ opcode: WebSocketOpcode, channel: UInt8? = nil, payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+/// WebSocket masking (RFC 6455 section 5.3) eight bytes at a time, for both ends of every
+/// port-forward WebSocket: NIO's `WebSocketFrameEncoder` and `unmaskedData` go a byte at a time
+/// through a generic sequence, which dominated a forward's profile and made debug builds crawl.
+package enum WebSocketMasking {
+    /// One client-to-server frame, masked with a fresh random key. `channel`, when given, is the
+    /// port-forward channel byte that starts the payload, written in place so a data buffer is
+    /// copied once.
+    package static func clientFrame(_ opcode: WebSocketOpcode, channel: UInt8? = nil, payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
         let length = payload.readableBytes + (channel == nil ? 0 : 1)
         var frame = allocator.buffer(capacity: length + 14)
         frame.writeInteger(UInt8(0x80) | UInt8(webSocketOpcode: opcode))
@@ -33,6 +32,15 @@ enum WebSocketClientFrame {
             Self.mask(UnsafeMutableRawBufferPointer(rebasing: bytes[start...]), key: key)
         }
         return frame
+    }
+
+    /// A received frame's payload, unmasked in place when the frame carries a key.
+    package static func payload(of frame: WebSocketFrame) -> ByteBuffer {
+        var data = frame.data
+        guard let key = frame.maskKey else { return data }
+        let keyValue = UInt32(key[0]) << 24 | UInt32(key[1]) << 16 | UInt32(key[2]) << 8 | UInt32(key[3])
+        data.withUnsafeMutableReadableBytes { Self.mask($0, key: keyValue) }
+        return data
     }
 
     /// XORs `bytes` with the 4-byte key in network order, repeated.

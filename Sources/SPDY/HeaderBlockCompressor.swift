@@ -1,0 +1,51 @@
+import CZlib
+import NIOCore
+
+/// The deflate side of one direction of a SPDY session: a single zlib stream primed with the
+/// SPDY/3 dictionary, never reset, each block ended with a sync flush so the peer can decode it
+/// from its own frame (wire doc section 2.3).
+///
+/// The `z_stream` lives at a fixed address: zlib ≥ 1.2.9 remembers it and refuses a moved one.
+/// Not thread-safe; it belongs to the encoder of one channel, used on its event loop.
+final class HeaderBlockCompressor {
+    private let stream: UnsafeMutablePointer<z_stream>
+
+    init() {
+        self.stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        self.stream.initialize(to: z_stream())
+        // Level 9 with the dictionary is what Go's SPDY framer uses (zlib header `78 F9`).
+        let status = czlib_deflateInit(self.stream, 9)
+        precondition(status == Z_OK, "zlib deflateInit failed (\(status))")
+        let dictionaryStatus = SPDYDictionary.bytes.withUnsafeBufferPointer { dictionary in
+            deflateSetDictionary(self.stream, dictionary.baseAddress, uInt(dictionary.count))
+        }
+        precondition(dictionaryStatus == Z_OK, "zlib deflateSetDictionary failed (\(dictionaryStatus))")
+    }
+
+    deinit {
+        deflateEnd(self.stream)
+        self.stream.deinitialize(count: 1)
+        self.stream.deallocate()
+    }
+
+    /// Compresses one raw header block and appends it to `output`.
+    func compress(_ block: ByteBuffer, into output: inout ByteBuffer) {
+        var input = Array(block.readableBytesView)
+        input.withUnsafeMutableBufferPointer { input in
+            self.stream.pointee.next_in = input.baseAddress
+            self.stream.pointee.avail_in = uInt(input.count)
+            var chunk = [UInt8](repeating: 0, count: 512)
+            repeat {
+                chunk.withUnsafeMutableBufferPointer { chunk in
+                    self.stream.pointee.next_out = chunk.baseAddress
+                    self.stream.pointee.avail_out = uInt(chunk.count)
+                    let status = deflate(self.stream, Z_SYNC_FLUSH)
+                    // Z_BUF_ERROR only says no progress was possible, which ends the loop below.
+                    precondition(status == Z_OK || status == Z_BUF_ERROR, "zlib deflate failed (\(status))")
+                    output.writeBytes(UnsafeBufferPointer(rebasing: chunk[0..<(chunk.count - Int(self.stream.pointee.avail_out))]))
+                }
+            } while self.stream.pointee.avail_out == 0
+            self.stream.pointee.next_in = nil
+        }
+    }
+}
