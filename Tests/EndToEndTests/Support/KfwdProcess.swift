@@ -93,9 +93,19 @@ let kfwdPath: String = {
 func runKfwd<T: Sendable>(
     _ arguments: [String], _ body: @escaping @Sendable (OutputLines) async throws -> T
 ) async throws -> (value: T, lines: [String], status: TerminationStatus) {
+    try await runLongLived(.path(FilePath(kfwdPath)), arguments, body)
+}
+
+/// Runs a long-lived command (kfwd, kubectl port-forward) and `body` with its output (stdout
+/// and stderr together); when `body` returns, the command gets SIGTERM.
+func runLongLived<T: Sendable>(
+    _ executable: Executable, _ arguments: [String], environment: [String: String] = [:],
+    _ body: @escaping @Sendable (OutputLines) async throws -> T
+) async throws -> (value: T, lines: [String], status: TerminationStatus) {
     let lines = OutputLines()
     let result = try await Subprocess.run(
-        .path(FilePath(kfwdPath)), arguments: Arguments(arguments), input: .none, output: .sequence, error: .combinedWithOutput
+        executable, arguments: Arguments(arguments), environment: .inherit.updating(environmentOverrides(environment)),
+        input: .none, output: .sequence, error: .combinedWithOutput
     ) { execution in
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {

@@ -8,7 +8,7 @@ import SystemPackage
 #endif
 
 /// The inherited environment plus these variables.
-private func overrides(_ environment: [String: String]) -> [Subprocess.Environment.Key: String?] {
+func environmentOverrides(_ environment: [String: String]) -> [Subprocess.Environment.Key: String?] {
     Dictionary(uniqueKeysWithValues: environment.map { (Subprocess.Environment.Key(rawValue: $0.key)!, Optional($0.value)) })
 }
 
@@ -24,7 +24,7 @@ struct CommandResult: Sendable {
 func runCommand(_ name: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> CommandResult {
     let executable: Executable = name.contains("/") ? .path(FilePath(name)) : .name(name)
     let result = try await Subprocess.run(
-        executable, arguments: Arguments(arguments), environment: .inherit.updating(overrides(environment)),
+        executable, arguments: Arguments(arguments), environment: .inherit.updating(environmentOverrides(environment)),
         input: .string(input ?? ""), output: .string(limit: 16 << 20), error: .string(limit: 16 << 20)
     )
     return CommandResult(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
@@ -45,7 +45,7 @@ func streamLines(
     onLine: (String) async throws -> Bool
 ) async throws -> (lines: [String], status: TerminationStatus) {
     let result = try await Subprocess.run(
-        .name(name), arguments: Arguments(arguments), environment: .inherit.updating(overrides(environment)),
+        .name(name), arguments: Arguments(arguments), environment: .inherit.updating(environmentOverrides(environment)),
         input: .none, output: .sequence, error: .discarded
     ) { execution in
         var lines: [String] = []

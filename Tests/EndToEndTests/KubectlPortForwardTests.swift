@@ -1,0 +1,117 @@
+import Foundation
+import KubeSim
+import Subprocess
+import Testing
+
+/// kubectl's own port-forward through KubeSim, over the WebSocket tunnel (kubectl ≥ 1.31's
+/// default) and plain SPDY: KubeSim must serve both as a real cluster does, or kubectl says so.
+@Suite struct KubectlPortForwardTests {
+    static let manifest = webManifest + """
+
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: echo, namespace: default, labels: {app: echo}}
+        spec:
+          containers: [{name: echo, image: kubesim/tcp-echo, ports: [{containerPort: 7000}]}]
+        """
+
+    enum Mode: String, CaseIterable, Sendable {
+        case tunnel
+        case spdy
+
+        /// kubectl 1.31+ turns the tunnel off only for exactly `false` (wire doc section 0).
+        var environment: [String: String] { self == .spdy ? ["KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"] : [:] }
+        /// How the upgrade reaches the apiserver.
+        var method: String { self == .spdy ? "POST" : "GET" }
+    }
+
+    /// Runs `kubectl port-forward ARGUMENTS` and `body` with the local port it printed.
+    private func portForward<T: Sendable>(
+        _ harness: SimHarness, _ mode: Mode, _ arguments: [String], _ body: @escaping @Sendable (Int, OutputLines) async throws -> T
+    ) async throws -> (value: T, lines: [String], status: TerminationStatus) {
+        let environment = mode.environment.merging(["KUBECONFIG": harness.kubeconfigPath, "HOME": harness.directory.path]) { $1 }
+        return try await runLongLived(.name("kubectl"), ["port-forward"] + arguments, environment: environment) { lines in
+            try await body(try await forwardedPort(lines), lines)
+        }
+    }
+
+    /// The pod named by http-echo's first line (`pod: NAME`).
+    static func podName(_ body: String) -> String {
+        String(body.split(separator: "\n").first?.dropFirst("pod: ".count) ?? "")
+    }
+
+    private func portForwardRequests(_ sim: KubeSim) -> [String] {
+        sim.requests.filter { $0.path.hasSuffix("/portforward") }.map(\.method)
+    }
+
+    @Test(arguments: Mode.allCases)
+    func kubectlMovesBytesExactlyOverFiftyConcurrentConnections(mode: Mode) async throws {
+        try await SimHarness.run(manifest: Self.manifest) { harness in
+            try await harness.sim.waitUntil { isReady($0.object("pods", name: "echo")) }
+            let (matched, lines, _) = try await self.portForward(harness, mode, ["pod/echo", ":7000"]) { port, _ in
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for connection in 0..<50 {
+                        group.addTask { try await EchoClient.roundTrip(port: port, count: 200_000, seed: connection * 7919) }
+                    }
+                    return try await group.reduce(0) { $0 + ($1 == 200_000 ? 1 : 0) }
+                }
+            }
+            #expect(matched == 50, "\(lines)")
+            #expect(self.portForwardRequests(harness.sim) == [mode.method])
+            #expect(!lines.contains { $0.contains("error") }, "\(lines)")
+        }
+    }
+
+    @Test(arguments: Mode.allCases)
+    func kubectlServesHTTPThroughAService(mode: Mode) async throws {
+        try await SimHarness.run(manifest: Self.manifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            let (bodies, lines, _) = try await self.portForward(harness, mode, ["svc/web", ":80"]) { port, _ in
+                var bodies: [String] = []
+                for _ in 0..<5 {
+                    let result = try await runCommand("curl", ["-sS", "--max-time", "10", "http://127.0.0.1:\(port)/"])
+                    bodies.append(Self.podName(result.stdout))
+                }
+                return bodies
+            }
+            // kubectl picks one pod of the Service and stays on it.
+            let pod = bodies.first ?? ""
+            #expect(pod.hasPrefix("web-"), "\(bodies) \(lines)")
+            #expect(bodies.allSatisfy { $0 == pod }, "\(bodies)")
+        }
+    }
+
+    @Test func kubectlFallsBackToSPDYWhenTheTunnelGateIsOff() async throws {
+        try await SimHarness.run(manifest: Self.manifest) { harness in
+            harness.sim.portForwardTunnel = false
+            try await harness.sim.waitUntil { isReady($0.object("pods", name: "echo")) }
+            let (matched, lines, _) = try await self.portForward(harness, .tunnel, ["pod/echo", ":7000"]) { port, _ in
+                try await EchoClient.roundTrip(port: port, count: 100_000, seed: 1)
+            }
+            #expect(matched == 100_000, "\(lines)")
+            // The tunnel's GET is refused (the kubelet finds no subprotocol it speaks), then SPDY.
+            #expect(self.portForwardRequests(harness.sim) == ["GET", "POST"])
+        }
+    }
+
+    /// The seed's complaint, recorded: kubectl forwards to one pod; once that pod is force-deleted
+    /// the next connection's error ends the whole kubectl process.
+    @Test(arguments: Mode.allCases)
+    func kubectlDiesOnTheFirstConnectionAfterItsPodIsForceDeleted(mode: Mode) async throws {
+        try await SimHarness.run(manifest: Self.manifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            let (outcome, lines, status) = try await self.portForward(harness, mode, ["svc/web", ":80"]) { port, lines in
+                let first = Self.podName(try await runCommand("curl", ["-sS", "--max-time", "10", "http://127.0.0.1:\(port)/"]).stdout)
+                try harness.sim.delete("pods", name: first, gracePeriod: 0)
+                let second = try await runCommand("curl", ["-sS", "--max-time", "10", "http://127.0.0.1:\(port)/"])
+                await lines.untilEnd(timeout: .seconds(15))
+                return (first, second.succeeded)
+            }
+            #expect(outcome.0.hasPrefix("web-"))
+            #expect(!outcome.1, "the request after the deletion failed")
+            #expect(lines.contains { $0.contains("lost connection to pod") }, "\(lines)")
+            #expect(!status.isSuccess)
+        }
+    }
+}
