@@ -21,159 +21,51 @@ public struct WebSocketPortForwardTransport: PortForwardTransport {
         guard (1...65535).contains(port) else {
             throw PortForwardError(kind: .configuration, message: "port \(port) is not a TCP port: use 1 to 65535")
         }
-        var refreshed = false
-        while true {
-            let endpoint: KubeClient.UpgradeEndpoint
-            do {
-                endpoint = try await self.client.upgradeEndpoint()
-            } catch {
-                throw PortForwardError(kind: .configuration, message: error.message)
-            }
-            let path = "\(endpoint.pathPrefix)/api/v1/namespaces/\(namespace)/pods/\(pod)/portforward"
-            switch try await self.upgrade(endpoint, path: path, namespace: namespace, pod: pod, port: port, on: eventLoop) {
-            case .stream(let stream):
-                return stream
-            case .refused(let status, let body):
-                if status == 401, !refreshed, await self.client.refreshCredentials(after: endpoint.presented) {
-                    refreshed = true
-                    continue
-                }
-                throw self.refusal(status: status, body: body, path: path, namespace: namespace, pod: pod)
-            }
-        }
-    }
-
-    private enum Outcome: Sendable {
-        case stream(WebSocketPortForwardStream)
-        case refused(status: Int, body: ByteBuffer)
-    }
-
-    private enum Upgrade: Sendable {
-        case upgraded(NIOLoopBound<WebSocketPortForwardClientHandler>, ready: EventLoopFuture<Void>)
-        case refused(EventLoopFuture<(status: Int, body: ByteBuffer)>)
-        case wrongSubprotocol(String?)
-    }
-
-    private func upgrade(
-        _ endpoint: KubeClient.UpgradeEndpoint, path: String, namespace: String, pod: String, port: Int, on eventLoop: any EventLoop
-    ) async throws(PortForwardError) -> Outcome {
+        let dialer = PortForwardDialer(client: self.client)
         let describe: @Sendable (String) -> PortForwardError = { [context = self.client.context] text in
             let error = PortForwardError.fromErrorChannel(text, pod: pod, namespace: namespace, port: port)
             return PortForwardError(kind: error.kind, message: "\(error.message) (context '\(context.name)')")
         }
-        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "\(path)?ports=\(port)")
-        head.headers.add(name: "Host", value: endpoint.hostHeader)
-        head.headers.add(name: "User-Agent", value: "kfwd/0.1 (swift)")
-        head.headers.add(name: "Sec-WebSocket-Protocol", value: Self.subprotocol)
-        if let authorization = endpoint.presented.authorization { head.headers.add(name: "Authorization", value: authorization) }
-        let requestHead = head
-
-        let channel: any Channel
-        let upgrade: EventLoopFuture<Upgrade>
-        do {
-            (channel, upgrade) = try await ClientBootstrap(group: eventLoop)
-                .connectTimeout(TimeAmount(self.client.options.connectTimeout))
-                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .connect(host: endpoint.host, port: endpoint.port) { channel in
+        let path = "/api/v1/namespaces/\(namespace)/pods/\(pod)/portforward"
+        let outcome = try await dialer.dial(
+            method: .GET, path: path, query: "ports=\(port)", headers: [("Sec-WebSocket-Protocol", Self.subprotocol)], on: eventLoop,
+            upgrader: {
+                WebSocketClientUpgrader<PortForwardDialer.Upgrade<Upgraded>>(maxFrameSize: 1 << 20) { channel, response in
                     channel.eventLoop.makeCompletedFuture {
-                        let tls = try NIOSSLClientHandler(context: endpoint.sslContext, serverHostname: endpoint.serverHostname)
-                        try channel.pipeline.syncOperations.addHandler(tls)
-                        let upgrader = WebSocketClientUpgrader<Upgrade>(maxFrameSize: 1 << 20) { channel, response in
-                            channel.eventLoop.makeCompletedFuture {
-                                let chosen = response.headers.first(name: "Sec-WebSocket-Protocol")
-                                guard chosen == Self.subprotocol else { return .wrongSubprotocol(chosen) }
-                                let ready = channel.eventLoop.makePromise(of: Void.self)
-                                let handler = WebSocketPortForwardClientHandler(port: port, ready: ready, describe: describe)
-                                try channel.pipeline.syncOperations.addHandler(handler)
-                                return .upgraded(NIOLoopBound(handler, eventLoop: channel.eventLoop), ready: ready.futureResult)
-                            }
-                        }
-                        var configuration = NIOUpgradableHTTPClientPipelineConfiguration(
-                            upgradeConfiguration: NIOTypedHTTPClientUpgradeConfiguration(
-                                upgradeRequestHead: requestHead, upgraders: [upgrader],
-                                notUpgradingCompletionHandler: { channel in
-                                    channel.eventLoop.makeCompletedFuture {
-                                        let answer = channel.eventLoop.makePromise(of: (status: Int, body: ByteBuffer).self)
-                                        try channel.pipeline.syncOperations.addHandler(UpgradeRefusalCollector(promise: answer))
-                                        return .refused(answer.futureResult)
-                                    }
-                                }
-                            )
-                        )
-                        // The server sends the port prefixes right behind the 101 (swift-notes gotcha 3).
-                        configuration.leftOverBytesStrategy = .forwardBytes
-                        let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: configuration)
-                        return (channel, upgrade)
+                        let chosen = response.headers.first(name: "Sec-WebSocket-Protocol")
+                        guard chosen == Self.subprotocol else { return .wrongProtocol(chosen) }
+                        let ready = channel.eventLoop.makePromise(of: Void.self)
+                        let handler = WebSocketPortForwardClientHandler(port: port, ready: ready, describe: describe)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        return .upgraded(Upgraded(handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), ready: ready.futureResult))
                     }
                 }
-        } catch {
-            throw PortForwardError(kind: .transport, message: self.client.transportError(error).message)
-        }
-
-        // The upgrade and the port prefixes must arrive within the connect timeout.
-        let limit = self.client.options.connectTimeout
-        let timeout = eventLoop.scheduleTask(in: TimeAmount(limit)) { channel.close(promise: nil) }
-        defer { timeout.cancel() }
-        let timedOut = { () async -> Bool in
-            // The timer ran (and closed the channel) if it can no longer be cancelled.
-            (try? await timeout.futureResult.get()) != nil
-        }
-        do {
-            switch try await upgrade.get() {
-            case .upgraded(let handler, let ready):
+            },
+            settle: { (channel, upgraded) throws(PortForwardError) in
+                // The server announces the port on both channels before the stream is usable.
                 do {
-                    try await ready.get()
+                    try await upgraded.ready.get()
                 } catch let error as PortForwardError {
-                    channel.close(promise: nil)
                     throw error
+                } catch {
+                    throw PortForwardError(kind: .transport, message: dialer.client.transportError(error).message)
                 }
-                return .stream(WebSocketPortForwardStream(channel: channel, handler: handler))
-            case .refused(let answer):
-                let (status, body) = try await answer.get()
-                channel.close(promise: nil)
-                return .refused(status: status, body: body)
-            case .wrongSubprotocol(let chosen):
-                channel.close(promise: nil)
-                throw PortForwardError(
-                    kind: .protocolViolation,
-                    message: "the API server of context '\(self.client.context.name)' upgraded to subprotocol '\(chosen ?? "none")' instead of \(Self.subprotocol)"
-                )
+                return WebSocketPortForwardStream(channel: channel, handler: upgraded.handler)
             }
-        } catch let error as PortForwardError {
-            throw error
-        } catch {
-            channel.close(promise: nil)
-            timeout.cancel()
-            if await timedOut() {
-                throw PortForwardError(
-                    kind: .transport,
-                    message: "the API server of context '\(self.client.context.name)' did not complete the port-forward upgrade within \(limit)"
-                )
-            }
-            throw PortForwardError(kind: .transport, message: self.client.transportError(error).message)
+        )
+        switch outcome {
+        case .upgraded(let stream):
+            return stream
+        case .refused(let status, let body):
+            throw dialer.refusal(status: status, body: body, path: path, namespace: namespace, pod: pod, protocolName: "the WebSocket subprotocol \(Self.subprotocol)")
+        case .wrongProtocol(let chosen):
+            throw dialer.wrongProtocol(chosen, expected: "subprotocol \(Self.subprotocol)")
         }
     }
 
-    private func refusal(status: Int, body: ByteBuffer, path: String, namespace: String, pod: String) -> PortForwardError {
-        let apiError = self.client.apiError(code: status, body: body, path: path)
-        let detail = (try? JSONDecoder().decode(Status.self, from: body))?.message ?? ""
-        let context = "context '\(self.client.context.name)'"
-        switch status {
-        case 404:
-            return PortForwardError(kind: .podNotFound, message: "pod \(namespace)/\(pod) not found (\(context))", httpStatus: status)
-        case 400 where detail.contains("not running") || detail.contains("does not have a host"):
-            return PortForwardError(kind: .podNotRunning, message: "pod \(namespace)/\(pod) cannot be forwarded to: \(detail) (\(context))", httpStatus: status)
-        case 401:
-            return PortForwardError(kind: .unauthorized, message: apiError.message, httpStatus: status)
-        case 403 where body.readableBytes == 0:
-            return PortForwardError(
-                kind: .forbidden, message: "the API server of \(context) refused the WebSocket subprotocol \(Self.subprotocol) (403)", httpStatus: status
-            )
-        case 403:
-            return PortForwardError(kind: .forbidden, message: "port-forward to pod \(namespace)/\(pod) is forbidden: \(apiError.message)", httpStatus: status)
-        default:
-            return PortForwardError(kind: .rejected, message: "port-forward to pod \(namespace)/\(pod) was refused: \(apiError.message)", httpStatus: status)
-        }
+    private struct Upgraded: Sendable {
+        let handler: NIOLoopBound<WebSocketPortForwardClientHandler>
+        let ready: EventLoopFuture<Void>
     }
 }
 
