@@ -29,9 +29,11 @@ public struct KftrayConfig: Codable, Sendable, Equatable {
     public var certIssuerKind: String?
     public var ingressClass: String?
     public var ingressAnnotations: String?
+    /// kfwd's own field (kftray has none): the port-forward transport, `auto` when absent.
+    public var transport: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, service, namespace, context, `protocol`, alias, kubeconfig, target
+        case id, service, namespace, context, `protocol`, alias, kubeconfig, target, transport
         case localPort = "local_port"
         case remotePort = "remote_port"
         case workloadType = "workload_type"
@@ -51,7 +53,7 @@ public struct KftrayConfig: Codable, Sendable, Equatable {
         case ingressAnnotations = "ingress_annotations"
     }
 
-    /// The field names kftray knows.
+    /// The field names kftray knows, and kfwd's `transport`.
     public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
 
     public init() {}
@@ -83,6 +85,7 @@ public struct KftrayConfig: Codable, Sendable, Equatable {
         self.certIssuerKind = try container.decodeIfPresent(String.self, forKey: .certIssuerKind)
         self.ingressClass = try container.decodeIfPresent(String.self, forKey: .ingressClass)
         self.ingressAnnotations = try container.decodeIfPresent(String.self, forKey: .ingressAnnotations)
+        self.transport = try container.decodeIfPresent(String.self, forKey: .transport)
     }
 
     /// kftray's `deserialize_bool_from_anything`: a bool, "true"/"false", or null.

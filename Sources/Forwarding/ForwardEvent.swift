@@ -15,6 +15,9 @@ public enum ForwardEvent: Sendable {
     /// The kubeconfig changed on disk: the forward now uses another context or credentials
     /// (`changed`), or could not use the new file and keeps the old one.
     case kubeconfig(changed: Bool, String)
+    /// The port-forward protocol the API server accepted (`tunnel`, `spdy`, `websocket`),
+    /// reported once per route.
+    case transport(String)
     /// A local connection was accepted and is being forwarded.
     case connection(local: Int, remote: Int)
     /// A local connection's stream to a pod is open (reported with `--verbose`).

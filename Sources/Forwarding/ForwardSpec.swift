@@ -22,11 +22,13 @@ public struct ForwardSpec: Sendable, Hashable {
     /// Keep streams open ahead so that new connections skip the handshake and upgrade
     /// (``ResilientForward/warmStreams`` says what that costs).
     public var warmStreams: Bool
+    /// The port-forward protocol, negotiated or forced.
+    public var transport: PortForwardTransportKind
 
     public init(
         alias: String, kubeconfig: String? = nil, context: String? = nil, namespace: String? = nil, target: ForwardTarget,
         mappings: [PortMapping], addresses: ListenAddresses = .loopback, podWait: Duration = .seconds(30), sticky: Bool = false,
-        warmStreams: Bool = false
+        warmStreams: Bool = false, transport: PortForwardTransportKind = .auto
     ) {
         self.alias = alias
         self.kubeconfig = kubeconfig
@@ -38,6 +40,7 @@ public struct ForwardSpec: Sendable, Hashable {
         self.podWait = podWait
         self.sticky = sticky
         self.warmStreams = warmStreams
+        self.transport = transport
     }
 
     /// Where the forward's context comes from, followed while it runs.

@@ -45,6 +45,8 @@ public struct ForwardStatus: Sendable, Equatable {
     public var pods: [String] = []
     /// The bound local sockets.
     public var listening: [Socket] = []
+    /// The port-forward protocol in use, once the API server accepted one.
+    public var transport: String?
     public var connections = 0
     public var failedConnections = 0
     /// Failed start attempts since the forward was started.
@@ -80,6 +82,8 @@ public struct ForwardStatus: Sendable, Equatable {
             self.apiError = error
         case .kubeconfig(_, let message):
             self.kubeconfigNote = message
+        case .transport(let name):
+            self.transport = name
         case .connection:
             self.connections += 1
         case .routed:

@@ -27,7 +27,12 @@ public struct LocalListener: Sendable {
                     .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                     .childChannelOption(.autoRead, value: false)
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
-                    .bind(host: address.host, port: mapping.local) { channel in channel.eventLoop.makeSucceededFuture(channel) }
+                    .bind(host: address.host, port: mapping.local) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(HeldInputHandler())
+                            return channel
+                        }
+                    }
                 mapping.local = server.channel.localAddress?.port ?? mapping.local
                 sockets.append(Bound(address: address.host, server: server))
             } catch let error as IOError where error.errnoCode == EADDRINUSE {

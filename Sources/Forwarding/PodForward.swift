@@ -30,10 +30,13 @@ public struct PodForward: Sendable {
     /// - Throws: ``ForwardError`` when the pod is missing or not running, or a port cannot be bound.
     public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
         try await self.checkPod()
-        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group)
+        // Every connection of the forward on one event loop: a multiplexing transport's session
+        // to the pod lives there too, so bytes never change threads.
+        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group.next())
         listeners.announce(events)
         events(.ready(pods: [self.pod]))
         await listeners.serve { local, mapping in await self.serve(local, mapping: mapping, events: events) }
+        self.transport.shutdown()
     }
 
     /// kubectl's checks before it listens (pkg/cmd/portforward/portforward.go): the pod exists

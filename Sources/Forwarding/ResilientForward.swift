@@ -31,6 +31,9 @@ public struct ResilientForward: Sendable {
     public var warmStreams = false
     /// Where ``context`` came from; when set, the forward follows changes of that kubeconfig.
     public var kubeconfigSource: KubeconfigSource?
+    /// The port-forward protocol: negotiated (`auto`, reported once as ``ForwardEvent/transport(_:)``)
+    /// or forced.
+    public var transport: PortForwardTransportKind = .auto
 
     public init(
         cache: KubeClientCache, context: KubeContext, namespace: String, target: ForwardTarget, mappings: [PortMapping],
@@ -55,7 +58,10 @@ public struct ResilientForward: Sendable {
             try await self.runPod(name, group: group, events: events)
             return
         }
-        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group)
+        // Every connection of the forward on one event loop, where its sessions to the pods live
+        // too (forwards spread over the group's loops).
+        let loop = group.next()
+        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: loop)
         listeners.announce(events)
         let route = CurrentRoute()
         let chooser = PodChooser()
@@ -70,7 +76,7 @@ public struct ResilientForward: Sendable {
             tasks.addTask {
                 do throws(ForwardError) {
                     try await self.followContexts(
-                        route: route, follower: follower, chooser: chooser, loops: Array(group.makeIterator()),
+                        route: route, follower: follower, chooser: chooser, loop: loop,
                         mappings: listeners.listeners.map(\.mapping), events: events
                     )
                     return nil
@@ -97,7 +103,7 @@ public struct ResilientForward: Sendable {
         let client: KubeClient
         do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error.message) }
         let forward = PodForward(
-            client: client, transport: WebSocketPortForwardTransport(client: client), namespace: self.namespace, pod: name,
+            client: client, transport: self.transport.transport(client: client) { events(.transport($0)) }, namespace: self.namespace, pod: name,
             mappings: self.mappings, addresses: self.addresses
         )
         let failure: ForwardError? = try? await self.cache.withInformer(Pod.self, context: self.context, namespace: self.namespace) { pods in
@@ -136,7 +142,7 @@ public struct ResilientForward: Sendable {
     /// cancelled: the first context's route once its informers have synced, then each new
     /// context's once the follower reports it.
     private func followContexts(
-        route: CurrentRoute, follower: ContextFollower?, chooser: PodChooser, loops: [any EventLoop], mappings: [PortMapping],
+        route: CurrentRoute, follower: ContextFollower?, chooser: PodChooser, loop: any EventLoop, mappings: [PortMapping],
         events: @escaping @Sendable (ForwardEvent) -> Void
     ) async throws(ForwardError) {
         var next = follower?.current ?? self.context
@@ -145,16 +151,24 @@ public struct ResilientForward: Sendable {
             let namespace = self.kubeconfigSource.map { $0.namespace ?? context.namespace } ?? self.namespace
             let client: KubeClient
             do { client = try self.cache.client(for: context) } catch { throw ForwardError(error.message) }
-            let transport = WebSocketPortForwardTransport(client: client)
+            let transport = self.transport.transport(client: client) { events(.transport($0)) }
+            // Open connections keep their sessions; the transport closes each when its last
+            // stream ends.
+            defer { transport.shutdown() }
             do {
                 try await self.withPicker(context: context, namespace: namespace) { picker in
-                    let warm = self.warmStreams ? WarmStreams(loops: loops, ports: mappings.map(\.remote)) : nil
+                    let warm = self.warmStreams ? WarmStreams(loops: [loop], ports: mappings.map(\.remote)) : nil
                     route.set(Route(context: context, namespace: namespace, picker: picker, transport: transport, warm: warm))
                     if context != self.context {
                         events(.kubeconfig(changed: true, "the kubeconfig changed: new connections use context '\(context.name)' (\(context.server), namespace \(namespace))"))
                     }
                     await withTaskGroup(of: Void.self) { group in
                         group.addTask { await Self.reportPods(picker, mappings: mappings, events: events) }
+                        if transport.multiplexes {
+                            group.addTask {
+                                await Self.keepSessions(picker: picker, transport: transport, namespace: namespace, ports: mappings.map(\.remote), loop: loop)
+                            }
+                        }
                         if let warm {
                             group.addTask {
                                 await warm.fill(picker: picker, transport: transport, namespace: namespace, chooser: chooser, sticky: self.sticky || picker.sticky)
@@ -319,6 +333,18 @@ public struct ResilientForward: Sendable {
                 }
                 events(.ready(pods: pods))
                 reported = pods
+            }
+            return nil
+        }
+    }
+
+    /// Keeps a session open to every pod new connections may go to (a multiplexing transport),
+    /// so that the first connection to a pod costs two frames rather than a TLS handshake and an
+    /// upgrade. A session opens no stream, so the pods' runtimes dial nothing. Until cancelled.
+    private static func keepSessions(picker: any PodPicker, transport: any PortForwardTransport, namespace: String, ports: [Int], loop: any EventLoop) async {
+        let _: Void? = await StoreChanges.rerun(on: picker.informers) {
+            for pod in Set(ports.flatMap { picker.candidates(remotePort: $0).map(\.pod) }).sorted() where !Task.isCancelled {
+                try? await transport.prepare(namespace: namespace, pod: pod, on: loop)
             }
             return nil
         }

@@ -134,6 +134,7 @@ public final class Supervisor: Sendable {
                 forward.podWait = spec.podWait
                 forward.sticky = spec.sticky
                 forward.warmStreams = spec.warmStreams
+                forward.transport = spec.transport
                 forward.kubeconfigSource = source
                 try await forward.run(group: self.group) { event in self.update(spec.alias) { $0.apply(event) } }
                 return

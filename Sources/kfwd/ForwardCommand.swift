@@ -38,6 +38,9 @@ struct ForwardCommand: AsyncParsableCommand {
     @Flag(help: "Keep a stream to a ready pod open ahead, so that a new connection skips the TLS handshake and upgrade (about half the connection time; a request can be lost when it takes a stream just as its pod shuts down).")
     var warmStreams = false
 
+    @Option(help: "Port-forward protocol: auto (the WebSocket tunnel of SPDY, then plain SPDY, then WebSocket v4, as the server allows), tunnel, spdy or websocket.")
+    var transport = "auto"
+
     @Flag(name: .shortAndLong, help: "Report the pod each connection goes to.")
     var verbose = false
 
@@ -61,6 +64,7 @@ struct ForwardCommand: AsyncParsableCommand {
         }
         do { _ = try ListenAddresses(parsing: self.address) } catch { throw ValidationError(error.message) }
         if self.podWait < 0 { throw ValidationError("--pod-wait \(self.podWait) must be 0 or more seconds") }
+        do { _ = try PortForwardTransportKind(parsing: self.transport) } catch { throw ValidationError("--transport: \(error.message)") }
     }
 
     /// With -l the first positional argument is a port, not a target.
@@ -100,6 +104,7 @@ struct ForwardCommand: AsyncParsableCommand {
         forward.podWait = .milliseconds(Int(self.podWait * 1000))
         forward.sticky = self.sticky
         forward.warmStreams = self.warmStreams
+        forward.transport = try PortForwardTransportKind(parsing: self.transport)
         forward.kubeconfigSource = source
         if await Self.runUntilSignal(cache: cache, forward) { throw ExitCode.failure }
     }

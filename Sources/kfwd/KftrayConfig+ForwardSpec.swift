@@ -1,5 +1,6 @@
 import ConfigStore
 import Forwarding
+import KubeClient
 
 extension KftrayConfig {
     /// The alias kftray gives an entry without one: `{workload}-{protocol}-{local_port}`.
@@ -54,11 +55,15 @@ extension KftrayConfig {
         do { addresses = try ListenAddresses(parsing: self.localAddress ?? "127.0.0.1") } catch {
             throw ForwardError("field 'local_address': \(error.message.replacingOccurrences(of: "--address ", with: ""))")
         }
+        let transport: PortForwardTransportKind
+        do { transport = try PortForwardTransportKind(parsing: self.transport ?? "auto") } catch {
+            throw ForwardError("field 'transport': \(error.message)")
+        }
         let context = self.context.flatMap { ["", "@current", "current-context"].contains($0) ? nil : $0 }
         let kubeconfig = self.kubeconfig.flatMap { ["", "default"].contains($0) ? nil : $0 }
         return ForwardSpec(
             alias: self.effectiveAlias, kubeconfig: kubeconfig, context: context, namespace: namespace, target: target,
-            mappings: [PortMapping(local: local, remote: remote)], addresses: addresses, podWait: podWait
+            mappings: [PortMapping(local: local, remote: remote)], addresses: addresses, podWait: podWait, transport: transport
         )
     }
 

@@ -26,6 +26,8 @@ enum Terminal {
             self.line(message.prefix(1).uppercased() + message.dropFirst())
         case .kubeconfig(false, let message):
             self.error(message)
+        case .transport(let name):
+            self.line("Transport: \(name)\(name == "tunnel" ? " (SPDY over WebSocket)" : "")")
         case .routed(let local, let pod):
             if self.verbose.withLock({ $0 }) { self.line("Connection on \(local) -> pod \(pod)") }
         case .connection(let local, _):

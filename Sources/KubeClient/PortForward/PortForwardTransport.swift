@@ -9,6 +9,25 @@ public protocol PortForwardTransport: Sendable {
     /// Opens a stream to `port` of a pod; it lives on `eventLoop` (the local connection's, so the
     /// bytes never hop threads).
     func open(namespace: String, pod: String, port: Int, on eventLoop: any EventLoop) async throws(PortForwardError) -> any PortForwardStream
+
+    /// Whether one connection to the API server carries many streams (SPDY, the tunnel): then
+    /// ``prepare(namespace:pod:on:)`` makes new connections cheap without opening streams ahead.
+    var multiplexes: Bool { get }
+
+    /// Connects ahead to `pod` on `eventLoop` (a session, for a multiplexing transport) so that
+    /// the next ``open(namespace:pod:port:on:)`` there skips the handshake. Opens no stream, so
+    /// the pod's runtime dials nothing.
+    func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError)
+
+    /// Stops keeping connections: open streams carry on, idle sessions close, and the rest
+    /// close when their last stream ends.
+    func shutdown()
+}
+
+extension PortForwardTransport {
+    public var multiplexes: Bool { false }
+    public func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError) {}
+    public func shutdown() {}
 }
 
 /// How a spliced stream ended.

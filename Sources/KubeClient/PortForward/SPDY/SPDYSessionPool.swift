@@ -1,0 +1,102 @@
+import NIOCore
+import Synchronization
+
+/// The SPDY sessions of one transport: one per (pod, event loop) in use, so that a local
+/// connection and its streams share a thread and bytes never hop. Concurrent opens to a pod
+/// wait for the same dial. A session leaves the pool when it closes, when it is stalled by a
+/// slow local reader (it keeps serving its own pairs; new connections get a new session), and
+/// when the transport shuts down; a retired session closes once its last pair ends.
+final class SPDYSessionPool: Sendable {
+    struct Key: Hashable, Sendable {
+        let namespace: String
+        let pod: String
+        let loop: ObjectIdentifier
+    }
+
+    /// A connected session.
+    struct Session: Sendable {
+        let channel: any Channel
+        let handler: NIOLoopBound<SPDYClientSessionHandler>
+    }
+
+    private struct Entry {
+        let future: EventLoopFuture<Session>
+        /// The session's channel once dialed.
+        var channel: ObjectIdentifier?
+    }
+
+    private struct State {
+        var sessions: [Key: Entry] = [:]
+        var shutDown = false
+    }
+
+    private let state = Mutex(State())
+
+    /// The pool's session for `key`, dialed with `dial` if there is none.
+    func session(
+        for key: Key, on eventLoop: any EventLoop, dial: @Sendable () async throws(PortForwardError) -> Session
+    ) async throws(PortForwardError) -> Session {
+        let promise = eventLoop.makePromise(of: Session.self)
+        let existing = self.state.withLock { state -> EventLoopFuture<Session>? in
+            if let existing = state.sessions[key] { return existing.future }
+            state.sessions[key] = Entry(future: promise.futureResult)
+            return nil
+        }
+        if let existing {
+            promise.fail(CancellationError())
+            do {
+                return try await existing.get()
+            } catch let error as PortForwardError {
+                throw error
+            } catch {
+                throw PortForwardError(kind: .transport, message: "\(error)")
+            }
+        }
+        do {
+            let session = try await dial()
+            let keep = self.state.withLock { state in
+                guard !state.shutDown else {
+                    state.sessions[key] = nil
+                    return false
+                }
+                state.sessions[key]?.channel = ObjectIdentifier(session.channel)
+                return true
+            }
+            if !keep { session.handler.eventLoop.execute { session.handler.value.retire() } }
+            session.channel.closeFuture.whenComplete { _ in self.remove(key, ifFrom: session.channel) }
+            promise.succeed(session)
+            return session
+        } catch {
+            self.state.withLock { state in
+                if state.sessions[key]?.future === promise.futureResult { state.sessions[key] = nil }
+            }
+            promise.fail(error)
+            throw error
+        }
+    }
+
+    /// Takes `session` out of the pool (a new one will be dialed for its key), retiring it.
+    func replace(_ key: Key, session: Session) {
+        self.remove(key, ifFrom: session.channel)
+        session.handler.eventLoop.execute { session.handler.value.retire() }
+    }
+
+    /// No new sessions; every pooled one is retired (it closes when its pairs end).
+    func shutdown() {
+        let futures = self.state.withLock { state in
+            state.shutDown = true
+            defer { state.sessions = [:] }
+            return state.sessions.values.map(\.future)
+        }
+        for future in futures {
+            future.whenSuccess { session in session.handler.eventLoop.execute { session.handler.value.retire() } }
+        }
+    }
+
+    private func remove(_ key: Key, ifFrom channel: any Channel) {
+        self.state.withLock { state in
+            // Only the entry of this session: a replacement may already stand there.
+            if state.sessions[key]?.channel == ObjectIdentifier(channel) { state.sessions[key] = nil }
+        }
+    }
+}
