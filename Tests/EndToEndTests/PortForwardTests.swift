@@ -6,7 +6,7 @@ import NIOPosix
 import Testing
 
 /// Port-forward over WebSocket v4: KubeSim judged by the Python client and curl, and
-/// `kfwd forward` carrying real traffic to real pod backends.
+/// `kfwd forward` carrying real traffic to real pod backends over each transport.
 @Suite(.serialized) struct PortForwardTests {
     static let manifest = """
         apiVersion: v1
@@ -40,9 +40,12 @@ import Testing
         }
     }
 
-    private func forward(_ harness: SimHarness, _ arguments: [String]) -> [String] {
-        ["forward"] + arguments + ["--kubeconfig", harness.kubeconfigPath]
+    private func forward(_ harness: SimHarness, _ arguments: [String], transport: String = "auto") -> [String] {
+        ["forward"] + arguments + ["--kubeconfig", harness.kubeconfigPath, "--transport", transport]
     }
+
+    /// Every transport kfwd can be forced to use carries the same suite.
+    static let transports = ["websocket", "spdy", "tunnel"]
 
     // MARK: KubeSim as a cluster
 
@@ -102,9 +105,10 @@ import Testing
 
     // MARK: kfwd forward
 
-    @Test func curlThroughKfwdForward() async throws {
+    @Test(arguments: Self.transports)
+    func curlThroughKfwdForward(transport: String) async throws {
         try await self.running { harness in
-            let run = try await runKfwd(self.forward(harness, ["pod/web", ":8080"])) { lines in
+            let run = try await runKfwd(self.forward(harness, ["pod/web", ":8080"], transport: transport)) { lines in
                 let port = try await forwardedPort(lines)
                 return try await runCommand("curl", ["-s", "--max-time", "10", "http://127.0.0.1:\(port)/hello?x=1"])
             }
@@ -139,9 +143,10 @@ import Testing
         }
     }
 
-    @Test func hundredConcurrentConnectionsEachEchoOneMiB() async throws {
+    @Test(arguments: Self.transports)
+    func hundredConcurrentConnectionsEachEchoOneMiB(transport: String) async throws {
         try await self.running { harness in
-            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000"])) { lines in
+            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000"], transport: transport)) { lines in
                 let port = try await forwardedPort(lines)
                 return await withTaskGroup(of: String.self) { group in
                     for index in 0..<100 {
@@ -162,9 +167,10 @@ import Testing
         }
     }
 
-    @Test func a256MiBTransferArrivesByteExact() async throws {
+    @Test(arguments: Self.transports)
+    func a256MiBTransferArrivesByteExact(transport: String) async throws {
         try await self.running { harness in
-            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000"])) { lines in
+            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000"], transport: transport)) { lines in
                 try await EchoClient.roundTrip(port: try await forwardedPort(lines), count: 256 << 20, seed: 12345)
             }
             #expect(run.value == 256 << 20)
@@ -172,9 +178,10 @@ import Testing
         }
     }
 
-    @Test func theClientClosingFirstClosesThePodConnection() async throws {
+    @Test(arguments: Self.transports)
+    func theClientClosingFirstClosesThePodConnection(transport: String) async throws {
         try await self.running { harness in
-            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000"])) { lines in
+            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000"], transport: transport)) { lines in
                 let port = try await forwardedPort(lines)
                 #expect(try await EchoClient.roundTrip(port: port, count: 1000, seed: 1) == 1000)
                 // roundTrip closed its socket: the pod's side of that connection must go too.
@@ -187,9 +194,10 @@ import Testing
         }
     }
 
-    @Test func thePodClosingFirstEndsTheLocalConnection() async throws {
+    @Test(arguments: Self.transports)
+    func thePodClosingFirstEndsTheLocalConnection(transport: String) async throws {
         try await self.running { harness in
-            let run = try await runKfwd(self.forward(harness, ["pod/web", ":8080"])) { lines in
+            let run = try await runKfwd(self.forward(harness, ["pod/web", ":8080"], transport: transport)) { lines in
                 let channel = try await EchoClient.connect(port: try await forwardedPort(lines))
                 return try await channel.executeThenClose { inbound, outbound in
                     try await outbound.write(ByteBuffer(string: "GET /bye HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"))
@@ -205,9 +213,10 @@ import Testing
         }
     }
 
-    @Test func aDeletedPodCutsItsConnectionsAndEndsTheForwardAsKubectlDoes() async throws {
+    @Test(arguments: Self.transports)
+    func aDeletedPodCutsItsConnectionsAndEndsTheForwardAsKubectlDoes(transport: String) async throws {
         try await self.running { harness in
-            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000"])) { lines in
+            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000"], transport: transport)) { lines in
                 let port = try await forwardedPort(lines)
                 let channel = try await EchoClient.connect(port: port)
                 // A backstop so a broken forward fails the test instead of hanging it.

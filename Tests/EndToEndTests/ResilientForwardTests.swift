@@ -19,10 +19,12 @@ import Testing
         try await harness.sim.waitUntil { $0.readyPods("app=web").count == count }
     }
 
-    @Test func curlLoopSurvivesForcedDeletionOfEveryPodTwice() async throws {
+    /// The seed's demo, over each transport kfwd speaks.
+    @Test(arguments: PortForwardTests.transports)
+    func curlLoopSurvivesForcedDeletionOfEveryPodTwice(transport: String) async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             try await self.readyWeb(harness)
-            let run = try await runKfwd(self.forward(harness, ["svc/web", ":80"])) { lines in
+            let run = try await runKfwd(self.forward(harness, ["svc/web", ":80", "--transport", transport])) { lines in
                 let port = try await forwardedPort(lines)
                 let loop = RequestLoop(port: port)
                 return try await loop.running {
