@@ -49,7 +49,9 @@ import Testing
             try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
             harness.sim.setToken("first-token", user: "dev")
             try harness.sim.writeKubeconfig(to: harness.kubeconfigPath, user: .entry(name: "dev", yaml: "token: first-token"))
-            let run = try await runKfwd(["forward", "svc/web", ":80", "--kubeconfig", harness.kubeconfigPath]) { lines in
+            // WebSocket upgrades once per connection, so each one shows the credentials in force
+            // (a SPDY session authenticated once lives on after a revocation, as on a cluster).
+            let run = try await runKfwd(["forward", "svc/web", ":80", "--kubeconfig", harness.kubeconfigPath, "--transport", "websocket"]) { lines in
                 let port = try await forwardedPort(lines)
                 let before = try await RequestLoop.request(port: port)
                 // The old token stops working before the kubeconfig has the new one: a request
