@@ -305,6 +305,13 @@ extension KubeSim {
         self.api.store.dropAllWatches()
     }
 
+    /// Makes every open connection to the API server go silent, as a dropped VPN does: the TCP
+    /// connections stay open and carry nothing more (port-forward sessions and watches alike).
+    /// New connections are served as usual.
+    public func silenceConnections() {
+        self.listener.silenceConnections()
+    }
+
     /// Brings the API server back on the same port after ``stopAPI()``.
     public func startAPI() async throws {
         try await self.listener.start()

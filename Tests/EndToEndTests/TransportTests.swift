@@ -142,6 +142,36 @@ import Testing
         }
     }
 
+    /// A session whose path goes silent (a dropped VPN) is found dead by its pings within two
+    /// periods (5 s each on plain SPDY): its connections end rather than hang for TCP's
+    /// minutes, and the next connection gets a new session.
+    @Test func aSilentSessionIsFoundDeadAndReplaced() async throws {
+        try await SimHarness.run(manifest: Self.manifest) { harness in
+            try await self.readyEcho(harness)
+            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000", "--transport", "spdy"])) { lines in
+                let port = try await forwardedPort(lines)
+                let open = try await EchoClient.connect(port: port)
+                let endedAfter = try await open.executeThenClose { inbound, outbound in
+                    try await outbound.write(ByteBuffer(string: "before"))
+                    var iterator = inbound.makeAsyncIterator()
+                    _ = try await iterator.next()
+                    harness.sim.silenceConnections()
+                    let silenced = ContinuousClock.now
+                    while try await iterator.next() != nil {}
+                    return ContinuousClock.now - silenced
+                }
+                let after = try await EchoClient.roundTrip(port: port, count: 10_000, seed: 6)
+                return (endedAfter, after)
+            }
+            let (endedAfter, after) = run.value
+            // Two 5 s periods after the last echo, checked at the next ping (up to 15 s), with
+            // room for a loaded machine; TCP alone would take minutes.
+            #expect(endedAfter < .seconds(20), "the connection on the silent session ended after \(endedAfter)")
+            #expect(after == 10_000, "\(run.lines)")
+            #expect(run.lines.contains { $0.contains("went silent") }, "\(run.lines)")
+        }
+    }
+
     /// VmRSS of the kfwd process listening on `port`, from /proc (nil where there is none).
     private static func residentMiB(of name: String, port: Int) -> Int? {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }

@@ -201,6 +201,16 @@ final class APIListener: Sendable {
         APIRequest(method: method, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: Data(), user: user)
     }
 
+    /// Silences every open connection (see ``SilentHandler``); new ones are served as usual.
+    func silenceConnections() {
+        let connections = self.state.withLock { Array($0.connections.values) }
+        for connection in connections {
+            connection.eventLoop.execute {
+                try? connection.pipeline.syncOperations.addHandler(SilentHandler(), position: .first)
+            }
+        }
+    }
+
     private func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
         self.state.withLock { $0.connections[id] = channel }
