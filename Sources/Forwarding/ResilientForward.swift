@@ -340,10 +340,13 @@ public struct ResilientForward: Sendable {
 
     /// Keeps a session open to every pod new connections may go to (a multiplexing transport),
     /// so that the first connection to a pod costs two frames rather than a TLS handshake and an
-    /// upgrade. A session opens no stream, so the pods' runtimes dial nothing. Until cancelled.
+    /// upgrade, and lets go of sessions to pods that left the set. A session opens no stream, so
+    /// the pods' runtimes dial nothing. Until cancelled.
     private static func keepSessions(picker: any PodPicker, transport: any PortForwardTransport, namespace: String, ports: [Int], loop: any EventLoop) async {
         let _: Void? = await StoreChanges.rerun(on: picker.informers) {
-            for pod in Set(ports.flatMap { picker.candidates(remotePort: $0).map(\.pod) }).sorted() where !Task.isCancelled {
+            let pods = Set(ports.flatMap { picker.candidates(remotePort: $0).map(\.pod) })
+            transport.retainSessions(namespace: namespace, pods: pods)
+            for pod in pods.sorted() where !Task.isCancelled {
                 try? await transport.prepare(namespace: namespace, pod: pod, on: loop)
             }
             return nil

@@ -35,6 +35,9 @@ struct StatusPrinter: Sendable {
                 Terminal.line("\(alias): the API server is reachable again")
             }
         }
+        if let transport = status.transport, transport != previous?.transport {
+            Terminal.line("\(alias): transport \(transport)")
+        }
         if let note = status.kubeconfigNote, note != previous?.kubeconfigNote {
             Terminal.line("\(alias): \(note)")
         }

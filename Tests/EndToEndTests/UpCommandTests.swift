@@ -39,7 +39,7 @@ import Testing
                 self.entry("web-context", ["workload_type": "service", "service": "web", "remote_port": 80, "context": contextName], kubeconfig: kubeconfig),
                 self.entry("web-lenient", ["workload_type": "service", "service": "web", "remote_port": 80, "domain_enabled": "false", "http_logs_enabled": NSNull()], kubeconfig: kubeconfig),
                 self.entry("echo", ["workload_type": "service", "service": "echo", "remote_port": 7000], kubeconfig: kubeconfig),
-                self.entry("echo-pod", ["workload_type": "pod", "target": "app=echo", "remote_port": 7000, "context": "@current"], kubeconfig: kubeconfig),
+                self.entry("echo-pod", ["workload_type": "pod", "target": "app=echo", "remote_port": 7000, "context": "@current", "transport": "spdy"], kubeconfig: kubeconfig),
                 // kftray's kubeconfig may be a list, merged as $KUBECONFIG is; missing files are skipped.
                 self.entry("echo-kubeconfig-list", ["workload_type": "service", "service": "echo", "remote_port": 7000], kubeconfig: "\(harness.directory.path)/absent:\(kubeconfig)"),
                 self.entry("busy", ["workload_type": "service", "service": "web", "remote_port": 80, "local_port": busyPort], kubeconfig: kubeconfig),
@@ -77,6 +77,9 @@ import Testing
                 #expect(answers[alias]?.hasPrefix("web-") == true, "\(alias): \(answers[alias] ?? "-") \(run.lines)")
             }
             for alias in echo { #expect(answers[alias] == "echoed", "\(alias) \(run.lines)") }
+            // kfwd's own `transport` field forces one; the rest negotiate the tunnel.
+            #expect(run.lines.contains("echo-pod: transport spdy"), "\(run.lines)")
+            #expect(run.lines.contains("echo: transport tunnel"), "\(run.lines)")
             #expect(busy.contains("local port \(busyPort)") && busy.contains("in use"), "\(busy)")
             #expect(missing.contains("service nope does not exist in namespace shop"), "\(missing)")
             #expect(run.lines.contains { $0.hasPrefix("warning:") && $0.contains("(missing)") } == false)
@@ -101,6 +104,7 @@ import Testing
                 self.entry("typo", ["workload_type": "service", "service": "web", "remote_port": "80"], kubeconfig: kubeconfig),
                 self.entry("echo", ["workload_type": "pod", "target": "app=echo", "remote_port": 7000], kubeconfig: kubeconfig),
                 self.entry("ctx", ["workload_type": "service", "service": "echo", "remote_port": 7000, "context": "staging"], kubeconfig: kubeconfig),
+                self.entry("quic", ["workload_type": "service", "service": "echo", "remote_port": 7000, "transport": "quic"], kubeconfig: kubeconfig),
             ]
             let file = try harness.write("kftray.json", String(decoding: try JSONSerialization.data(withJSONObject: entries), as: UTF8.self))
             let run = try await runKfwd(["up", "--config", file]) { lines in
@@ -119,6 +123,7 @@ import Testing
                 "error: \(file): entry 5: field 'remote_port' must be a number; the entry is skipped",
                 "error: \(file) entry 6 (echo): another entry already has the alias 'echo'",
                 "error: ctx: context 'staging' is not in the kubeconfig (available: 'kubesim'); retrying in",
+                "error: \(file) entry 8 (quic): field 'transport': unknown transport 'quic': use auto, tunnel, spdy or websocket",
             ] {
                 #expect(output.contains(expected), "missing \(expected) in:\n\(output)")
             }

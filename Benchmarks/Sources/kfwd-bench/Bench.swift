@@ -20,9 +20,12 @@ struct Bench {
         """
 
     static func main() async throws {
-        if CommandLine.arguments.dropFirst().first == "resilience" {
+        switch CommandLine.arguments.dropFirst().first {
+        case "resilience":
             try await Resilience.run()
-        } else {
+        case "kubectl":
+            try await VersusKubectl.run()
+        default:
             try await Self.run()
         }
     }

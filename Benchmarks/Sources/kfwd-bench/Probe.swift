@@ -55,6 +55,25 @@ enum Probe {
         }
     }
 
+    /// `count` new connections at once (one thread each), each timed from its connect to its
+    /// first 64-byte echo, in microseconds.
+    static func concurrentSetup(host: String, port: Int, count: Int) async throws -> [Double] {
+        try await withThrowingTaskGroup(of: Double.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    try await Self.onThread {
+                        let start = ContinuousClock.now
+                        let socket = try Self.connect(host: host, port: port)
+                        defer { close(socket) }
+                        _ = try Self.echo64(socket)
+                        return Self.seconds(ContinuousClock.now - start) * 1_000_000
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
     /// One `GET /` with `Connection: close` on a new connection: whether a 200 came back
     /// whole, and how long it took (microseconds).
     static func httpGet(host: String, port: Int) async -> (ok: Bool, micros: Double) {

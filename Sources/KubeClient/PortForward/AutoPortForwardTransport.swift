@@ -34,6 +34,10 @@ public final class AutoPortForwardTransport: PortForwardTransport {
         }
     }
 
+    public func retainSessions(namespace: String, pods: Set<String>) {
+        for candidate in self.candidates { candidate.retainSessions(namespace: namespace, pods: pods) }
+    }
+
     public func shutdown() {
         for candidate in self.candidates { candidate.shutdown() }
     }

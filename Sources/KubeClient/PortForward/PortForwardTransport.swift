@@ -19,6 +19,9 @@ public protocol PortForwardTransport: Sendable {
     /// the pod's runtime dials nothing.
     func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError)
 
+    /// Lets go of sessions to pods of `namespace` not in `pods` (once their streams end).
+    func retainSessions(namespace: String, pods: Set<String>)
+
     /// Stops keeping connections: open streams carry on, idle sessions close, and the rest
     /// close when their last stream ends.
     func shutdown()
@@ -27,6 +30,7 @@ public protocol PortForwardTransport: Sendable {
 extension PortForwardTransport {
     public var multiplexes: Bool { false }
     public func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError) {}
+    public func retainSessions(namespace: String, pods: Set<String>) {}
     public func shutdown() {}
 }
 

@@ -55,6 +55,10 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
         }
     }
 
+    public func retainSessions(namespace: String, pods: Set<String>) {
+        self.pool.retain(namespace: namespace, pods: pods)
+    }
+
     public func shutdown() {
         self.pool.shutdown()
     }

@@ -93,6 +93,18 @@ final class SPDYSessionPool: Sendable {
         }
     }
 
+    /// Retires the sessions to pods of `namespace` that are not in `pods` (gone, or no longer
+    /// taking new connections); their open connections carry on.
+    func retain(namespace: String, pods: Set<String>) {
+        let retired = self.state.withLock { state -> [EventLoopFuture<Session>] in
+            let keys = state.sessions.keys.filter { $0.namespace == namespace && !pods.contains($0.pod) }
+            return keys.compactMap { state.sessions.removeValue(forKey: $0)?.future }
+        }
+        for future in retired {
+            future.whenSuccess { session in session.handler.eventLoop.execute { session.handler.value.retire() } }
+        }
+    }
+
     private func remove(_ key: Key, ifFrom channel: any Channel) {
         self.state.withLock { state in
             // Only the entry of this session: a replacement may already stand there.

@@ -1,0 +1,163 @@
+import Foundation
+import KubeClient
+import KubeSim
+import Logging
+
+/// kfwd against kubectl port-forward, both as separate processes forwarding to the same
+/// KubeSim pod (a TCP echo), in one run, with a direct loopback connection to the pod's backend
+/// as the limit:
+/// - one connection moving `BENCH_GIB` GiB each way through the echo;
+/// - CPU seconds of the forwarding process per GiB (from /proc, user + system);
+/// - new connection + first 64-byte echo, p50 and p99, one at a time and 100 at once.
+///
+/// kfwd runs from `.build/release/kfwd` of the main package (build it first); kubectl from PATH.
+enum VersusKubectl {
+    static let manifest = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: echo, namespace: default}
+        spec:
+          containers: [{name: echo, image: kubesim/tcp-echo, ports: [{containerPort: 7000}]}]
+        """
+
+    struct Forwarder {
+        let name: String
+        let executable: String
+        let arguments: [String]
+        let environment: [String: String]
+    }
+
+    struct Figures {
+        var throughput = 0.0
+        var cpuPerGiB = 0.0
+        var sequential: [Double] = []
+        var concurrent: [Double] = []
+    }
+
+    static func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let gib = Double(environment["BENCH_GIB"] ?? "1") ?? 1
+        let bursts = Int(environment["BENCH_BURSTS"] ?? "5") ?? 5
+        let kfwd = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/release/kfwd").path
+        guard FileManager.default.isExecutableFile(atPath: kfwd) else {
+            print("build kfwd first: swift build -c release --product kfwd (looked for \(kfwd))")
+            return
+        }
+        var configuration = KubeSim.Configuration()
+        configuration.objects = try ManifestLoader.parse(Self.manifest)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        try await KubeSim.withRunning(configuration, logger: logger) { sim in
+            try await sim.waitUntil { $0.object("pods", name: "echo")?[path: ["status", "phase"]]?.stringValue == "Running" }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-bench-\(getpid())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+            try sim.writeKubeconfig(to: kubeconfig)
+            guard let backend = sim.backendEndpoint(pod: "echo", port: 7000) else { fatalError("no backend") }
+            let common = ["KUBECONFIG": kubeconfig, "HOME": directory.path]
+            let forwarders = [
+                Forwarder(name: "kubectl (tunnel)", executable: "/usr/bin/env", arguments: ["kubectl", "port-forward", "pod/echo", ":7000"], environment: common),
+                Forwarder(
+                    name: "kubectl (spdy)", executable: "/usr/bin/env", arguments: ["kubectl", "port-forward", "pod/echo", ":7000"],
+                    environment: common.merging(["KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"]) { $1 }
+                ),
+                Forwarder(name: "kfwd (tunnel)", executable: kfwd, arguments: ["forward", "pod/echo", ":7000", "--transport", "tunnel"], environment: common),
+                Forwarder(name: "kfwd (spdy)", executable: kfwd, arguments: ["forward", "pod/echo", ":7000", "--transport", "spdy"], environment: common),
+                Forwarder(name: "kfwd (websocket)", executable: kfwd, arguments: ["forward", "pod/echo", ":7000", "--transport", "websocket"], environment: common),
+            ]
+            let bytes = Int(gib * Double(1 << 30))
+            var direct = Figures()
+            direct.throughput = try await Probe.throughput(host: backend.host, port: backend.port, bytes: bytes)
+            direct.sequential = try await Probe.setup(host: backend.host, port: backend.port, count: 200)
+            for _ in 0..<bursts { direct.concurrent += try await Probe.concurrentSetup(host: backend.host, port: backend.port, count: 100) }
+            var results: [(String, Figures)] = [("direct loopback", direct)]
+            for forwarder in forwarders {
+                results.append((forwarder.name, try await Self.measure(forwarder, bytes: bytes, bursts: bursts)))
+            }
+            Self.print(results, gib: gib, bursts: bursts)
+        }
+    }
+
+    private static func measure(_ forwarder: Forwarder, bytes: Int, bursts: Int) async throws -> Figures {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: forwarder.executable)
+        process.arguments = forwarder.arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(forwarder.environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let port = try Self.forwardedPort(output.fileHandleForReading)
+        // Drain the rest so the forwarder never blocks on a full pipe ("Handling connection" lines).
+        let drain = Thread { while !output.fileHandleForReading.availableData.isEmpty {} }
+        drain.start()
+        var figures = Figures()
+        _ = try await Probe.throughput(host: "127.0.0.1", port: port, bytes: 8 << 20)
+        let cpuBefore = Self.cpuSeconds(pid: process.processIdentifier)
+        figures.throughput = try await Probe.throughput(host: "127.0.0.1", port: port, bytes: bytes)
+        let cpuAfter = Self.cpuSeconds(pid: process.processIdentifier)
+        figures.cpuPerGiB = (cpuAfter - cpuBefore) / (Double(bytes) / Double(1 << 30))
+        figures.sequential = try await Probe.setup(host: "127.0.0.1", port: port, count: 200)
+        for _ in 0..<bursts { figures.concurrent += try await Probe.concurrentSetup(host: "127.0.0.1", port: port, count: 100) }
+        return figures
+    }
+
+    /// The port of the first `Forwarding from 127.0.0.1:PORT` line.
+    private static func forwardedPort(_ handle: FileHandle) throws -> Int {
+        var text = ""
+        while true {
+            let data = handle.availableData
+            if data.isEmpty { throw ProbeError("the forwarder ended before listening: \(text)") }
+            text += String(decoding: data, as: UTF8.self)
+            if let range = text.range(of: "Forwarding from 127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits), text[range.upperBound...].dropFirst(digits.count).first != nil { return port }
+            }
+        }
+    }
+
+    /// User + system CPU seconds of a process so far (/proc/PID/stat fields 14 and 15).
+    private static func cpuSeconds(pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    private static func print(_ results: [(String, Figures)], gib: Double, bursts: Int) {
+        let kubectl = Dictionary(uniqueKeysWithValues: results.filter { $0.0.hasPrefix("kubectl") }.map { ($0.0, $0.1) })
+        Swift.print("| forwarder | echo MiB/s, 1 connection, \(gib) GiB each way | CPU s per GiB | new conn p50 (µs) | p99 | 100 at once p50 | p99 |")
+        Swift.print("|---|---|---|---|---|---|---|")
+        for (name, figures) in results {
+            Swift.print(String(
+                format: "| %@ | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f |", name, figures.throughput, figures.cpuPerGiB,
+                Probe.percentile(figures.sequential, 0.5), Probe.percentile(figures.sequential, 0.99),
+                Probe.percentile(figures.concurrent, 0.5), Probe.percentile(figures.concurrent, 0.99)
+            ))
+        }
+        Swift.print("")
+        Swift.print("| kfwd / kubectl, same transport | throughput (target ≥ 1.3) | CPU per GiB (≤ 0.5) | new conn p50 (≤ 0.5) | p99 | 100 at once p50 (≤ 0.5) | p99 |")
+        Swift.print("|---|---|---|---|---|---|---|")
+        for (name, figures) in results where name.hasPrefix("kfwd") {
+            let transport = name.contains("spdy") ? "kubectl (spdy)" : "kubectl (tunnel)"
+            guard let base = kubectl[transport] else { continue }
+            Swift.print(String(
+                format: "| %@ vs %@ | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |", name, transport, figures.throughput / base.throughput,
+                figures.cpuPerGiB / base.cpuPerGiB,
+                Probe.percentile(figures.sequential, 0.5) / Probe.percentile(base.sequential, 0.5),
+                Probe.percentile(figures.sequential, 0.99) / Probe.percentile(base.sequential, 0.99),
+                Probe.percentile(figures.concurrent, 0.5) / Probe.percentile(base.concurrent, 0.5),
+                Probe.percentile(figures.concurrent, 0.99) / Probe.percentile(base.concurrent, 0.99)
+            ))
+        }
+    }
+}
