@@ -12,14 +12,6 @@ import Logging
 ///
 /// kfwd runs from `.build/release/kfwd` of the main package (build it first); kubectl from PATH.
 enum VersusKubectl {
-    static let manifest = """
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: echo, namespace: default}
-        spec:
-          containers: [{name: echo, image: kubesim/tcp-echo, ports: [{containerPort: 7000}]}]
-        """
-
     struct Forwarder {
         let name: String
         let executable: String
@@ -41,11 +33,11 @@ enum VersusKubectl {
         let kfwd = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/release/kfwd").path
         guard FileManager.default.isExecutableFile(atPath: kfwd) else {
-            print("build kfwd first: swift build -c release --product kfwd (looked for \(kfwd))")
+            Swift.print("build kfwd first: swift build -c release --product kfwd (looked for \(kfwd))")
             return
         }
         var configuration = KubeSim.Configuration()
-        configuration.objects = try ManifestLoader.parse(Self.manifest)
+        configuration.objects = try ManifestLoader.parse(Bench.manifest)
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         try await KubeSim.withRunning(configuration, logger: logger) { sim in
@@ -76,7 +68,7 @@ enum VersusKubectl {
             for forwarder in forwarders {
                 results.append((forwarder.name, try await Self.measure(forwarder, bytes: bytes, bursts: bursts)))
             }
-            Self.print(results, gib: gib, bursts: bursts)
+            Self.report(results, gib: gib)
         }
     }
 
@@ -133,7 +125,7 @@ enum VersusKubectl {
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    private static func print(_ results: [(String, Figures)], gib: Double, bursts: Int) {
+    private static func report(_ results: [(String, Figures)], gib: Double) {
         let kubectl = Dictionary(uniqueKeysWithValues: results.filter { $0.0.hasPrefix("kubectl") }.map { ($0.0, $0.1) })
         Swift.print("| forwarder | echo MiB/s, 1 connection, \(gib) GiB each way | CPU s per GiB | new conn p50 (µs) | p99 | 100 at once p50 | p99 |")
         Swift.print("|---|---|---|---|---|---|---|")
