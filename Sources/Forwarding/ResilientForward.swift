@@ -23,8 +23,9 @@ public struct ResilientForward: Sendable {
     /// Keep sending new connections to one pod while it stays ready (`--sticky`); a Service with
     /// `sessionAffinity: ClientIP` is sticky by itself.
     public var sticky = false
-    /// Keep one stream open ahead per event loop and remote port, so that new connections skip
-    /// the TLS handshake and the upgrade. Off by default: the pod's runtime dials the backend
+    /// Keep one stream open ahead per remote port, so that new connections skip the TLS
+    /// handshake and the upgrade; for the WebSocket transport only (SPDY and the tunnel keep a
+    /// session per pod instead, which costs the pods nothing). Off by default: the pod's runtime dials the backend
     /// when the stream opens, and a pod shutting down closes such an idle connection, so a
     /// request that takes it at that instant is lost where a fresh dial would have been refused
     /// and replayed on another pod (docs/benchmarks.md has the measurements both ways).

@@ -43,6 +43,9 @@ final class WarmStreams: Sendable {
     /// Keeps every slot filled until cancelled, then closes what it holds.
     func fill(picker: any PodPicker, transport: any PortForwardTransport, namespace: String, chooser: PodChooser, sticky: Bool) async {
         let _: Void? = await StoreChanges.rerun(on: picker.informers + [self.taken]) {
+            // A multiplexing transport keeps sessions instead: a stream opened ahead there would
+            // only make the runtime dial a connection nobody uses.
+            guard !transport.multiplexes else { return nil }
             for port in self.ports {
                 let candidates = picker.candidates(remotePort: port)
                 for loop in self.loops {

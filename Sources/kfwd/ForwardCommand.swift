@@ -35,7 +35,7 @@ struct ForwardCommand: AsyncParsableCommand {
     @Flag(help: "Send every new connection to one pod while it stays ready (a Service with sessionAffinity: ClientIP does this by itself).")
     var sticky = false
 
-    @Flag(help: "Keep a stream to a ready pod open ahead, so that a new connection skips the TLS handshake and upgrade (about half the connection time; a request can be lost when it takes a stream just as its pod shuts down).")
+    @Flag(help: "With --transport websocket: keep a stream to a ready pod open ahead, so that a new connection skips the TLS handshake and upgrade (about half the connection time; a request can be lost when it takes a stream just as its pod shuts down). SPDY and the tunnel keep a session per pod instead.")
     var warmStreams = false
 
     @Option(help: "Port-forward protocol: auto (the WebSocket tunnel of SPDY, then plain SPDY, then WebSocket v4, as the server allows), tunnel, spdy or websocket.")

@@ -245,11 +245,12 @@ import Testing
         }
     }
 
+    /// Warm streams are for WebSocket, which needs a connection per stream; SPDY keeps sessions.
     @Test func warmStreamsAreOpenedAheadAndNeverHandOutAPodThatIsGone() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             try await self.readyWeb(harness)
             let names = { @Sendable (sim: KubeSim) in sim.readyPods("app=web").compactMap { $0[path: ["metadata", "name"]]?.stringValue } }
-            let run = try await runKfwd(self.forward(harness, ["svc/web", ":80", "--warm-streams"])) { lines in
+            let run = try await runKfwd(self.forward(harness, ["svc/web", ":80", "--warm-streams", "--transport", "websocket"])) { lines in
                 let port = try await forwardedPort(lines)
                 // Before any local connection, the pods already see the streams opened ahead.
                 try await harness.sim.waitUntil { sim in names(sim).reduce(0) { $0 + sim.backendConnections(pod: $1) } >= 1 }

@@ -50,49 +50,49 @@ enum Resilience {
             let updates = supervisor.updates()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await supervisor.run() }
-                try supervisor.start(ForwardSpec(alias: "web", kubeconfig: path, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)]))
-                try supervisor.start(ForwardSpec(
-                    alias: "warm", kubeconfig: path, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)], warmStreams: true
-                ))
+                let web = [PortMapping(local: 0, remote: 80)]
+                // The default (auto: the tunnel, a session kept per pod), and WebSocket with and
+                // without warm streams.
+                try supervisor.start(ForwardSpec(alias: "web", kubeconfig: path, target: .service("web"), mappings: web))
+                try supervisor.start(ForwardSpec(alias: "ws", kubeconfig: path, target: .service("web"), mappings: web, transport: .websocket))
+                try supervisor.start(ForwardSpec(alias: "ws-warm", kubeconfig: path, target: .service("web"), mappings: web, warmStreams: true, transport: .websocket))
                 for await _ in updates where supervisor.list().allSatisfy({ $0.state == .running }) { break }
                 let port = { (alias: String) in supervisor.status(alias)?.listening.first?.port ?? 0 }
-                let (warm, cold) = (port("warm"), port("web"))
                 row("| measure | baseline | kfwd | ratio (kfwd / baseline) |")
                 row("|---|---|---|---|")
-                try await Self.timeToFirstByte(sim, warm: warm, cold: cold)
-                _ = await supervisor.stop("warm")
-                try await Self.recovery(sim, port: cold, deletions: deletions)
+                try await Self.timeToFirstByte(sim, forwards: [("auto (tunnel, sessions kept)", port("web")), ("websocket", port("ws")), ("websocket, warm streams", port("ws-warm"))])
+                _ = await supervisor.stop("ws")
+                _ = await supervisor.stop("ws-warm")
+                try await Self.recovery(sim, port: port("web"), deletions: deletions)
                 try await Self.idle(sim, supervisor: supervisor, kubeconfig: path, updates: updates, seconds: idleSeconds)
                 group.cancelAll()
             }
         }
     }
 
-    /// New connections 20 ms apart (a curl loop's pace), so that a warm stream taken has been
-    /// replaced before the next connection comes.
-    private static func timeToFirstByte(_ sim: KubeSim, warm: Int, cold: Int) async throws {
+    /// New connections 20 ms apart (a curl loop's pace, so that a warm stream taken has been
+    /// replaced before the next connection comes), in turn through each forward and to a pod.
+    private static func timeToFirstByte(_ sim: KubeSim, forwards: [(name: String, port: Int)]) async throws {
         guard let pod = Self.readyPods(sim).first, let backend = sim.backendEndpoint(pod: pod, port: 8080) else { return }
         var direct: [Double] = []
-        var warmTimes: [Double] = []
-        var coldTimes: [Double] = []
+        var times = [[Double]](repeating: [], count: forwards.count)
         for _ in 0..<20 {
-            _ = await Probe.httpGet(host: "127.0.0.1", port: warm)
-            _ = await Probe.httpGet(host: "127.0.0.1", port: cold)
+            for forward in forwards { _ = await Probe.httpGet(host: "127.0.0.1", port: forward.port) }
         }
         for _ in 0..<200 {
             direct.append(await Probe.httpGet(host: backend.host, port: backend.port).micros)
-            try await Task.sleep(for: .milliseconds(20))
-            coldTimes.append(await Probe.httpGet(host: "127.0.0.1", port: cold).micros)
-            try await Task.sleep(for: .milliseconds(20))
-            warmTimes.append(await Probe.httpGet(host: "127.0.0.1", port: warm).micros)
+            for (index, forward) in forwards.enumerated() {
+                try await Task.sleep(for: .milliseconds(20))
+                times[index].append(await Probe.httpGet(host: "127.0.0.1", port: forward.port).micros)
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         for (name, pick) in [("p50", 0.5), ("p99", 0.99)] {
             let d = Probe.percentile(direct, pick)
-            let c = Probe.percentile(coldTimes, pick)
-            let w = Probe.percentile(warmTimes, pick)
-            row(String(format: "| new connection to svc/web, HTTP GET answered, %@ of 200, no warm streams (µs; baseline: the pod directly) | %.0f | %.0f | %.1f |", name, d, c, c / d))
-            row(String(format: "| the same with warm streams (µs; baseline: the pod directly) | %.0f | %.0f | %.1f |", d, w, w / d))
+            for (index, forward) in forwards.enumerated() {
+                let f = Probe.percentile(times[index], pick)
+                row(String(format: "| new connection to svc/web, HTTP GET answered, %@ of 200, %@ (µs; baseline: the pod directly) | %.0f | %.0f | %.1f |", name, forward.name, d, f, f / d))
+            }
         }
     }
 

@@ -10,7 +10,10 @@ import Logging
 /// - CPU seconds of the forwarding process per GiB (from /proc, user + system);
 /// - new connection + first 64-byte echo, p50 and p99, one at a time and 100 at once.
 ///
-/// kfwd runs from `.build/release/kfwd` of the main package (build it first); kubectl from PATH.
+/// Every forwarder runs for the whole benchmark; the measurements go round them `BENCH_ROUNDS`
+/// times and each figure is the median of its rounds (a 2-core VM moves single runs by 30%).
+/// kfwd runs from `.build/release/kfwd` of the main package (build it first; `BENCH_KFWD` names
+/// another binary); kubectl from PATH.
 enum VersusKubectl {
     struct Forwarder {
         let name: String
@@ -19,18 +22,51 @@ enum VersusKubectl {
         let environment: [String: String]
     }
 
+    /// One round's figures; ``median(_:)`` folds rounds.
     struct Figures {
         var throughput = 0.0
         var cpuPerGiB = 0.0
-        var sequential: [Double] = []
-        var concurrent: [Double] = []
+        var sequentialP50 = 0.0
+        var sequentialP99 = 0.0
+        var concurrentP50 = 0.0
+        var concurrentP99 = 0.0
+
+        init() {}
+
+        init(throughput: Double, cpuPerGiB: Double, sequential: [Double], concurrent: [Double]) {
+            self.throughput = throughput
+            self.cpuPerGiB = cpuPerGiB
+            self.sequentialP50 = Probe.percentile(sequential, 0.5)
+            self.sequentialP99 = Probe.percentile(sequential, 0.99)
+            self.concurrentP50 = Probe.percentile(concurrent, 0.5)
+            self.concurrentP99 = Probe.percentile(concurrent, 0.99)
+        }
+
+        static func median(_ rounds: [Figures]) -> Figures {
+            func middle(_ value: (Figures) -> Double) -> Double { Probe.percentile(rounds.map(value), 0.5) }
+            var figures = Figures()
+            figures.throughput = middle(\.throughput)
+            figures.cpuPerGiB = middle(\.cpuPerGiB)
+            figures.sequentialP50 = middle(\.sequentialP50)
+            figures.sequentialP99 = middle(\.sequentialP99)
+            figures.concurrentP50 = middle(\.concurrentP50)
+            figures.concurrentP99 = middle(\.concurrentP99)
+            return figures
+        }
+    }
+
+    /// A forwarder process and the local port it listens on.
+    struct Running {
+        let process: Process
+        let port: Int
     }
 
     static func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let gib = Double(environment["BENCH_GIB"] ?? "1") ?? 1
         let bursts = Int(environment["BENCH_BURSTS"] ?? "5") ?? 5
-        let kfwd = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let rounds = Int(environment["BENCH_ROUNDS"] ?? "3") ?? 3
+        let kfwd = environment["BENCH_KFWD"] ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/release/kfwd").path
         guard FileManager.default.isExecutableFile(atPath: kfwd) else {
             Swift.print("build kfwd first: swift build -c release --product kfwd (looked for \(kfwd))")
@@ -60,19 +96,30 @@ enum VersusKubectl {
                 Forwarder(name: "kfwd (websocket)", executable: kfwd, arguments: ["forward", "pod/echo", ":7000", "--transport", "websocket"], environment: common),
             ]
             let bytes = Int(gib * Double(1 << 30))
-            var direct = Figures()
-            direct.throughput = try await Probe.throughput(host: backend.host, port: backend.port, bytes: bytes)
-            direct.sequential = try await Probe.setup(host: backend.host, port: backend.port, count: 200)
-            for _ in 0..<bursts { direct.concurrent += try await Probe.concurrentSetup(host: backend.host, port: backend.port, count: 100) }
-            var results: [(String, Figures)] = [("direct loopback", direct)]
-            for forwarder in forwarders {
-                results.append((forwarder.name, try await Self.measure(forwarder, bytes: bytes, bursts: bursts)))
+            let running = try forwarders.map { try Self.start($0) }
+            defer {
+                for forwarder in running {
+                    forwarder.process.terminate()
+                    forwarder.process.waitUntilExit()
+                }
             }
-            Self.report(results, gib: gib)
+            var measured: [String: [Figures]] = [:]
+            for _ in 0..<rounds {
+                measured["direct loopback", default: []].append(
+                    try await Self.measure(host: backend.host, port: backend.port, pid: nil, bytes: bytes, bursts: bursts)
+                )
+                for (forwarder, process) in zip(forwarders, running) {
+                    measured[forwarder.name, default: []].append(
+                        try await Self.measure(host: "127.0.0.1", port: process.port, pid: process.process.processIdentifier, bytes: bytes, bursts: bursts)
+                    )
+                }
+            }
+            let names = ["direct loopback"] + forwarders.map(\.name)
+            Self.report(names.map { ($0, Figures.median(measured[$0] ?? [])) }, gib: gib, rounds: rounds)
         }
     }
 
-    private static func measure(_ forwarder: Forwarder, bytes: Int, bursts: Int) async throws -> Figures {
+    private static func start(_ forwarder: Forwarder) throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: forwarder.executable)
         process.arguments = forwarder.arguments
@@ -81,23 +128,23 @@ enum VersusKubectl {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
         let port = try Self.forwardedPort(output.fileHandleForReading)
         // Drain the rest so the forwarder never blocks on a full pipe ("Handling connection" lines).
-        let drain = Thread { while !output.fileHandleForReading.availableData.isEmpty {} }
-        drain.start()
-        var figures = Figures()
-        _ = try await Probe.throughput(host: "127.0.0.1", port: port, bytes: 8 << 20)
-        let cpuBefore = Self.cpuSeconds(pid: process.processIdentifier)
-        figures.throughput = try await Probe.throughput(host: "127.0.0.1", port: port, bytes: bytes)
-        let cpuAfter = Self.cpuSeconds(pid: process.processIdentifier)
-        figures.cpuPerGiB = (cpuAfter - cpuBefore) / (Double(bytes) / Double(1 << 30))
-        figures.sequential = try await Probe.setup(host: "127.0.0.1", port: port, count: 200)
-        for _ in 0..<bursts { figures.concurrent += try await Probe.concurrentSetup(host: "127.0.0.1", port: port, count: 100) }
-        return figures
+        Thread { while !output.fileHandleForReading.availableData.isEmpty {} }.start()
+        return Running(process: process, port: port)
+    }
+
+    /// One round through one path: throughput (and the forwarder's CPU for it), then new
+    /// connections one at a time and 100 at once.
+    private static func measure(host: String, port: Int, pid: Int32?, bytes: Int, bursts: Int) async throws -> Figures {
+        _ = try await Probe.throughput(host: host, port: port, bytes: 8 << 20)
+        let cpuBefore = pid.map(Self.cpuSeconds) ?? 0
+        let throughput = try await Probe.throughput(host: host, port: port, bytes: bytes)
+        let cpu = (pid.map(Self.cpuSeconds) ?? 0) - cpuBefore
+        let sequential = try await Probe.setup(host: host, port: port, count: 200)
+        var concurrent: [Double] = []
+        for _ in 0..<bursts { concurrent += try await Probe.concurrentSetup(host: host, port: port, count: 100) }
+        return Figures(throughput: throughput, cpuPerGiB: cpu / (Double(bytes) / Double(1 << 30)), sequential: sequential, concurrent: concurrent)
     }
 
     /// The port of the first `Forwarding from 127.0.0.1:PORT` line.
@@ -125,30 +172,27 @@ enum VersusKubectl {
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    private static func report(_ results: [(String, Figures)], gib: Double) {
+    private static func report(_ results: [(String, Figures)], gib: Double, rounds: Int) {
         let kubectl = Dictionary(uniqueKeysWithValues: results.filter { $0.0.hasPrefix("kubectl") }.map { ($0.0, $0.1) })
+        Swift.print("Medians of \(rounds) rounds.\n")
         Swift.print("| forwarder | echo MiB/s, 1 connection, \(gib) GiB each way | CPU s per GiB | new conn p50 (µs) | p99 | 100 at once p50 | p99 |")
         Swift.print("|---|---|---|---|---|---|---|")
-        for (name, figures) in results {
+        for (name, f) in results {
             Swift.print(String(
-                format: "| %@ | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f |", name, figures.throughput, figures.cpuPerGiB,
-                Probe.percentile(figures.sequential, 0.5), Probe.percentile(figures.sequential, 0.99),
-                Probe.percentile(figures.concurrent, 0.5), Probe.percentile(figures.concurrent, 0.99)
+                format: "| %@ | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f |", name, f.throughput, f.cpuPerGiB, f.sequentialP50, f.sequentialP99,
+                f.concurrentP50, f.concurrentP99
             ))
         }
         Swift.print("")
-        Swift.print("| kfwd / kubectl, same transport | throughput (target ≥ 1.3) | CPU per GiB (≤ 0.5) | new conn p50 (≤ 0.5) | p99 | 100 at once p50 (≤ 0.5) | p99 |")
+        Swift.print("| kfwd / kubectl, same transport | throughput (target ≥ 1.3) | CPU per GiB (≤ 0.5) | new conn p50 (≤ 0.5) | p99 (≤ 0.5) | 100 at once p50 (≤ 0.5) | p99 (≤ 0.5) |")
         Swift.print("|---|---|---|---|---|---|---|")
-        for (name, figures) in results where name.hasPrefix("kfwd") {
+        for (name, f) in results where name.hasPrefix("kfwd") {
             let transport = name.contains("spdy") ? "kubectl (spdy)" : "kubectl (tunnel)"
             guard let base = kubectl[transport] else { continue }
             Swift.print(String(
-                format: "| %@ vs %@ | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |", name, transport, figures.throughput / base.throughput,
-                figures.cpuPerGiB / base.cpuPerGiB,
-                Probe.percentile(figures.sequential, 0.5) / Probe.percentile(base.sequential, 0.5),
-                Probe.percentile(figures.sequential, 0.99) / Probe.percentile(base.sequential, 0.99),
-                Probe.percentile(figures.concurrent, 0.5) / Probe.percentile(base.concurrent, 0.5),
-                Probe.percentile(figures.concurrent, 0.99) / Probe.percentile(base.concurrent, 0.99)
+                format: "| %@ vs %@ | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |", name, transport, f.throughput / base.throughput,
+                f.cpuPerGiB / base.cpuPerGiB, f.sequentialP50 / base.sequentialP50, f.sequentialP99 / base.sequentialP99,
+                f.concurrentP50 / base.concurrentP50, f.concurrentP99 / base.concurrentP99
             ))
         }
     }

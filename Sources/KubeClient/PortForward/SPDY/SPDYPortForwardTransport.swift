@@ -33,26 +33,28 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
             throw PortForwardError(kind: .configuration, message: "port \(port) is not a TCP port: use 1 to 65535")
         }
         let key = SPDYSessionPool.Key(namespace: namespace, pod: pod, loop: ObjectIdentifier(eventLoop))
-        // A pooled session may have been stalled, told to go away or closed since: then once more
-        // with a fresh one.
-        for _ in 0..<2 {
-            let session = try await self.pool.session(for: key, on: eventLoop) { () throws(PortForwardError) in
-                try await self.dial(namespace: namespace, pod: pod, on: eventLoop)
-            }
-            let stream = try? await eventLoop.submit { () -> SPDYPortForwardStream? in
-                session.handler.value.openPair(port: port).map { SPDYPortForwardStream(pair: $0, eventLoop: eventLoop) }
-            }.get()
-            if let stream { return stream }
-            self.pool.replace(key, session: session)
+        let session = try await self.session(key, on: eventLoop)
+        // The streams open when the stream is spliced, in the same turn of the event loop as the
+        // splice: a new connection then costs no more hops than the one to its event loop.
+        return SPDYPortForwardStream(transport: self, key: key, session: session, port: port)
+    }
+
+    /// The pool's session for `key`, dialed if there is none.
+    func session(_ key: SPDYSessionPool.Key, on eventLoop: any EventLoop) async throws(PortForwardError) -> SPDYSessionPool.Session {
+        try await self.pool.session(for: key, on: eventLoop) { () throws(PortForwardError) in
+            try await self.dial(namespace: key.namespace, pod: key.pod, on: eventLoop)
         }
-        throw PortForwardError(kind: .transport, message: "no usable SPDY session to pod \(namespace)/\(pod) (context '\(self.client.context.name)')")
+    }
+
+    /// Another session for `key`, when `session` could take no new streams (stalled, told to
+    /// go away, closed).
+    func replace(_ key: SPDYSessionPool.Key, session: SPDYSessionPool.Session, on eventLoop: any EventLoop) async throws(PortForwardError) -> SPDYSessionPool.Session {
+        self.pool.replace(key, session: session)
+        return try await self.session(key, on: eventLoop)
     }
 
     public func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError) {
-        let key = SPDYSessionPool.Key(namespace: namespace, pod: pod, loop: ObjectIdentifier(eventLoop))
-        _ = try await self.pool.session(for: key, on: eventLoop) { () throws(PortForwardError) in
-            try await self.dial(namespace: namespace, pod: pod, on: eventLoop)
-        }
+        _ = try await self.session(SPDYSessionPool.Key(namespace: namespace, pod: pod, loop: ObjectIdentifier(eventLoop)), on: eventLoop)
     }
 
     public func retainSessions(namespace: String, pods: Set<String>) {

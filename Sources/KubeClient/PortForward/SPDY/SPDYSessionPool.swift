@@ -21,8 +21,8 @@ final class SPDYSessionPool: Sendable {
 
     private struct Entry {
         let future: EventLoopFuture<Session>
-        /// The session's channel once dialed.
-        var channel: ObjectIdentifier?
+        /// The session once dialed (read without waiting on the future).
+        var session: Session?
     }
 
     private struct State {
@@ -36,6 +36,7 @@ final class SPDYSessionPool: Sendable {
     func session(
         for key: Key, on eventLoop: any EventLoop, dial: @Sendable () async throws(PortForwardError) -> Session
     ) async throws(PortForwardError) -> Session {
+        if let ready = self.state.withLock({ $0.sessions[key]?.session }) { return ready }
         let promise = eventLoop.makePromise(of: Session.self)
         let existing = self.state.withLock { state -> EventLoopFuture<Session>? in
             if let existing = state.sessions[key] { return existing.future }
@@ -59,7 +60,7 @@ final class SPDYSessionPool: Sendable {
                     state.sessions[key] = nil
                     return false
                 }
-                state.sessions[key]?.channel = ObjectIdentifier(session.channel)
+                state.sessions[key]?.session = session
                 return true
             }
             if !keep { session.handler.eventLoop.execute { session.handler.value.retire() } }
@@ -108,7 +109,7 @@ final class SPDYSessionPool: Sendable {
     private func remove(_ key: Key, ifFrom channel: any Channel) {
         self.state.withLock { state in
             // Only the entry of this session: a replacement may already stand there.
-            if state.sessions[key]?.channel == ObjectIdentifier(channel) { state.sessions[key] = nil }
+            if let current = state.sessions[key]?.session, current.channel === channel { state.sessions[key] = nil }
         }
     }
 }

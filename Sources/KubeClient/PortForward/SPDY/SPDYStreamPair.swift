@@ -1,6 +1,5 @@
 import NIOCore
 import SPDY
-import Synchronization
 
 /// The error and data streams of one forwarded connection on a SPDY session, and the local
 /// connection they carry once spliced. Lives on the session's event loop.
@@ -17,7 +16,6 @@ final class SPDYStreamPair {
     /// Completed when the pod's side has ended: FIN or reset on the data stream, or the session
     /// gone.
     let podSideEnded: EventLoopPromise<Void>
-    let ended = EndedFlag()
 
     private var localContext: ChannelHandlerContext?
     private var held: [ByteBuffer] = []
@@ -29,13 +27,6 @@ final class SPDYStreamPair {
     private var podEnded = false
     private var localFinished = false
     private var pendingRead = false
-
-    /// Whether the pair ended, readable from any thread.
-    final class EndedFlag: Sendable {
-        private let value = Atomic<Bool>(false)
-        var isSet: Bool { self.value.load(ordering: .acquiring) }
-        func set() { self.value.store(true, ordering: .releasing) }
-    }
 
     init(errorID: UInt32, dataID: UInt32, port: Int, session: SPDYClientSessionHandler, eventLoop: any EventLoop) {
         self.errorID = errorID
@@ -109,7 +100,6 @@ final class SPDYStreamPair {
     private func podFinished() {
         guard !self.podEnded else { return }
         self.podEnded = true
-        self.ended.set()
         self.session.release(self)
         if let localContext {
             if self.retryable != nil {
