@@ -121,15 +121,24 @@ enum Resilience {
 
     /// Nine more forwards join the first in its namespace; then nothing happens for `seconds`.
     private static func idle(_ sim: KubeSim, supervisor: Supervisor, kubeconfig: String, updates: AsyncStream<ForwardStatus>, seconds: Int) async throws {
+        let sessionsBefore = sim.requests.filter { $0.path.hasSuffix("/portforward") }.count
         for index in 1..<10 {
             try supervisor.start(ForwardSpec(alias: "web-\(index)", kubeconfig: kubeconfig, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)]))
         }
-        for await _ in updates where supervisor.list().allSatisfy({ $0.state == .running || $0.alias == "warm" }) { break }
+        for await _ in updates where supervisor.list().allSatisfy({ $0.state == .running || $0.state == .stopped }) { break }
+        // Each new forward opens its sessions to the pods just after it reports running.
+        let sessions = { sim.requests.filter { $0.path.hasSuffix("/portforward") }.count }
+        var settled = sessions()
+        repeat {
+            settled = sessions()
+            try await Task.sleep(for: .seconds(2))
+        } while sessions() != settled
         let before = sim.requests.count
         try await Task.sleep(for: .seconds(seconds))
         let requests = sim.requests.count - before
         let perForwardMinute = Double(requests) / 10 / (Double(seconds) / 60)
         row(String(format: "| API requests per forward per idle minute, 10 forwards in one namespace, %d s idle (watch renewals are shared) | - | %.2f | - |", seconds, perForwardMinute))
+        row(String(format: "| port-forward sessions the nine joining forwards opened (2 pods each; before the idle window) | - | %d | - |", sim.requests.filter { $0.path.hasSuffix("/portforward") }.count - sessionsBefore))
     }
 
     private static func readyPods(_ sim: KubeSim) -> [String] {

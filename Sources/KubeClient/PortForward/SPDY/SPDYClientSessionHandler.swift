@@ -12,8 +12,8 @@ import SPDY
 ///
 /// SPDY here has no flow control (spdystream ignores it), so a local reader that stops reading
 /// can only be held back by not reading the session: the session then stops reading (every pair
-/// on it waits, as in spdystream) and reports itself ``isStalled`` so that new connections go
-/// to another session instead of waiting behind it.
+/// on it waits, as in spdystream) and stops being ``isUsable``, so that new connections go to
+/// another session instead of waiting behind it.
 final class SPDYClientSessionHandler: ChannelInboundHandler {
     typealias InboundIn = SPDYFrame
     typealias OutboundOut = SPDYFrame
@@ -37,7 +37,7 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     private var stalledBy: Set<ObjectIdentifier> = []
     private var pendingFlush: [SPDYStreamPair] = []
     /// Why the session ended, for the pairs still open on it.
-    private(set) var failure: PortForwardError?
+    private var failure: PortForwardError?
     private let describe: (String, Int) -> PortForwardError
 
     /// - Parameters:
@@ -51,8 +51,6 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     /// Whether new pairs may be opened: connected, not told to go away, not held up by a slow
     /// local reader.
     var isUsable: Bool { self.context?.channel.isActive == true && !self.goingAway && !self.retired && self.stalledBy.isEmpty }
-    var isStalled: Bool { !self.stalledBy.isEmpty }
-    var openPairs: Int { self.pairs.count }
 
     private func pair(of streamID: UInt32) -> SPDYStreamPair? {
         self.pairs[streamID % 4 == 3 ? streamID &- 2 : streamID]
