@@ -3,6 +3,12 @@ import KubeSim
 import Subprocess
 import Testing
 
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
 /// kubectl's own port-forward through KubeSim, over the WebSocket tunnel (kubectl ≥ 1.31's
 /// default) and plain SPDY: KubeSim must serve both as a real cluster does, or kubectl says so.
 @Suite struct KubectlPortForwardTests {
@@ -92,6 +98,36 @@ import Testing
             #expect(matched == 100_000, "\(lines)")
             // The tunnel's GET is refused (the kubelet finds no subprotocol it speaks), then SPDY.
             #expect(self.portForwardRequests(harness.sim) == ["GET", "POST"])
+        }
+    }
+
+    /// The versioned kubectl binaries shipped beside kubectl (1.27 to 1.33): each forwards
+    /// byte-exact in its own default mode, SPDY up to 1.30 and the tunnel from 1.31, and 1.30
+    /// takes the tunnel when asked (`KUBECTL_PORT_FORWARD_WEBSOCKETS=true`).
+    @Test func everyShippedKubectlFrom127To133ForwardsInItsDefaultMode() async throws {
+        let kubectl = URL(fileURLWithPath: "/usr/bin/kubectl").resolvingSymlinksInPath().deletingLastPathComponent()
+        let versions = (27...33).compactMap { minor -> (Int, String)? in
+            let path = kubectl.appendingPathComponent("kubectl.1.\(minor)").path
+            return FileManager.default.isExecutableFile(atPath: path) ? (minor, path) : nil
+        }
+        try #require(versions.contains { $0.0 == 27 }, "kubectl.1.27 should be beside \(kubectl.path)")
+        try await SimHarness.run(manifest: Self.manifest) { harness in
+            try await harness.sim.waitUntil { isReady($0.object("pods", name: "echo")) }
+            let runs = versions.map { ($0.0, $0.1, [String: String]()) } + versions.filter { $0.0 == 30 }.map { ($0.0, $0.1, ["KUBECTL_PORT_FORWARD_WEBSOCKETS": "true"]) }
+            for (minor, path, extra) in runs {
+                let before = self.portForwardRequests(harness.sim).count
+                let environment = extra.merging(["KUBECONFIG": harness.kubeconfigPath, "HOME": harness.directory.path]) { $1 }
+                let run = try await runLongLived(.path(FilePath(path)), ["port-forward", "pod/echo", ":7000"], environment: environment) { lines in
+                    let port = try await forwardedPort(lines)
+                    return try await withThrowingTaskGroup(of: Int.self) { group in
+                        for connection in 0..<10 { group.addTask { try await EchoClient.roundTrip(port: port, count: 100_000, seed: connection) } }
+                        return try await group.reduce(0) { $0 + ($1 == 100_000 ? 1 : 0) }
+                    }
+                }
+                let tunnel = minor >= 31 || extra["KUBECTL_PORT_FORWARD_WEBSOCKETS"] == "true"
+                #expect(run.value == 10, "kubectl 1.\(minor) \(extra): \(run.lines)")
+                #expect(Array(self.portForwardRequests(harness.sim).dropFirst(before)) == [tunnel ? "GET" : "POST"], "kubectl 1.\(minor) \(extra)")
+            }
         }
     }
 
