@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import KubeSim
 import Logging
+import Synchronization
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,8 +33,10 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let kubeconfigPath = self.kubeconfig ?? directory.appendingPathComponent("kubeconfig").path
-        var webPort = self.webPort ?? 0
-        if webPort == 0 { webPort = try await Self.preferred(self.webPort == nil ? 8080 : 0) }
+        // The usual ports when free, else 0: the forwards then bind free ones and report them (a
+        // port probed free here and bound later could be taken in between).
+        let webPort: Int
+        if let chosen = self.webPort { webPort = chosen } else { webPort = try await Self.preferred(8080) }
         let echoPort = try await Self.preferred(7000)
         let failed = try await KubeSim.withRunning(configuration, logger: logger) { sim in
             try sim.writeKubeconfig(to: kubeconfigPath)
@@ -52,37 +55,50 @@ struct DemoCommand: AsyncParsableCommand {
                     }
                 } ?? false
             }
-            Terminal.line(
-                """
-                kfwd demo: a local cluster (KubeSim) runs at \(sim.url) with namespace shop.
-                  svc/web  -> http://127.0.0.1:\(webPort)   (3 HTTP pods; each answer names its pod)
-                  pod/echo -> 127.0.0.1:\(echoPort)         (TCP echo)
-
-                Try, in another terminal:
-                  while true; do curl -s --max-time 5 http://127.0.0.1:\(webPort)/ | head -1 || echo FAILED; sleep 0.05; done
-                and in a third, delete every web pod under that loop (twice, if you like):
-                  KUBECONFIG=\(kubeconfigPath) kubectl delete pods -n shop -l app=web --force --grace-period=0
-                Watch for: the loop keeps answering, from the new pods; no FAILED line.
-                Also: KUBECONFIG=\(kubeconfigPath) kubectl rollout restart deployment/web -n shop
-
-                Ctrl-C stops everything.
-                """
-            )
-            return await ForwardCommand.runUntilSignal(cache: cache, web, echo)
+            let bound = Mutex<[Int: Int]>([:])
+            let url = sim.url
+            return await ForwardCommand.runUntilSignal(cache: cache, web, echo) { event in
+                Terminal.report(event)
+                guard case .listening(_, let local, let remote) = event else { return }
+                let ports = bound.withLock { bound -> (Int, Int)? in
+                    guard bound[remote] == nil else { return nil }
+                    bound[remote] = local
+                    guard let web = bound[80], let echo = bound[7000] else { return nil }
+                    return (web, echo)
+                }
+                if let (web, echo) = ports { Self.banner(url: url, web: web, echo: echo, kubeconfig: kubeconfigPath) }
+            }
         }
         if failed { throw ExitCode.failure }
     }
 
-    /// The port when it is free (0: any), else a free one.
+    /// The port when it is free, else 0 (any).
     private static func preferred(_ port: Int) async throws -> Int {
         do {
             let probe = try await LocalListener.bind(PortMapping(local: port, remote: port), addresses: .loopback, group: .singletonMultiThreadedEventLoopGroup)
             await probe.close()
-            return probe.mapping.local
+            return port
         } catch {
-            let probe = try await LocalListener.bind(PortMapping(local: 0, remote: port), addresses: .loopback, group: .singletonMultiThreadedEventLoopGroup)
-            await probe.close()
-            return probe.mapping.local
+            return 0
         }
+    }
+
+    private static func banner(url: String, web webPort: Int, echo echoPort: Int, kubeconfig kubeconfigPath: String) {
+        Terminal.line(
+            """
+            kfwd demo: a local cluster (KubeSim) runs at \(url) with namespace shop.
+              svc/web  -> http://127.0.0.1:\(webPort)   (3 HTTP pods; each answer names its pod)
+              pod/echo -> 127.0.0.1:\(echoPort)         (TCP echo)
+
+            Try, in another terminal:
+              while true; do curl -s --max-time 5 http://127.0.0.1:\(webPort)/ | head -1 || echo FAILED; sleep 0.05; done
+            and in a third, delete every web pod under that loop (twice, if you like):
+              KUBECONFIG=\(kubeconfigPath) kubectl delete pods -n shop -l app=web --force --grace-period=0
+            Watch for: the loop keeps answering, from the new pods; no FAILED line.
+            Also: KUBECONFIG=\(kubeconfigPath) kubectl rollout restart deployment/web -n shop
+
+            Ctrl-C stops everything.
+            """
+        )
     }
 }

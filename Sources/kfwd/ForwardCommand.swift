@@ -112,7 +112,9 @@ struct ForwardCommand: AsyncParsableCommand {
     /// Runs forwards and the informer cache they share until one fails (its error printed at
     /// once) or SIGINT/SIGTERM; whichever ends it, the stop that follows is watched.
     /// - Returns: whether a forward failed.
-    static func runUntilSignal(cache: KubeClientCache, _ forwards: ResilientForward...) async -> Bool {
+    static func runUntilSignal(
+        cache: KubeClientCache, _ forwards: ResilientForward..., events: @escaping @Sendable (ForwardEvent) -> Void = Terminal.report
+    ) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await cache.run()
@@ -121,7 +123,7 @@ struct ForwardCommand: AsyncParsableCommand {
             for forward in forwards {
                 group.addTask {
                     do throws(ForwardError) {
-                        try await forward.run(events: Terminal.report)
+                        try await forward.run(events: events)
                         return false
                     } catch {
                         Terminal.error(error.message)

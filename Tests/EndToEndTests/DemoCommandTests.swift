@@ -22,7 +22,7 @@ import Testing
         }
         let (first, deleted, after) = run.value
         #expect(first.hasPrefix("pod: web-"), "\(first)")
-        #expect(deleted.succeeded, "\(deleted.stderr)")
+        #expect(deleted.succeeded, "\(deleted.stderr) kfwd: \(run.lines)")
         #expect(after.hasPrefix("pod: web-"), "\(after)")
         #expect(run.status.isSuccess, "\(run.lines)")
     }
