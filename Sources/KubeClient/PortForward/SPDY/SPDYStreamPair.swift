@@ -123,7 +123,9 @@ final class SPDYStreamPair {
     /// first and then delivering what the pod sent meanwhile.
     func attach(_ handler: SPDYLocalHandler, to local: any Channel, replaying: ByteBuffer) throws -> Bool {
         if self.podEnded {
-            self.replay = self.replay.map { _ in replaying }
+            // Nothing of this connection went through the pair: what it hands back is what the
+            // caller handed in.
+            self.replay = replaying
             return false
         }
         try local.pipeline.syncOperations.addHandler(handler)
