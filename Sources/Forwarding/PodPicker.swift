@@ -63,3 +63,4 @@ protocol TickSource: Sendable {
 }
 
 extension Informer: TickSource {}
+extension Ticker: TickSource {}

@@ -341,14 +341,23 @@ public struct ResilientForward: Sendable {
 
     /// Keeps a session open to every pod new connections may go to (a multiplexing transport),
     /// so that the first connection to a pod costs two frames rather than a TLS handshake and an
-    /// upgrade, and lets go of sessions to pods that left the set. A session opens no stream, so
-    /// the pods' runtimes dial nothing. Until cancelled.
+    /// upgrade: dialed again with backoff when one closes (found dead by its pings, cut with
+    /// the API server), let go when its pod leaves the set. A session opens no stream, so the
+    /// pods' runtimes dial nothing. Until cancelled.
     private static func keepSessions(picker: any PodPicker, transport: any PortForwardTransport, namespace: String, ports: [Int], loop: any EventLoop) async {
-        let _: Void? = await StoreChanges.rerun(on: picker.informers) {
-            let pods = Set(ports.flatMap { picker.candidates(remotePort: $0).map(\.pod) })
-            transport.retainSessions(namespace: namespace, pods: pods)
-            for pod in pods.sorted() where !Task.isCancelled {
-                try? await transport.prepare(namespace: namespace, pod: pod, on: loop)
+        var backoff = Backoff(initial: .milliseconds(200), cap: .seconds(10))
+        let _: Void? = await StoreChanges.rerun(on: picker.informers + [transport.sessionsClosed].compactMap { $0 }) {
+            // Until every pod has its session: a dial that fails (API unreachable, pod not yet
+            // serving) is tried again with backoff, the pods read afresh each time.
+            while !Task.isCancelled {
+                let pods = Set(ports.flatMap { picker.candidates(remotePort: $0).map(\.pod) })
+                transport.retainSessions(namespace: namespace, pods: pods)
+                var failed = false
+                for pod in pods.sorted() where !Task.isCancelled {
+                    do { try await transport.prepare(namespace: namespace, pod: pod, on: loop) } catch { failed = true }
+                }
+                guard failed else { return nil }
+                try? await Task.sleep(for: backoff.next())
             }
             return nil
         }

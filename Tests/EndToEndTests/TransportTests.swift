@@ -144,11 +144,11 @@ import Testing
 
     /// A session whose path goes silent (a dropped VPN) is found dead by its pings within two
     /// periods (5 s each on plain SPDY): its connections end rather than hang for TCP's
-    /// minutes, and the next connection gets a new session.
+    /// minutes, and the forward dials a new session by itself, before any new connection.
     @Test func aSilentSessionIsFoundDeadAndReplaced() async throws {
         try await SimHarness.run(manifest: Self.manifest) { harness in
             try await self.readyEcho(harness)
-            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000", "--transport", "spdy"])) { lines in
+            let run = try await runKfwd(self.forward(harness, ["-l", "app=echo", ":7000", "--transport", "spdy"])) { lines in
                 let port = try await forwardedPort(lines)
                 let open = try await EchoClient.connect(port: port)
                 let endedAfter = try await open.executeThenClose { inbound, outbound in
@@ -160,6 +160,8 @@ import Testing
                     while try await iterator.next() != nil {}
                     return ContinuousClock.now - silenced
                 }
+                // The session kept for the pod is dialed again without waiting for a connection.
+                try await harness.sim.waitUntil(timeout: .seconds(10)) { self.portForwardRequests($0).count == 2 }
                 let after = try await EchoClient.roundTrip(port: port, count: 10_000, seed: 6)
                 return (endedAfter, after)
             }
@@ -169,6 +171,7 @@ import Testing
             #expect(endedAfter < .seconds(20), "the connection on the silent session ended after \(endedAfter)")
             #expect(after == 10_000, "\(run.lines)")
             #expect(run.lines.contains { $0.contains("went silent") }, "\(run.lines)")
+            #expect(self.portForwardRequests(harness.sim).count == 2, "one session replaced by one")
         }
     }
 

@@ -34,6 +34,9 @@ public final class AutoPortForwardTransport: PortForwardTransport {
         }
     }
 
+    /// The first candidate's (the SPDY candidates share one).
+    public var sessionsClosed: Ticker? { self.candidates.lazy.compactMap(\.sessionsClosed).first }
+
     public func retainSessions(namespace: String, pods: Set<String>) {
         for candidate in self.candidates { candidate.retainSessions(namespace: namespace, pods: pods) }
     }

@@ -19,6 +19,10 @@ public protocol PortForwardTransport: Sendable {
     /// the pod's runtime dials nothing.
     func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError)
 
+    /// Fires when a kept session closes (found dead, told to go away), so that whoever keeps
+    /// sessions open can dial again; nil for a transport that keeps none.
+    var sessionsClosed: Ticker? { get }
+
     /// Lets go of sessions to pods of `namespace` not in `pods` (once their streams end).
     func retainSessions(namespace: String, pods: Set<String>)
 
@@ -30,6 +34,7 @@ public protocol PortForwardTransport: Sendable {
 extension PortForwardTransport {
     public var multiplexes: Bool { false }
     public func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError) {}
+    public var sessionsClosed: Ticker? { nil }
     public func retainSessions(namespace: String, pods: Set<String>) {}
     public func shutdown() {}
 }

@@ -24,9 +24,11 @@ public enum PortForwardTransportKind: String, Sendable, Hashable, CaseIterable {
     public func transport(client: KubeClient, negotiated: @escaping @Sendable (String) -> Void = { _ in }) -> any PortForwardTransport {
         switch self {
         case .auto:
+            let sessionsClosed = Ticker()
             return AutoPortForwardTransport(
                 candidates: [
-                    SPDYPortForwardTransport(client: client, mode: .tunnel), SPDYPortForwardTransport(client: client, mode: .spdy),
+                    SPDYPortForwardTransport(client: client, mode: .tunnel, sessionsClosed: sessionsClosed),
+                    SPDYPortForwardTransport(client: client, mode: .spdy, sessionsClosed: sessionsClosed),
                     WebSocketPortForwardTransport(client: client),
                 ],
                 negotiated: negotiated

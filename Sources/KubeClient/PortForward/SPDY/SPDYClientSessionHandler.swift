@@ -29,11 +29,9 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     private var pinger: RepeatedTask?
     private var lastReceived = NIODeadline.now()
     private var goingAway = false
-    /// Out of the pool: it closes once its last pair ends.
+    /// Out of the pool: it closes once its last pair ends. A pooled session stays open while
+    /// idle (its pings are not API requests): the pool lets go of it when its pod does.
     private var retired = false
-    private var idleClose: Scheduled<Void>?
-    /// A session with no pair for this long closes (a pooled one is dialed again when needed).
-    static let idleTimeout: TimeAmount = .minutes(5)
     private var stalledBy: Set<ObjectIdentifier> = []
     private var pendingFlush: [SPDYStreamPair] = []
     /// Why the session ended, for the pairs still open on it.
@@ -73,18 +71,11 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     }
 
     private func becameIdle() {
-        if self.retired || self.goingAway {
-            self.context?.close(promise: nil)
-            return
-        }
-        self.idleClose = self.context?.eventLoop.assumeIsolated().scheduleTask(in: Self.idleTimeout) { [self] in
-            self.retire()
-        }
+        if self.retired || self.goingAway { self.context?.close(promise: nil) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.pinger?.cancel()
-        self.idleClose?.cancel()
         self.context = nil
     }
 
@@ -99,8 +90,6 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
         self.nextStreamID += 4
         let requestID = String(self.nextRequestID)
         self.nextRequestID += 1
-        self.idleClose?.cancel()
-        self.idleClose = nil
         let pair = SPDYStreamPair(errorID: errorID, dataID: dataID, port: port, session: self, eventLoop: context.eventLoop)
         self.pairs[errorID] = pair
         let headers: (String) -> SPDYHeaders = { type in ["streamtype": type, "port": String(port), "requestid": requestID] }

@@ -17,16 +17,21 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
 
     public let client: KubeClient
     public let mode: Mode
-    private let pool = SPDYSessionPool()
+    private let pool: SPDYSessionPool
     static let tunnelSubprotocol = "SPDY/3.1+portforward.k8s.io"
 
     public var name: String { self.mode == .tunnel ? "tunnel" : "spdy" }
     public var multiplexes: Bool { true }
 
-    public init(client: KubeClient, mode: Mode) {
+    /// - Parameter sessionsClosed: fired when a session closes (transports that fall back to
+    ///   one another share one).
+    public init(client: KubeClient, mode: Mode, sessionsClosed: Ticker = Ticker()) {
         self.client = client
         self.mode = mode
+        self.pool = SPDYSessionPool(closed: sessionsClosed)
     }
+
+    public var sessionsClosed: Ticker? { self.pool.closed }
 
     public func open(namespace: String, pod: String, port: Int, on eventLoop: any EventLoop) async throws(PortForwardError) -> any PortForwardStream {
         guard (1...65535).contains(port) else {

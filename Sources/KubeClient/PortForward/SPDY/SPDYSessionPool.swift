@@ -31,6 +31,12 @@ final class SPDYSessionPool: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Fired whenever a pooled session closes.
+    let closed: Ticker
+
+    init(closed: Ticker) {
+        self.closed = closed
+    }
 
     /// The pool's session for `key`, dialed with `dial` if there is none.
     func session(
@@ -64,7 +70,10 @@ final class SPDYSessionPool: Sendable {
                 return true
             }
             if !keep { session.handler.eventLoop.execute { session.handler.value.retire() } }
-            session.channel.closeFuture.whenComplete { _ in self.remove(key, ifFrom: session.channel) }
+            session.channel.closeFuture.whenComplete { _ in
+                self.remove(key, ifFrom: session.channel)
+                self.closed.fire()
+            }
             promise.succeed(session)
             return session
         } catch {
