@@ -2,24 +2,49 @@ import KubeClient
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// `kubectl port-forward pod/NAME` done right: every local port is bound before anything is
 /// dialed, each accepted connection gets its own stream, and a failed stream fails only its
 /// own connection.
 public struct PodForward: Sendable {
     public let client: KubeClient
-    public let transport: any PortForwardTransport
     public let namespace: String
     public let pod: String
     public let mappings: [PortMapping]
     public let addresses: ListenAddresses
+    /// The transport and namespace new connections use; a forward that follows its kubeconfig
+    /// swaps them (``ResilientForward`` does), open connections keeping theirs.
+    let route: Route
+
+    /// Where new connections of a ``PodForward`` go.
+    final class Route: Sendable {
+        private let state: Mutex<(transport: any PortForwardTransport, namespace: String)>
+
+        init(transport: any PortForwardTransport, namespace: String) {
+            self.state = Mutex((transport, namespace))
+        }
+
+        var value: (transport: any PortForwardTransport, namespace: String) { self.state.withLock { $0 } }
+
+        /// Swaps the route; the old transport lets go of its sessions once their streams end.
+        func set(transport: any PortForwardTransport, namespace: String) {
+            let old = self.state.withLock { state in
+                defer { state = (transport, namespace) }
+                return state.transport
+            }
+            old.shutdown()
+        }
+    }
+
+    public var transport: any PortForwardTransport { self.route.value.transport }
 
     public init(
         client: KubeClient, transport: any PortForwardTransport, namespace: String, pod: String, mappings: [PortMapping],
         addresses: ListenAddresses = .loopback
     ) {
         self.client = client
-        self.transport = transport
+        self.route = Route(transport: transport, namespace: namespace)
         self.namespace = namespace
         self.pod = pod
         self.mappings = mappings
@@ -36,7 +61,7 @@ public struct PodForward: Sendable {
         listeners.announce(events)
         events(.ready(pods: [self.pod]))
         await listeners.serve { local, mapping in await self.serve(local, mapping: mapping, events: events) }
-        self.transport.shutdown()
+        self.route.value.transport.shutdown()
     }
 
     /// kubectl's checks before it listens (pkg/cmd/portforward/portforward.go): the pod exists
@@ -65,7 +90,8 @@ public struct PodForward: Sendable {
         // stream opened after that finds its partner closed and closes itself.
         await withTaskCancellationHandler {
             do throws(PortForwardError) {
-                let stream = try await self.transport.open(namespace: self.namespace, pod: self.pod, port: mapping.remote, on: local.eventLoop)
+                let route = self.route.value
+                let stream = try await route.transport.open(namespace: route.namespace, pod: self.pod, port: mapping.remote, on: local.eventLoop)
                 try await stream.splice(with: local)
             } catch {
                 local.close(promise: nil)

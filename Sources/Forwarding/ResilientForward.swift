@@ -99,7 +99,9 @@ public struct ResilientForward: Sendable {
     }
 
     /// kubectl's meaning of `pod/NAME`: forward to that pod while it exists; when it is deleted
-    /// (the shared pod informer sees it go), stop with an error that says so.
+    /// (the shared pod informer sees it go), stop with an error that says so. With a
+    /// ``kubeconfigSource`` it follows the kubeconfig as the other targets do: new connections
+    /// go to the pod of that name in the new context (and its namespace), the ports staying bound.
     private func runPod(_ name: String, group: any EventLoopGroup, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
         let client: KubeClient
         do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error.message) }
@@ -107,36 +109,85 @@ public struct ResilientForward: Sendable {
             client: client, transport: self.transport.transport(client: client) { events(.transport($0)) }, namespace: self.namespace, pod: name,
             mappings: self.mappings, addresses: self.addresses
         )
-        let failure: ForwardError? = try? await self.cache.withInformer(Pod.self, context: self.context, namespace: self.namespace) { pods in
-            await withTaskGroup(of: ForwardError?.self) { tasks in
-                tasks.addTask {
-                    do throws(ForwardError) {
-                        try await forward.run(group: group, events: events)
-                        return nil
-                    } catch {
-                        return error
-                    }
+        let follower = self.kubeconfigSource.map { ContextFollower(source: $0, initial: self.context) }
+        let failure: ForwardError? = await withTaskGroup(of: ForwardError?.self) { tasks in
+            tasks.addTask {
+                do throws(ForwardError) {
+                    try await forward.run(group: group, events: events)
+                    return nil
+                } catch {
+                    return error
                 }
-                tasks.addTask {
-                    await pods.waitForSync()
-                    // Gone only after it was seen: a pod that never existed is the forward's own
-                    // startup error to report.
-                    var seen = false
-                    return await StoreChanges.rerun(on: [pods]) {
-                        if pods.object(namespace: self.namespace, name: name) != nil {
-                            seen = true
-                        } else if seen {
-                            return ForwardError("pod \(name) in namespace \(self.namespace) was deleted; pod/NAME forwards to that one pod, as kubectl does (forward svc/ or deploy/ to follow the pods)")
-                        }
-                        return nil
-                    }
-                }
-                let first = await tasks.next() ?? nil
-                tasks.cancelAll()
-                return first
             }
+            tasks.addTask { await self.watchPod(name, forward: forward, follower: follower, events: events) }
+            if let follower { tasks.addTask { await follower.run(events: events); return nil } }
+            let first = await tasks.next() ?? nil
+            tasks.cancelAll()
+            return first
         }
         if let failure { throw failure }
+    }
+
+    /// Ends (with the error to report) when the forwarded pod is deleted in the context in use;
+    /// moves the forward's route when the followed kubeconfig changes context.
+    private func watchPod(_ name: String, forward: PodForward, follower: ContextFollower?, events: @escaping @Sendable (ForwardEvent) -> Void) async -> ForwardError? {
+        var context = self.context
+        var namespace = self.namespace
+        while !Task.isCancelled {
+            let (watched, watchedContext) = (namespace, context)
+            let outcome: PodWatch? = try? await self.cache.withInformer(Pod.self, context: context, namespace: namespace) { pods in
+                await withTaskGroup(of: PodWatch.self) { tasks in
+                    tasks.addTask {
+                        await pods.waitForSync()
+                        // Gone only after it was seen: a pod that never existed is the forward's
+                        // own startup error to report.
+                        var seen = false
+                        return await StoreChanges.rerun(on: [pods]) { () -> PodWatch? in
+                            if pods.object(namespace: watched, name: name) != nil {
+                                seen = true
+                            } else if seen {
+                                return .deleted(ForwardError("pod \(name) in namespace \(watched) was deleted; pod/NAME forwards to that one pod, as kubectl does (forward svc/ or deploy/ to follow the pods)"))
+                            }
+                            return nil
+                        } ?? .cancelled
+                    }
+                    if let follower {
+                        tasks.addTask {
+                            await follower.waitForChange(from: watchedContext)
+                            return Task.isCancelled ? .cancelled : .contextChanged
+                        }
+                    }
+                    let first = await tasks.next() ?? .cancelled
+                    tasks.cancelAll()
+                    return first
+                }
+            }
+            switch outcome {
+            case .deleted(let error):
+                return error
+            case .contextChanged:
+                guard let follower else { return nil }
+                // The kubeconfig moved: the same pod name in the new context.
+                context = follower.current
+                namespace = self.kubeconfigSource.map { $0.namespace ?? context.namespace } ?? namespace
+                do {
+                    let client = try self.cache.client(for: context)
+                    forward.route.set(transport: self.transport.transport(client: client) { events(.transport($0)) }, namespace: namespace)
+                    events(.kubeconfig(changed: true, "the kubeconfig changed: new connections use context '\(context.name)' (\(context.server), namespace \(namespace))"))
+                } catch {
+                    events(.kubeconfig(changed: false, "the kubeconfig changed but context '\(context.name)' cannot be used (\(error.message)); keeping the previous one"))
+                }
+            case .cancelled, nil:
+                return nil
+            }
+        }
+        return nil
+    }
+
+    private enum PodWatch: Sendable {
+        case deleted(ForwardError)
+        case contextChanged
+        case cancelled
     }
 
     /// Keeps ``CurrentRoute`` on the informers and transport of the current context, until

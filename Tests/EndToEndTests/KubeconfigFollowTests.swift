@@ -44,6 +44,46 @@ import Testing
         }
     }
 
+    /// pod/NAME follows too: after a switch, new connections go to the pod of that name in the
+    /// new context's namespace, and a deletion is watched there.
+    @Test func aPodForwardFollowsAContextSwitchToThePodOfThatName() async throws {
+        let solo = { (namespace: String) in
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: solo, namespace: \(namespace)}
+            spec:
+              containers: [{name: web, image: kubesim/http-echo, ports: [{containerPort: 8080}]}]
+            """
+        }
+        let manifest = "apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n---\n\(solo("default"))\n---\n\(solo("other"))"
+        try await SimHarness.run(manifest: manifest) { harness in
+            try await harness.sim.waitUntil { sim in
+                isReady(sim.object("pods", name: "solo")) && isReady(sim.object("pods", namespace: "other", name: "solo"))
+            }
+            #expect(try await self.kubectl(harness, ["config", "set-context", "b", "--cluster=kubesim", "--user=kubesim-admin", "--namespace=other"]).succeeded)
+            let namespaceOf = { @Sendable (port: Int) async throws -> String in
+                let answer = try await runCommand("curl", ["-s", "--max-time", "10", "http://127.0.0.1:\(port)/"]).stdout
+                return answer.split(separator: "\n").first { $0.hasPrefix("namespace: ") }.map { String($0.dropFirst("namespace: ".count)) } ?? "failed"
+            }
+            let run = try await runKfwd(["forward", "pod/solo", ":8080", "--kubeconfig", harness.kubeconfigPath]) { lines in
+                let port = try await forwardedPort(lines)
+                let before = try await namespaceOf(port)
+                #expect(try await self.kubectl(harness, ["config", "use-context", "b"]).succeeded)
+                _ = await lines.first { $0.hasPrefix("The kubeconfig changed") }
+                let after = try await namespaceOf(port)
+                // The pod now forwarded to is the one in `other`: its deletion ends the forward.
+                try harness.sim.delete("pods", namespace: "other", name: "solo", gracePeriod: 0)
+                await lines.untilEnd()
+                return (before, after)
+            }
+            #expect(run.value.0 == "default")
+            #expect(run.value.1 == "other", "\(run.lines)")
+            #expect(run.lines.contains { $0.hasPrefix("error: pod solo in namespace other was deleted") }, "\(run.lines)")
+            #expect(run.status == .exited(1))
+        }
+    }
+
     @Test func rotatedCredentialsAreTakenUpAndAHeldConnectionGoesThrough() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
