@@ -38,6 +38,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("image"), help: "Run an image as a local command: NAME=COMMAND, with {port}, {host}, {pod} placeholders (repeatable).")
     var images: [String] = []
 
+    @Flag(inversion: .prefixedNo, help: "Serve port-forward as SPDY tunnelled in a WebSocket (the apiserver's PortForwardWebsockets gate, on since 1.31); off, kubectl falls back to plain SPDY.")
+    var portForwardTunnel = true
+
+    @Flag(inversion: .prefixedNo, help: "Serve port-forward over plain SPDY; off plays a proxy that drops SPDY upgrades, leaving WebSocket.")
+    var portForwardSpdy = true
+
     @Flag(help: "Log every request.")
     var verbose = false
 
@@ -70,6 +76,8 @@ struct Serve: AsyncParsableCommand {
         let kubeconfig = self.kubeconfig
         try await KubeSim.withRunning(configuration, logger: logger) { sim in
             try sim.writeKubeconfig(to: kubeconfig)
+            sim.portForwardTunnel = self.portForwardTunnel
+            sim.portForwardSPDY = self.portForwardSpdy
             print("kubesim ready \(sim.url)")
             fflush(nil)
             for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }

@@ -131,6 +131,35 @@ import SystemPackage
         }
     }
 
+    /// `kubesim serve --no-port-forward-tunnel` turns the gate off for whoever runs it by hand:
+    /// kubectl (-v=6 shows its requests) has the tunnel's GET refused, falls back, and upgrades
+    /// with SPDY's POST.
+    @Test func kubesimServeCanTurnTheTunnelGateOff() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubesim-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let manifest = directory.appendingPathComponent("echo.yaml").path
+        try Data(Self.manifest.utf8).write(to: URL(fileURLWithPath: manifest))
+        let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+        let kubesim = URL(fileURLWithPath: kfwdPath).deletingLastPathComponent().appendingPathComponent("kubesim").path
+        let environment = ["KUBECONFIG": kubeconfig, "HOME": directory.path]
+        let served = try await runLongLived(
+            .path(FilePath(kubesim)), ["serve", "--kubeconfig", kubeconfig, "--manifests", manifest, "--no-port-forward-tunnel"]
+        ) { lines in
+            guard await lines.first(where: { $0.hasPrefix("kubesim ready ") }) != nil else { throw KubeSimTestError("kubesim did not start: \(lines.all)") }
+            let waited = try await runCommand("kubectl", ["wait", "--for=condition=Ready", "pod/echo", "--timeout=30s"], environment: environment)
+            #expect(waited.succeeded, "\(waited.stderr)")
+            return try await runLongLived(.name("kubectl"), ["port-forward", "pod/echo", ":7000", "-v=6"], environment: environment) { kubectl in
+                try await EchoClient.roundTrip(port: try await forwardedPort(kubectl), count: 50_000, seed: 9)
+            }
+        }
+        let forwarded = served.value
+        #expect(forwarded.value == 50_000, "\(forwarded.lines)")
+        #expect(forwarded.lines.contains { $0.contains("fallback to secondary dialer") }, "\(forwarded.lines)")
+        #expect(forwarded.lines.contains { $0.contains("POST https://") && $0.contains("/portforward 101") }, "\(forwarded.lines)")
+        #expect(served.status.isSuccess, "kubesim stops cleanly on SIGTERM")
+    }
+
     /// The seed's complaint, recorded: kubectl forwards to one pod; once that pod is force-deleted
     /// the next connection's error ends the whole kubectl process.
     @Test(arguments: Mode.allCases)
