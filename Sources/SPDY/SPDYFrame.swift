@@ -16,9 +16,6 @@ public enum SPDYFrame: Sendable, Equatable {
     /// Parsed and ignored: spdystream keeps no flow-control windows.
     case windowUpdate(streamID: UInt32, delta: UInt32)
 
-    /// The FIN flag of SYN_STREAM, SYN_REPLY and HEADERS.
-    public static let flagFin: UInt8 = 0x01
-
     /// A SETTINGS entry.
     public struct Setting: Sendable, Equatable {
         public var flags: UInt8
