@@ -98,7 +98,7 @@ import Testing
             try await self.readyEcho(harness)
             let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000", "--transport", transport])) { lines in
                 let port = try await forwardedPort(lines)
-                let channel = try await EchoClient.connect(port: port)
+                let channel = try await EchoClient.connect(port: port, halfClosure: true)
                 return try await channel.executeThenClose { inbound, outbound in
                     try await outbound.write(ByteBuffer(string: "sent with the FIN"))
                     outbound.finish()

@@ -14,14 +14,15 @@ enum EchoClient {
         }
     }()
 
-    static func connect(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+    /// - Parameter halfClosure: finishing the outbound side sends a FIN, as a client's
+    ///   shutdown(SHUT_WR) does (off: it waits for the close).
+    static func connect(port: Int, halfClosure: Bool = false) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Finishing the outbound side sends a FIN, as a client's shutdown(SHUT_WR) does.
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
-                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)
+                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: halfClosure)
                     )
                 }
             }
