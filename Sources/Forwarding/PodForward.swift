@@ -37,8 +37,6 @@ public struct PodForward: Sendable {
         }
     }
 
-    public var transport: any PortForwardTransport { self.route.value.transport }
-
     public init(
         client: KubeClient, transport: any PortForwardTransport, namespace: String, pod: String, mappings: [PortMapping],
         addresses: ListenAddresses = .loopback

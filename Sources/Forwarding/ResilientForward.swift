@@ -169,11 +169,11 @@ public struct ResilientForward: Sendable {
                 guard let follower else { return nil }
                 // The kubeconfig moved: the same pod name in the new context.
                 context = follower.current
-                namespace = self.kubeconfigSource.map { $0.namespace ?? context.namespace } ?? namespace
+                namespace = self.namespace(in: context)
                 do {
                     let client = try self.cache.client(for: context)
                     forward.route.set(transport: self.transport.transport(client: client) { events(.transport($0)) }, namespace: namespace)
-                    events(.kubeconfig(changed: true, "the kubeconfig changed: new connections use context '\(context.name)' (\(context.server), namespace \(namespace))"))
+                    events(Self.followed(context, namespace: namespace))
                 } catch {
                     events(.kubeconfig(changed: false, "the kubeconfig changed but context '\(context.name)' cannot be used (\(error.message)); keeping the previous one"))
                 }
@@ -182,6 +182,16 @@ public struct ResilientForward: Sendable {
             }
         }
         return nil
+    }
+
+    /// The namespace a followed context puts the forward in: the one the user named, else the
+    /// context's own.
+    private func namespace(in context: KubeContext) -> String {
+        self.kubeconfigSource.map { $0.namespace ?? context.namespace } ?? self.namespace
+    }
+
+    private static func followed(_ context: KubeContext, namespace: String) -> ForwardEvent {
+        .kubeconfig(changed: true, "the kubeconfig changed: new connections use context '\(context.name)' (\(context.server), namespace \(namespace))")
     }
 
     private enum PodWatch: Sendable {
@@ -200,7 +210,7 @@ public struct ResilientForward: Sendable {
         var next = follower?.current ?? self.context
         while !Task.isCancelled {
             let context = next
-            let namespace = self.kubeconfigSource.map { $0.namespace ?? context.namespace } ?? self.namespace
+            let namespace = self.namespace(in: context)
             let client: KubeClient
             do { client = try self.cache.client(for: context) } catch { throw ForwardError(error.message) }
             let transport = self.transport.transport(client: client) { events(.transport($0)) }
@@ -212,7 +222,7 @@ public struct ResilientForward: Sendable {
                     let warm = self.warmStreams ? WarmStreams(loops: [loop], ports: mappings.map(\.remote)) : nil
                     route.set(Route(context: context, namespace: namespace, picker: picker, transport: transport, warm: warm))
                     if context != self.context {
-                        events(.kubeconfig(changed: true, "the kubeconfig changed: new connections use context '\(context.name)' (\(context.server), namespace \(namespace))"))
+                        events(Self.followed(context, namespace: namespace))
                     }
                     await withTaskGroup(of: Void.self) { group in
                         group.addTask { await Self.reportPods(picker, mappings: mappings, events: events) }

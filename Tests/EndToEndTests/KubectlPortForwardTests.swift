@@ -47,9 +47,6 @@ import SystemPackage
         String(body.split(separator: "\n").first?.dropFirst("pod: ".count) ?? "")
     }
 
-    private func portForwardRequests(_ sim: KubeSim) -> [String] {
-        sim.requests.filter { $0.path.hasSuffix("/portforward") }.map(\.method)
-    }
 
     @Test(arguments: Mode.allCases)
     func kubectlMovesBytesExactlyOverFiftyConcurrentConnections(mode: Mode) async throws {
@@ -64,7 +61,7 @@ import SystemPackage
                 }
             }
             #expect(matched == 50, "\(lines)")
-            #expect(self.portForwardRequests(harness.sim) == [mode.method])
+            #expect(harness.sim.portForwardUpgrades == [mode.method])
             #expect(!lines.contains { $0.contains("error") }, "\(lines)")
         }
     }
@@ -97,7 +94,7 @@ import SystemPackage
             }
             #expect(matched == 100_000, "\(lines)")
             // The tunnel's GET is refused (the kubelet finds no subprotocol it speaks), then SPDY.
-            #expect(self.portForwardRequests(harness.sim) == ["GET", "POST"])
+            #expect(harness.sim.portForwardUpgrades == ["GET", "POST"])
         }
     }
 
@@ -115,7 +112,7 @@ import SystemPackage
             try await harness.sim.waitUntil { isReady($0.object("pods", name: "echo")) }
             let runs = versions.map { ($0.0, $0.1, [String: String]()) } + versions.filter { $0.0 == 30 }.map { ($0.0, $0.1, ["KUBECTL_PORT_FORWARD_WEBSOCKETS": "true"]) }
             for (minor, path, extra) in runs {
-                let before = self.portForwardRequests(harness.sim).count
+                let before = harness.sim.portForwardUpgrades.count
                 let environment = extra.merging(["KUBECONFIG": harness.kubeconfigPath, "HOME": harness.directory.path]) { $1 }
                 let run = try await runLongLived(.path(FilePath(path)), ["port-forward", "pod/echo", ":7000"], environment: environment) { lines in
                     let port = try await forwardedPort(lines)
@@ -126,7 +123,7 @@ import SystemPackage
                 }
                 let tunnel = minor >= 31 || extra["KUBECTL_PORT_FORWARD_WEBSOCKETS"] == "true"
                 #expect(run.value == 10, "kubectl 1.\(minor) \(extra): \(run.lines)")
-                #expect(Array(self.portForwardRequests(harness.sim).dropFirst(before)) == [tunnel ? "GET" : "POST"], "kubectl 1.\(minor) \(extra)")
+                #expect(Array(harness.sim.portForwardUpgrades.dropFirst(before)) == [tunnel ? "GET" : "POST"], "kubectl 1.\(minor) \(extra)")
             }
         }
     }

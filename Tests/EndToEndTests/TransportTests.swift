@@ -14,9 +14,6 @@ import Testing
         ["forward"] + arguments + ["--kubeconfig", harness.kubeconfigPath]
     }
 
-    private func portForwardRequests(_ sim: KubeSim) -> [String] {
-        sim.requests.filter { $0.path.hasSuffix("/portforward") }.map(\.method)
-    }
 
     private func readyEcho(_ harness: SimHarness) async throws {
         try await harness.sim.waitUntil { isReady($0.object("pods", name: "echo")) }
@@ -34,14 +31,14 @@ import Testing
             for (tunnel, spdy, expected, upgrades) in cases {
                 harness.sim.portForwardTunnel = tunnel
                 harness.sim.portForwardSPDY = spdy
-                let before = self.portForwardRequests(harness.sim).count
+                let before = harness.sim.portForwardUpgrades.count
                 let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000"])) { lines in
                     let port = try await forwardedPort(lines)
                     return try await EchoClient.roundTrip(port: port, count: 100_000, seed: 3)
                 }
                 #expect(run.value == 100_000, "\(expected): \(run.lines)")
                 #expect(run.lines.contains { $0.hasPrefix("Transport: \(expected)") }, "\(run.lines)")
-                #expect(Array(self.portForwardRequests(harness.sim).dropFirst(before)) == upgrades, "\(expected)")
+                #expect(Array(harness.sim.portForwardUpgrades.dropFirst(before)) == upgrades, "\(expected)")
             }
         }
     }
@@ -85,7 +82,7 @@ import Testing
             }
             #expect(run.value == 60)
             // Sixty connections, one upgrade.
-            #expect(self.portForwardRequests(harness.sim).count == 1, "\(self.portForwardRequests(harness.sim))")
+            #expect(harness.sim.portForwardUpgrades.count == 1, "\(harness.sim.portForwardUpgrades)")
         }
     }
 
@@ -137,7 +134,7 @@ import Testing
             }
             let (echoed, rss) = run.value
             #expect(echoed == 200_000, "\(run.lines)")
-            #expect(self.portForwardRequests(harness.sim).count == 2, "a second session for the new connection")
+            #expect(harness.sim.portForwardUpgrades.count == 2, "a second session for the new connection")
             if let rss { #expect(rss < 256, "kfwd holds \(rss) MiB with a stalled reader") }
         }
     }
@@ -161,7 +158,7 @@ import Testing
                     return ContinuousClock.now - silenced
                 }
                 // The session kept for the pod is dialed again without waiting for a connection.
-                try await harness.sim.waitUntil(timeout: .seconds(10)) { self.portForwardRequests($0).count == 2 }
+                try await harness.sim.waitUntil(timeout: .seconds(10)) { $0.portForwardUpgrades.count == 2 }
                 let after = try await EchoClient.roundTrip(port: port, count: 10_000, seed: 6)
                 return (endedAfter, after)
             }
@@ -171,7 +168,7 @@ import Testing
             #expect(endedAfter < .seconds(20), "the connection on the silent session ended after \(endedAfter)")
             #expect(after == 10_000, "\(run.lines)")
             #expect(run.lines.contains { $0.contains("went silent") }, "\(run.lines)")
-            #expect(self.portForwardRequests(harness.sim).count == 2, "one session replaced by one")
+            #expect(harness.sim.portForwardUpgrades.count == 2, "one session replaced by one")
         }
     }
 

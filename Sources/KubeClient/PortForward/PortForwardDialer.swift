@@ -153,6 +153,12 @@ struct PortForwardDialer: Sendable {
         }
     }
 
+    /// The user's error for what the pod's runtime wrote on a port's error channel or stream.
+    func errorStreamError(_ text: String, pod: String, namespace: String, port: Int) -> PortForwardError {
+        let error = PortForwardError.fromErrorChannel(text, pod: pod, namespace: namespace, port: port)
+        return PortForwardError(kind: error.kind, message: "\(error.message) (context '\(self.client.context.name)')")
+    }
+
     /// The message for a 101 that did not agree on `expected`.
     func wrongProtocol(_ chosen: String?, expected: String) -> PortForwardError {
         PortForwardError(

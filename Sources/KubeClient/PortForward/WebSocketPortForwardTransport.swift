@@ -22,9 +22,8 @@ public struct WebSocketPortForwardTransport: PortForwardTransport {
             throw PortForwardError(kind: .configuration, message: "port \(port) is not a TCP port: use 1 to 65535")
         }
         let dialer = PortForwardDialer(client: self.client)
-        let describe: @Sendable (String) -> PortForwardError = { [context = self.client.context] text in
-            let error = PortForwardError.fromErrorChannel(text, pod: pod, namespace: namespace, port: port)
-            return PortForwardError(kind: error.kind, message: "\(error.message) (context '\(context.name)')")
+        let describe: @Sendable (String) -> PortForwardError = { text in
+            dialer.errorStreamError(text, pod: pod, namespace: namespace, port: port)
         }
         let path = "/api/v1/namespaces/\(namespace)/pods/\(pod)/portforward"
         let outcome = try await dialer.dial(

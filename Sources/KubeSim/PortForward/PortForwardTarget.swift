@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import SPDY
 
 /// The framing a port-forward WebSocket speaks, chosen from the client's subprotocols.
 enum PortForwardFraming: Sendable, Equatable {
@@ -8,9 +9,6 @@ enum PortForwardFraming: Sendable, Equatable {
     case binary
     /// `v4.base64.channel.k8s.io`: text messages, `'0' + channel` then base64.
     case base64
-
-    /// The one stream protocol the kubelet's port-forward speaks over SPDY.
-    static let spdyStreamProtocol = "portforward.k8s.io"
 
     /// The subprotocol to echo (nil when the client offered none).
     var name: String {
@@ -27,8 +25,6 @@ enum WebSocketPortForwardProtocol: Sendable, Equatable {
     /// `SPDY/3.1+portforward.k8s.io`: SPDY frames in binary messages (wire doc section 3).
     case spdyTunnel
 
-    static let tunnelSubprotocol = "SPDY/3.1+portforward.k8s.io"
-
     /// The handshake. With the `PortForwardWebsockets` gate on (`tunnel`), the apiserver first
     /// looks for a `SPDY/3.1+….k8s.io` protocol and tunnels (apiserver util/proxy/
     /// streamtunnel.go), and the kubelet accepts only `portforward.k8s.io` behind the prefix.
@@ -41,7 +37,7 @@ enum WebSocketPortForwardProtocol: Sendable, Equatable {
         let offered = headerValues.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if offered.isEmpty { return (.channels(.binary), nil) }
         if tunnel, offered.contains(where: { $0.hasPrefix("SPDY/3.1+") && $0.hasSuffix(".k8s.io") }) {
-            return offered.contains(Self.tunnelSubprotocol) ? (.spdyTunnel, Self.tunnelSubprotocol) : nil
+            return offered.contains(PortForwardSPDY.tunnelSubprotocol) ? (.spdyTunnel, PortForwardSPDY.tunnelSubprotocol) : nil
         }
         for name in offered {
             switch name {
@@ -137,10 +133,10 @@ extension ClusterAPI {
             if versions.isEmpty {
                 return .plain(status: 400, text: "unable to upgrade: unable to negotiate protocol: X-Stream-Protocol-Version is required\n")
             }
-            if !versions.contains(PortForwardFraming.spdyStreamProtocol) {
+            if !versions.contains(PortForwardSPDY.streamProtocol) {
                 return .plain(
-                    status: 403, text: "unable to upgrade: unable to negotiate protocol: client supports \(versions), server accepts [\"\(PortForwardFraming.spdyStreamProtocol)\"]\n",
-                    headers: [("X-Accepted-Stream-Protocol-Versions", PortForwardFraming.spdyStreamProtocol)]
+                    status: 403, text: "unable to upgrade: unable to negotiate protocol: client supports \(versions), server accepts [\"\(PortForwardSPDY.streamProtocol)\"]\n",
+                    headers: [("X-Accepted-Stream-Protocol-Versions", PortForwardSPDY.streamProtocol)]
                 )
             }
         }

@@ -124,7 +124,6 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
                 self.reportError(index, "(conn=\(self.connectionID), request=\(requestID)) timed out waiting for streams")
             }
         }
-        self.pairByStream[streamID] = index
         guard var pair = self.pairs[index] else { return }
         if type == "error" {
             guard pair.errorStream == nil else {
@@ -140,6 +139,7 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
             pair.dataStream = streamID
         }
         self.pairs[index] = pair
+        self.pairByStream[streamID] = index
         if pair.errorStream != nil, pair.dataStream != nil {
             pair.creationTimeout?.cancel()
             self.dial(index, context: context)

@@ -119,10 +119,7 @@ final class APIListener: Sendable {
                 let logger = self.logger
                 return channel.pipeline.removeHandler(name: Self.restHandlerName).flatMapThrowing {
                     guard case .channels(let framing) = acceptance.protocol else {
-                        try channel.pipeline.syncOperations.addHandler(WebSocketTunnelHandler(role: .server))
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SPDYFrameDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SPDYFrameEncoder()))
-                        try channel.pipeline.syncOperations.addHandler(self.spdyHandler(acceptance.target))
+                        try self.addSPDYSession(to: channel, acceptance.target, tunnel: .server)
                         return
                     }
                     try channel.pipeline.syncOperations.addHandler(WebSocketPortForwardHandler(
@@ -144,22 +141,24 @@ final class APIListener: Sendable {
             },
             upgradePipeline: { [self] channel, acceptance in
                 self.hooks.record(acceptance.request)
-                try channel.pipeline.syncOperations.addHandler(self.spdyHandler(acceptance.target))
+                try self.addSPDYSession(to: channel, acceptance.target, tunnel: nil)
                 channel.pipeline.removeHandler(name: Self.restHandlerName, promise: nil)
             }
         )
     }
 
-    private func spdyHandler(_ target: PortForwardTarget) -> SPDYPortForwardHandler {
+    /// The SPDY codec (behind the tunnel's adapter when tunnelled) and the kubelet's session.
+    private func addSPDYSession(to channel: any Channel, _ target: PortForwardTarget, tunnel: WebSocketTunnelHandler.Role?) throws {
         let backends = self.backends
         let uid = target.uid
         let connectionID = self.state.withLock { state in
             state.spdyConnections += 1
             return state.spdyConnections
         }
-        return SPDYPortForwardHandler(
+        try channel.pipeline.syncOperations.addSPDYCodec(tunnel: tunnel)
+        try channel.pipeline.syncOperations.addHandler(SPDYPortForwardHandler(
             target: target, connectionID: connectionID, endpoint: { backends.endpoint(podUID: uid, port: $0) }, logger: self.logger
-        )
+        ))
     }
 
     private struct PortForwardAcceptance: Sendable {

@@ -94,6 +94,12 @@ let shopEchoManifest = """
     """
 
 extension KubeSim {
+    /// The methods of the port-forward upgrades it answered, in order (GET: a WebSocket or the
+    /// tunnel; POST: plain SPDY).
+    var portForwardUpgrades: [String] {
+        self.requests.filter { $0.path.hasSuffix("/portforward") }.map(\.method)
+    }
+
     /// Ready pods matching a selector in `default`.
     func readyPods(_ selector: String) -> [JSON] {
         ((try? self.objects("pods", labelSelector: selector)) ?? []).filter { pod in

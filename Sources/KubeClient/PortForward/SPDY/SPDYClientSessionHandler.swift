@@ -134,7 +134,8 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
         self.context?.channel.setOption(.autoRead, value: true).whenFailure { _ in }
     }
 
-    /// A pair wrote to its local connection in this read: flushed at the read's end.
+    /// A pair wrote to its local connection in this read (told once per read): flushed at the
+    /// read's end.
     func needsFlush(_ pair: SPDYStreamPair) {
         self.pendingFlush.append(pair)
     }

@@ -18,7 +18,6 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
     public let client: KubeClient
     public let mode: Mode
     private let pool: SPDYSessionPool
-    static let tunnelSubprotocol = "SPDY/3.1+portforward.k8s.io"
 
     public var name: String { self.mode == .tunnel ? "tunnel" : "spdy" }
     public var multiplexes: Bool { true }
@@ -74,10 +73,8 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
     private func dial(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError) -> SPDYSessionPool.Session {
         let dialer = PortForwardDialer(client: self.client)
         let path = "/api/v1/namespaces/\(namespace)/pods/\(pod)/portforward"
-        let context = self.client.context.name
         let describe: @Sendable (String, Int) -> PortForwardError = { text, port in
-            let error = PortForwardError.fromErrorChannel(text, pod: pod, namespace: namespace, port: port)
-            return PortForwardError(kind: error.kind, message: "\(error.message) (context '\(context)')")
+            dialer.errorStreamError(text, pod: pod, namespace: namespace, port: port)
         }
         let settle: @Sendable (any Channel, NIOLoopBound<SPDYClientSessionHandler>) async throws(PortForwardError) -> SPDYSessionPool.Session = {
             channel, handler in SPDYSessionPool.Session(channel: channel, handler: handler)
@@ -86,7 +83,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
         let expected: String
         switch self.mode {
         case .spdy:
-            expected = "stream protocol \(SPDYClientUpgrader<Never>.streamProtocol)"
+            expected = "stream protocol \(PortForwardSPDY.streamProtocol)"
             outcome = try await dialer.dial(
                 method: .POST, path: path, headers: [], on: eventLoop,
                 upgrader: {
@@ -102,17 +99,15 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
                 settle: settle
             )
         case .tunnel:
-            expected = "subprotocol \(Self.tunnelSubprotocol)"
+            expected = "subprotocol \(PortForwardSPDY.tunnelSubprotocol)"
             outcome = try await dialer.dial(
-                method: .GET, path: path, headers: [("Sec-WebSocket-Protocol", Self.tunnelSubprotocol)], on: eventLoop,
+                method: .GET, path: path, headers: [("Sec-WebSocket-Protocol", PortForwardSPDY.tunnelSubprotocol)], on: eventLoop,
                 upgrader: {
                     WebSocketClientUpgrader<PortForwardDialer.Upgrade<NIOLoopBound<SPDYClientSessionHandler>>>(maxFrameSize: 32 << 20) { channel, response in
                         channel.eventLoop.makeCompletedFuture {
                             let chosen = response.headers.first(name: "Sec-WebSocket-Protocol")
-                            guard chosen == Self.tunnelSubprotocol else { return .wrongProtocol(chosen) }
-                            try channel.pipeline.syncOperations.addHandler(WebSocketTunnelHandler(role: .client))
-                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SPDYFrameDecoder()))
-                            try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SPDYFrameEncoder()))
+                            guard chosen == PortForwardSPDY.tunnelSubprotocol else { return .wrongProtocol(chosen) }
+                            try channel.pipeline.syncOperations.addSPDYCodec(tunnel: .client)
                             return .upgraded(try Self.addSession(to: channel, pingPeriod: .seconds(10), describe: describe))
                         }
                     }

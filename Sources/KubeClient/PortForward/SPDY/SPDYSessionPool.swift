@@ -42,15 +42,22 @@ final class SPDYSessionPool: Sendable {
     func session(
         for key: Key, on eventLoop: any EventLoop, dial: @Sendable () async throws(PortForwardError) -> Session
     ) async throws(PortForwardError) -> Session {
-        if let ready = self.state.withLock({ $0.sessions[key]?.session }) { return ready }
-        let promise = eventLoop.makePromise(of: Session.self)
-        let existing = self.state.withLock { state -> EventLoopFuture<Session>? in
-            if let existing = state.sessions[key] { return existing.future }
-            state.sessions[key] = Entry(future: promise.futureResult)
-            return nil
+        enum Found {
+            case ready(Session)
+            case dialing(EventLoopFuture<Session>)
+            case dialHere(EventLoopPromise<Session>)
         }
-        if let existing {
-            promise.fail(CancellationError())
+        let found = self.state.withLock { state -> Found in
+            if let entry = state.sessions[key] { return entry.session.map(Found.ready) ?? .dialing(entry.future) }
+            let promise = eventLoop.makePromise(of: Session.self)
+            state.sessions[key] = Entry(future: promise.futureResult)
+            return .dialHere(promise)
+        }
+        let promise: EventLoopPromise<Session>
+        switch found {
+        case .ready(let session):
+            return session
+        case .dialing(let existing):
             do {
                 return try await existing.get()
             } catch let error as PortForwardError {
@@ -58,6 +65,8 @@ final class SPDYSessionPool: Sendable {
             } catch {
                 throw PortForwardError(kind: .transport, message: "\(error)")
             }
+        case .dialHere(let dialing):
+            promise = dialing
         }
         do {
             let session = try await dial()

@@ -27,6 +27,8 @@ final class SPDYStreamPair {
     private var podEnded = false
     private var localFinished = false
     private var pendingRead = false
+    /// Written to the local connection in the session's current read, flushed at its end.
+    private var flushPending = false
 
     init(errorID: UInt32, dataID: UInt32, port: Int, session: SPDYClientSessionHandler, eventLoop: any EventLoop) {
         self.errorID = errorID
@@ -44,7 +46,10 @@ final class SPDYStreamPair {
             self.replay = nil
             if let localContext {
                 localContext.write(NIOAny(payload), promise: nil)
-                self.session.needsFlush(self)
+                if !self.flushPending {
+                    self.flushPending = true
+                    self.session.needsFlush(self)
+                }
                 if !localContext.channel.isWritable { self.session.stall(for: self) }
             } else {
                 self.held.append(payload)
@@ -70,6 +75,7 @@ final class SPDYStreamPair {
     }
 
     func flushLocal() {
+        self.flushPending = false
         self.localContext?.flush()
     }
 
