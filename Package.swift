@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Forwarding", targets: ["Forwarding"]),
         .executable(name: "kubesim", targets: ["kubesim"]),
         .executable(name: "kfwd", targets: ["kfwd"]),
+        .executable(name: "kfwd-relay", targets: ["kfwd-relay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -27,6 +28,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "KubeLabels"),
+        .target(name: "ChannelGlue", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "RelayProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "SPDY",
@@ -39,7 +42,7 @@ let package = Package(
         .target(
             name: "KubeClient",
             dependencies: [
-                "KubeLabels", "SPDY",
+                "ChannelGlue", "KubeLabels", "SPDY",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -57,7 +60,7 @@ let package = Package(
         .target(
             name: "KubeSim",
             dependencies: [
-                "KubeLabels", "SPDY",
+                "ChannelGlue", "KubeLabels", "SPDY",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -77,7 +80,7 @@ let package = Package(
         .target(
             name: "Forwarding",
             dependencies: [
-                "KubeClient", "KubeLabels",
+                "KubeClient", "KubeLabels", "RelayProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,6 +92,16 @@ let package = Package(
             dependencies: [
                 "ConfigStore", "Forwarding", "KubeClient", "KubeSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "kfwd-relay",
+            dependencies: [
+                "ChannelGlue", "RelayProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
@@ -119,12 +132,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .testTarget(
+            name: "RelayProtocolTests",
+            dependencies: ["RelayProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeLabels"]),
         .testTarget(name: "ConfigStoreTests", dependencies: ["ConfigStore"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "KubeClient", "KubeSim", "Forwarding", "kfwd",
+                "KubeClient", "KubeSim", "Forwarding", "RelayProtocol", "kfwd", "kfwd-relay",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

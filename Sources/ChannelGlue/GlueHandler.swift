@@ -3,10 +3,10 @@ import NIOCore
 /// Joins two channels on one event loop: what one reads, the other writes. A channel only reads
 /// while its partner can take more (backpressure), an end of input becomes a half-close on the
 /// other side, and a close on either side closes both.
-final class GlueHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+package final class GlueHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias OutboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
 
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
@@ -15,7 +15,7 @@ final class GlueHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private init() {}
 
-    static func pair() -> (GlueHandler, GlueHandler) {
+    package static func pair() -> (GlueHandler, GlueHandler) {
         let first = GlueHandler()
         let second = GlueHandler()
         first.partner = second
@@ -23,11 +23,11 @@ final class GlueHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return (first, second)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    package func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    package func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         self.partner = nil
     }
@@ -59,7 +59,7 @@ final class GlueHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    static let drainLimit: TimeAmount = .seconds(2)
+    package static let drainLimit: TimeAmount = .seconds(2)
 
     private func partnerBecameWritable() {
         if self.pendingRead {
@@ -72,36 +72,36 @@ final class GlueHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: events of this channel
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.partner?.partnerWrite(data)
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    package func channelReadComplete(context: ChannelHandlerContext) {
         self.partner?.partnerFlush()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         self.partner?.partnerClosed()
         context.fireChannelInactive()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             self.partner?.partnerEndedInput()
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
+    package func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable { self.partner?.partnerBecameWritable() }
         context.fireChannelWritabilityChanged()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
 
-    func read(context: ChannelHandlerContext) {
+    package func read(context: ChannelHandlerContext) {
         if self.partner?.isWritable ?? false {
             context.read()
         } else {
