@@ -142,6 +142,7 @@ public final class KubeSim: Sendable {
                 tasks.addTask { await ReplicaSetController(api: api, logger: logger).run() }
                 tasks.addTask { await DeploymentController(api: api, logger: logger).run() }
                 tasks.addTask { await EndpointSliceController(api: api, logger: logger).run() }
+                tasks.addTask { await ServiceProxy(api: api, backends: backends, group: group, logger: logger).run() }
                 defer { tasks.cancelAll() }
                 for var object in configuration.objects { try sim.create(&object) }
                 return try await body(sim)
