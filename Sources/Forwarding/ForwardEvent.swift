@@ -18,6 +18,9 @@ public enum ForwardEvent: Sendable {
     /// The port-forward protocol the API server accepted (`tunnel`, `spdy`, `websocket`),
     /// reported once per route.
     case transport(String)
+    /// What the forward's relay is doing: being deployed, ready, lost and redeployed, or a
+    /// stale one removed.
+    case relay(String)
     /// A local connection was accepted and is being forwarded.
     case connection(local: Int, remote: Int)
     /// A local connection's stream to a pod is open (reported with `--verbose`).

@@ -47,6 +47,9 @@ public struct ForwardStatus: Sendable, Equatable {
     public var listening: [Socket] = []
     /// The port-forward protocol in use, once the API server accepted one.
     public var transport: String?
+    /// The last thing the forward's relay did (deploying, ready, lost and redeploying), for
+    /// UDP and address forwards.
+    public var relayNote: String?
     public var connections = 0
     public var failedConnections = 0
     /// Failed start attempts since the forward was started.
@@ -84,6 +87,8 @@ public struct ForwardStatus: Sendable, Equatable {
             self.kubeconfigNote = message
         case .transport(let name):
             self.transport = name
+        case .relay(let message):
+            self.relayNote = message
         case .connection:
             self.connections += 1
         case .routed:

@@ -1,4 +1,5 @@
 import KubeLabels
+import RelayProtocol
 
 /// What a forward points at, in kubectl's resource/name syntax or as a label selector.
 public enum ForwardTarget: Sendable, Hashable, CustomStringConvertible {
@@ -10,19 +11,29 @@ public enum ForwardTarget: Sendable, Hashable, CustomStringConvertible {
     case deployment(String)
     /// Pods matching a label selector (kftray's `workload_type: pod` with `target`).
     case selector(String)
+    /// Any address the cluster can reach, a host name resolved inside the cluster or an IP
+    /// address (`host/db.internal`, `ip/10.0.0.5`; kftray's `workload_type: proxy`), reached
+    /// through kfwd's relay.
+    case address(String)
 
     public init(parsing text: String) throws(ForwardError) {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else {
             if parts.count == 1, !parts[0].isEmpty { self = .pod(parts[0]); return }
-            throw ForwardError("'\(text)' is not a target: write pod/NAME, svc/NAME or deploy/NAME, or use -l SELECTOR")
+            throw ForwardError("'\(text)' is not a target: write pod/NAME, svc/NAME, deploy/NAME, host/NAME or ip/ADDRESS, or use -l SELECTOR")
         }
         guard !parts[1].isEmpty else { throw ForwardError("'\(text)' has no name after the '/'") }
         switch parts[0].lowercased() {
         case "pod", "pods", "po": self = .pod(parts[1])
         case "svc", "service", "services": self = .service(parts[1])
         case "deploy", "deployment", "deployments": self = .deployment(parts[1])
-        default: throw ForwardError("'\(parts[0])' in '\(text)' is not a kind kfwd forwards to: use pod/, svc/ or deploy/")
+        case "host", "ip":
+            do {
+                self = .address(try RelayTarget(host: parts[1], port: 1).host)
+            } catch {
+                throw ForwardError("'\(text)': '\(parts[1])' is not an IP address or a DNS name")
+            }
+        default: throw ForwardError("'\(parts[0])' in '\(text)' is not a kind kfwd forwards to: use pod/, svc/, deploy/, host/ or ip/")
         }
     }
 
@@ -36,12 +47,19 @@ public enum ForwardTarget: Sendable, Hashable, CustomStringConvertible {
         do { return try LabelSelector(parsing: text) } catch { throw ForwardError("label selector '\(text)': \(error.message)") }
     }
 
+    /// Whether the target is reached through kfwd's relay, not a pod's port-forward.
+    public var needsRelay: Bool {
+        if case .address = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .pod(let name): "pod/\(name)"
         case .service(let name): "svc/\(name)"
         case .deployment(let name): "deploy/\(name)"
         case .selector(let selector): "pods -l \(selector)"
+        case .address(let host): host.contains(":") ? "ip/\(host)" : (host.allSatisfy { $0.isNumber || $0 == "." } ? "ip/\(host)" : "host/\(host)")
         }
     }
 }

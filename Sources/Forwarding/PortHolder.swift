@@ -1,12 +1,14 @@
 import Foundation
 
-/// Who holds a local TCP port, when the system says (Linux: /proc/net/tcp{,6} give the
-/// listening socket's inode, /proc/PID/fd the process that has it open). Best effort: nil when
+/// Who holds a local TCP or UDP port, when the system says (Linux: /proc/net/tcp{,6} and
+/// /proc/net/udp{,6} give the socket's inode, /proc/PID/fd the process that has it open). Best effort: nil when
 /// the holder belongs to another user or the system does not tell.
 enum PortHolder {
-    static func describe(port: Int) -> String? {
+    static func describe(port: Int, udp: Bool = false) -> String? {
         #if os(Linux)
-        let inodes = Set(["/proc/net/tcp", "/proc/net/tcp6"].flatMap { Self.listeningInodes(table: $0, port: port) })
+        // A listening TCP socket is in state 0A (LISTEN); a bound UDP socket in 07 (CLOSE).
+        let tables = udp ? ["/proc/net/udp", "/proc/net/udp6"] : ["/proc/net/tcp", "/proc/net/tcp6"]
+        let inodes = Set(tables.flatMap { Self.boundInodes(table: $0, port: port, state: udp ? "07" : "0A") })
         guard !inodes.isEmpty else { return nil }
         let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for pid in processes where pid.allSatisfy(\.isNumber) {
@@ -26,13 +28,13 @@ enum PortHolder {
         #endif
     }
 
-    /// Inodes of sockets in LISTEN state (st 0A) on `port` in one of the kernel's tables.
-    private static func listeningInodes(table: String, port: Int) -> [String] {
+    /// Inodes of sockets in `state` on `port` in one of the kernel's tables.
+    private static func boundInodes(table: String, port: Int, state: String) -> [String] {
         guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { return [] }
         let hexPort = String(format: "%04X", port)
         return text.split(separator: "\n").dropFirst().compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count > 9, fields[1].hasSuffix(":\(hexPort)"), fields[3] == "0A" else { return nil }
+            guard fields.count > 9, fields[1].hasSuffix(":\(hexPort)"), fields[3] == state else { return nil }
             return String(fields[9])
         }
     }

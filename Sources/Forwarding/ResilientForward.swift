@@ -35,6 +35,11 @@ public struct ResilientForward: Sendable {
     /// The port-forward protocol: negotiated (`auto`, reported once as ``ForwardEvent/transport(_:)``)
     /// or forced.
     public var transport: PortForwardTransportKind = .auto
+    /// Forward UDP (through the relay) instead of TCP.
+    public var udp = false
+    /// Deploys the relays that UDP and address forwards go through; shared by the forwards of
+    /// a process.
+    public var relays: RelayPods?
 
     public init(
         cache: KubeClientCache, context: KubeContext, namespace: String, target: ForwardTarget, mappings: [PortMapping],
@@ -55,6 +60,13 @@ public struct ResilientForward: Sendable {
     /// `pod/NAME` targets run as a ``PodForward``.
     /// - Throws: ``ForwardError`` when a port cannot be bound or the target cannot be resolved.
     public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
+        if self.udp || self.target.needsRelay {
+            guard let relays = self.relays else {
+                throw ForwardError("\(self.udp ? "UDP" : "a forward to \(self.target)") goes through kfwd's relay, which this runner does not deploy")
+            }
+            try await RelayForward(forward: self, relays: relays, udp: self.udp).run(group: group, events: events)
+            return
+        }
         if case .pod(let name) = self.target {
             try await self.runPod(name, group: group, events: events)
             return
@@ -271,6 +283,8 @@ public struct ResilientForward: Sendable {
             }
         case .pod:
             preconditionFailure("pod targets run as a PodForward")
+        case .address:
+            preconditionFailure("address targets run as a RelayForward")
         }
     }
 

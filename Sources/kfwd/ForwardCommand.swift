@@ -16,11 +16,13 @@ struct ForwardCommand: AsyncParsableCommand {
             Every local port is bound before anything is dialed. svc/, deploy/ and -l follow the pods: each \
             new connection goes to a ready pod (in turn, or one pod while it stays ready with --sticky or a \
             Service's sessionAffinity: ClientIP), moves on when a pod goes away, and waits up to --pod-wait \
-            seconds while none is ready. pod/NAME keeps kubectl's meaning. Stops on Ctrl-C or SIGTERM.
+            seconds while none is ready. pod/NAME keeps kubectl's meaning. --udp, host/NAME and ip/ADDRESS go \
+            through a relay pod kfwd deploys in the namespace (labelled app.kubernetes.io/managed-by=kfwd) and \
+            deletes when it stops. Stops on Ctrl-C or SIGTERM.
             """
     )
 
-    @Argument(help: "pod/NAME (or NAME), svc/NAME or deploy/NAME; omit it with -l.")
+    @Argument(help: "pod/NAME (or NAME), svc/NAME, deploy/NAME, or host/NAME or ip/ADDRESS (any address the cluster reaches, through kfwd's relay); omit it with -l.")
     var target: String?
 
     @Argument(help: "[LOCAL:]REMOTE port pairs.")
@@ -37,6 +39,12 @@ struct ForwardCommand: AsyncParsableCommand {
 
     @Flag(help: "With --transport websocket: keep a stream to a ready pod open ahead, so that a new connection skips the TLS handshake and upgrade (about half the connection time; a request can be lost when it takes a stream just as its pod shuts down). SPDY and the tunnel keep a session per pod instead.")
     var warmStreams = false
+
+    @Flag(help: "Forward UDP, through a kfwd relay pod in the namespace (svc/NAME: to the Service's ClusterIP; host/ and ip/: to that address). Each local peer gets its own flow.")
+    var udp = false
+
+    @Option(name: .customLong("relay-image"), help: "The kfwd-relay image to deploy for --udp, host/ and ip/ forwards.")
+    var relayImage = RelaySettings.defaultImage
 
     @Option(help: "Port-forward protocol: auto (the WebSocket tunnel of SPDY, then plain SPDY, then WebSocket v4, as the server allows), tunnel, spdy or websocket.")
     var transport = "auto"
@@ -106,20 +114,32 @@ struct ForwardCommand: AsyncParsableCommand {
         forward.warmStreams = self.warmStreams
         forward.transport = try PortForwardTransportKind(parsing: self.transport)
         forward.kubeconfigSource = source
-        if await Self.runUntilSignal(cache: cache, forward) { throw ExitCode.failure }
+        forward.udp = self.udp
+        let relays = RelayPods(cache: cache, settings: RelaySettings(image: self.relayImage), logger: logger)
+        forward.relays = relays
+        if await Self.runUntilSignal(cache: cache, relays: relays, forward) { throw ExitCode.failure }
     }
 
-    /// Runs forwards and the informer cache they share until one fails (its error printed at
-    /// once) or SIGINT/SIGTERM; whichever ends it, the stop that follows is watched.
+    /// Runs forwards and the informer cache (and relays) they share until one fails (its error
+    /// printed at once) or SIGINT/SIGTERM; whichever ends it, the stop that follows is watched.
+    /// The relays are deleted before the cache's clients shut down.
     /// - Returns: whether a forward failed.
     static func runUntilSignal(
-        cache: KubeClientCache, _ forwards: ResilientForward..., events: @escaping @Sendable (ForwardEvent) -> Void = Terminal.report
+        cache: KubeClientCache, relays: RelayPods? = nil, _ forwards: ResilientForward...,
+        events: @escaping @Sendable (ForwardEvent) -> Void = Terminal.report
     ) async -> Bool {
+        await withTaskGroup(of: Void.self) { shared in
+            shared.addTask { await cache.run() }
+            if let relays { shared.addTask { await relays.run() } }
+            let failed = await Self.runForwards(forwards, events: events)
+            await relays?.shutdown()
+            shared.cancelAll()
+            return failed
+        }
+    }
+
+    private static func runForwards(_ forwards: [ResilientForward], events: @escaping @Sendable (ForwardEvent) -> Void) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await cache.run()
-                return false
-            }
             for forward in forwards {
                 group.addTask {
                     do throws(ForwardError) {

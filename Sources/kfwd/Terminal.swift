@@ -28,6 +28,8 @@ enum Terminal {
             self.error(message)
         case .transport(let name):
             self.line("Transport: \(name)\(name == "tunnel" ? " (SPDY over WebSocket)" : "")")
+        case .relay(let message):
+            self.line("Relay: \(message)")
         case .routed(let local, let pod):
             if self.verbose.withLock({ $0 }) { self.line("Connection on \(local) -> pod \(pod)") }
         case .connection(let local, _):

@@ -30,6 +30,10 @@ public struct Pod: KubeResource, Equatable {
         public var image: String?
         public var ports: [ContainerPort]?
         public var env: [EnvVar]?
+        public var args: [String]?
+        public var resources: ResourceRequirements?
+        public var securityContext: SecurityContext?
+        public var readinessProbe: Probe?
         public init(name: String, image: String?, ports: [ContainerPort]? = nil, env: [EnvVar]? = nil) {
             self.name = name
             self.image = image
@@ -44,6 +48,9 @@ public struct Pod: KubeResource, Equatable {
         public var nodeName: String?
         public var terminationGracePeriodSeconds: Int64?
         public var restartPolicy: String?
+        public var automountServiceAccountToken: Bool?
+        public var enableServiceLinks: Bool?
+        public var securityContext: PodSecurityContext?
         public init(containers: [Container]) { self.containers = containers }
     }
 
@@ -53,10 +60,20 @@ public struct Pod: KubeResource, Equatable {
         public var reason: String?
     }
 
+    public struct ContainerStateWaiting: Codable, Sendable, Equatable {
+        public var reason: String?
+        public var message: String?
+    }
+
+    public struct ContainerState: Codable, Sendable, Equatable {
+        public var waiting: ContainerStateWaiting?
+    }
+
     public struct ContainerStatus: Codable, Sendable, Equatable {
         public var name: String
         public var ready: Bool
         public var restartCount: Int
+        public var state: ContainerState?
     }
 
     public struct Status: Codable, Sendable, Equatable {

@@ -1,0 +1,105 @@
+import KubeClient
+import NIOCore
+import RelayProtocol
+
+extension RelayForward {
+    /// One local TCP connection: a stream to the relay that starts with the header; the relay's
+    /// status byte is taken off the front of the answer. A stream the relay pod's runtime could
+    /// not dial (the relay is being replaced) is tried again on the next relay, with what the
+    /// connection sent so far, until ``ResilientForward/podWait`` runs out.
+    func serve(_ local: any Channel, mapping: PortMapping, target: RelayTarget, route: RelayRoute, events: @escaping @Sendable (ForwardEvent) -> Void) async {
+        events(.connection(local: mapping.local, remote: mapping.remote))
+        let fail: @Sendable (String) -> Void = { message in
+            local.close(promise: nil)
+            events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(kind: .remote, message: message)))
+        }
+        do {
+            try await local.eventLoop.submit {
+                try local.pipeline.syncOperations.addHandler(RelayStatusHandler { status in fail("\(target): \(status)") })
+            }.get()
+        } catch {
+            local.close(promise: nil)
+            return
+        }
+        await withTaskCancellationHandler {
+            let deadline = ContinuousClock.now + self.forward.podWait
+            var backoff = Backoff(initial: .milliseconds(100), cap: .seconds(2))
+            var replay = ByteBuffer()
+            while true {
+                let endpoint: RelayPods.Endpoint
+                do throws(ForwardError) { endpoint = try await route.endpoint() } catch {
+                    fail(error.message)
+                    return
+                }
+                var first = RelayHeader(.tcp, target: target, secret: endpoint.secret).bytes
+                let headerLength = first.readableBytes
+                first.writeImmutableBuffer(replay)
+                var lastError: PortForwardError
+                do throws(PortForwardError) {
+                    let stream = try await route.open(endpoint, on: local.eventLoop)
+                    switch try await stream.splice(with: local, replaying: first) {
+                    case .finished:
+                        return
+                    case .refusedBeforeResponse(let error, var bytes):
+                        bytes.moveReaderIndex(forwardBy: min(headerLength, bytes.readableBytes))
+                        replay = bytes
+                        lastError = error
+                    }
+                } catch {
+                    guard error.backendNeverSawData else {
+                        fail(error.message)
+                        return
+                    }
+                    lastError = error
+                }
+                await route.suspect(endpoint)
+                guard ContinuousClock.now < deadline else {
+                    fail("the relay could not be reached within \(self.forward.podWait): \(lastError.message)")
+                    return
+                }
+                try? await Task.sleep(for: backoff.next())
+            }
+        } onCancel: {
+            local.close(promise: nil)
+        }
+    }
+
+    /// One local UDP peer: its flow's stream to the relay, through a pipe whose inner end speaks
+    /// the framing. When the stream ends the flow ends; the peer's next datagram opens another.
+    func serve(
+        _ flow: NIOLoopBound<UDPFlow>, socket: any Channel, mapping: PortMapping, target: RelayTarget, route: RelayRoute,
+        events: @escaping @Sendable (ForwardEvent) -> Void
+    ) async {
+        events(.connection(local: mapping.local, remote: mapping.remote))
+        let loop = flow.eventLoop
+        let end: @Sendable () -> Void = { loop.execute { flow.value.close() } }
+        var pipe: (spliced: any Channel, inner: any Channel)?
+        await withTaskCancellationHandler {
+            do {
+                let endpoint = try await route.endpoint()
+                let header = RelayHeader(.udp, target: target, secret: endpoint.secret)
+                let made = try await LocalPipe.make(on: loop) { inner in
+                    try inner.pipeline.syncOperations.addHandler(RelayDatagramHandler(flow: flow.value, socket: socket))
+                }
+                pipe = made
+                try await loop.submit { flow.value.attach(made.inner, header: header) }.get()
+                do throws(PortForwardError) {
+                    let stream = try await route.open(endpoint, on: loop)
+                    try await stream.splice(with: made.spliced)
+                } catch {
+                    if error.backendNeverSawData { await route.suspect(endpoint) }
+                    events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+                }
+            } catch let error as ForwardError {
+                events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(kind: .remote, message: error.message)))
+            } catch {
+                events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(kind: .transport, message: "\(error)")))
+            }
+            pipe?.spliced.close(promise: nil)
+            pipe?.inner.close(promise: nil)
+            end()
+        } onCancel: {
+            end()
+        }
+    }
+}

@@ -1,0 +1,344 @@
+import Foundation
+import KubeClient
+import Logging
+import NIOCore
+import NIOPosix
+import RelayProtocol
+
+/// The relay pods of one kfwd process: one per (context, namespace), created when a forward first
+/// needs it, shared by every forward there, deleted when the last of them stops.
+///
+/// A relay allows only the targets it was started with (its environment cannot change), so a
+/// forward that needs a target the current relay does not allow gets a new relay allowing every
+/// target in use there; the old one is no longer used for new streams, its open streams carry on,
+/// and it is deleted with the rest. While a relay is in use kfwd keeps a presence stream open to
+/// it: when that stream ends and the pod is gone or no longer ready, the relay is lost and a new
+/// one is deployed at once, so that traffic resumes without anyone asking. Relays that a kfwd on
+/// this machine left behind (its pid no longer runs) are found by their labels and deleted the
+/// first time a namespace is used.
+public actor RelayPods {
+    /// Where a forward's relay streams go.
+    public struct Endpoint: Sendable, Hashable {
+        public let pod: String
+        public let secret: String
+    }
+
+    /// One forward's use of the relays of a namespace.
+    public struct Lease: Sendable, Hashable {
+        let key: Key
+        let rules: Set<RelayRule>
+        let id: UInt64
+    }
+
+    struct Key: Sendable, Hashable {
+        let context: KubeContext
+        let namespace: String
+    }
+
+    private final class Relay {
+        let name: String
+        let secret: String
+        let rules: Set<RelayRule>
+        var ready: Task<Void, any Error>?
+        var presence: (any Channel)?
+        var retired = false
+
+        init(name: String, secret: String, rules: Set<RelayRule>) {
+            self.name = name
+            self.secret = secret
+            self.rules = rules
+        }
+    }
+
+    private final class Place {
+        /// Newest last; only the newest takes new streams.
+        var relays: [Relay] = []
+        var leases: [UInt64: (rules: Set<RelayRule>, events: @Sendable (ForwardEvent) -> Void)] = [:]
+        var swept = false
+    }
+
+    public let owner: RelayOwner
+    public let settings: RelaySettings
+    private let cache: KubeClientCache
+    private let logger: Logger
+    private var places: [Key: Place] = [:]
+    private var nextLease: UInt64 = 0
+    private let jobs: AsyncStream<@Sendable () async -> Void>
+    private let jobsContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
+
+    public init(cache: KubeClientCache, owner: RelayOwner = .current, settings: RelaySettings = RelaySettings(), logger: Logger = Logger(label: "kfwd.relay")) {
+        self.cache = cache
+        self.owner = owner
+        self.settings = settings
+        self.logger = logger
+        (self.jobs, self.jobsContinuation) = AsyncStream.makeStream()
+    }
+
+    /// Keeps the presence streams of ready relays open and notices lost relays, until cancelled.
+    public nonisolated func run() async {
+        await withDiscardingTaskGroup { group in
+            for await job in self.jobs { group.addTask { await job() } }
+            group.cancelAll()
+        }
+    }
+
+    /// Registers a forward that will send `rules`' traffic through the relay of `namespace`.
+    public func lease(_ rules: Set<RelayRule>, context: KubeContext, namespace: String, events: @escaping @Sendable (ForwardEvent) -> Void) -> Lease {
+        let key = Key(context: context, namespace: namespace)
+        let place = self.places[key] ?? Place()
+        self.places[key] = place
+        self.nextLease += 1
+        place.leases[self.nextLease] = (rules, events)
+        return Lease(key: key, rules: rules, id: self.nextLease)
+    }
+
+    /// The relay a lease's new streams go to: the newest one of its namespace that allows its
+    /// targets, deployed (and waited for) when there is none.
+    /// - Throws: ``ForwardError`` when the relay cannot be deployed or does not become ready.
+    public func endpoint(for lease: Lease) async throws(ForwardError) -> Endpoint {
+        guard let place = self.places[lease.key], place.leases[lease.id] != nil else {
+            throw ForwardError("the forward no longer uses a relay")
+        }
+        if !place.swept {
+            place.swept = true
+            await self.sweepStale(lease.key)
+        }
+        let relay: Relay
+        if let newest = place.relays.last, !newest.retired, newest.rules.isSuperset(of: lease.rules) {
+            relay = newest
+        } else {
+            relay = self.deploy(lease.key, place: place, reason: nil)
+        }
+        do {
+            try await relay.ready?.value
+        } catch {
+            if !relay.retired {
+                relay.retired = true
+                await self.delete(relay, key: lease.key)
+            }
+            throw (error as? ForwardError) ?? ForwardError("relay \(relay.name): \(error)")
+        }
+        return Endpoint(pod: relay.name, secret: relay.secret)
+    }
+
+    /// Ends a forward's use; the last one out deletes the namespace's relays.
+    public func release(_ lease: Lease) async {
+        guard let place = self.places[lease.key] else { return }
+        place.leases.removeValue(forKey: lease.id)
+        guard place.leases.isEmpty else { return }
+        self.places.removeValue(forKey: lease.key)
+        for relay in place.relays {
+            relay.retired = true
+            await self.delete(relay, key: lease.key)
+        }
+    }
+
+    /// Deletes every relay this process made (on its way out).
+    public func shutdown() async {
+        let all = self.places
+        self.places.removeAll()
+        for (key, place) in all {
+            for relay in place.relays {
+                relay.retired = true
+                relay.ready?.cancel()
+                await self.delete(relay, key: key)
+            }
+        }
+        self.jobsContinuation.finish()
+    }
+
+    // MARK: deploying
+
+    /// Starts a relay allowing every target leased in the place; the previous newest one stops
+    /// taking new streams.
+    private func deploy(_ key: Key, place: Place, reason: String?) -> Relay {
+        let rules = place.leases.values.reduce(into: Set<RelayRule>()) { $0.formUnion($1.rules) }
+        let relay = Relay(name: "kfwd-relay-\(self.owner.user.prefix(30))-\(Self.suffix())", secret: RelaySecret.generate(), rules: rules)
+        for older in place.relays where !older.retired {
+            older.retired = true
+            // Without its presence stream the old relay exits once its last stream ends.
+            older.presence?.close(promise: nil)
+        }
+        place.relays.append(relay)
+        self.announce(key, (reason.map { "\($0), redeploying: " } ?? "") + "deploying relay \(relay.name) in namespace \(key.namespace)")
+        relay.ready = Task {
+            try await self.create(relay, key: key)
+            self.announce(key, "relay \(relay.name) ready")
+            self.keepPresence(relay, key: key)
+        }
+        return relay
+    }
+
+    private func create(_ relay: Relay, key: Key) async throws {
+        let client: KubeClient
+        do { client = try self.cache.client(for: key.context) } catch { throw ForwardError(error.message) }
+        let pod = RelayPodSpec.pod(name: relay.name, owner: self.owner, secret: relay.secret, rules: relay.rules, settings: self.settings)
+        do {
+            _ = try await client.create(pod, namespace: key.namespace)
+        } catch {
+            throw ForwardError("cannot create relay pod in namespace \(key.namespace): \(error.message)")
+        }
+        let name = relay.name
+        let namespace = key.namespace
+        let timeout = self.settings.readyTimeout
+        let image = self.settings.image
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await self.cache.withInformer(Pod.self, context: key.context, namespace: namespace) { pods in
+                    await pods.waitForSync()
+                    var seen = false
+                    let outcome: Result<Void, ForwardError>? = await StoreChanges.rerun(on: [pods]) {
+                        guard let pod = pods.object(namespace: namespace, name: name) else {
+                            return seen ? .failure(ForwardError("relay pod \(name) was deleted before it became ready")) : nil
+                        }
+                        seen = true
+                        if pod.isReady { return .success(()) }
+                        if let phase = pod.status?.phase, phase == "Failed" || phase == "Succeeded" {
+                            return .failure(ForwardError("relay pod \(name) ended (\(phase)) before it became ready"))
+                        }
+                        if let waiting = pod.status?.containerStatuses?.first?.state?.waiting, let reason = waiting.reason,
+                            reason.contains("Image") || reason == "CrashLoopBackOff"
+                        {
+                            return .failure(ForwardError(
+                                "relay pod \(name) cannot start: \(reason)\(waiting.message.map { " (\($0))" } ?? "") — check the relay image '\(image)' (setting: relay image)"
+                            ))
+                        }
+                        return nil
+                    }
+                    if case .failure(let error) = outcome { throw error }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ForwardError("relay pod \(name) in namespace \(namespace) was not ready within \(timeout)")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func delete(_ relay: Relay, key: Key) async {
+        relay.presence?.close(promise: nil)
+        guard let client = try? self.cache.client(for: key.context) else { return }
+        do {
+            try await client.delete(Pod.self, relay.name, namespace: key.namespace)
+        } catch where error.isNotFound {
+        } catch {
+            self.logger.warning("cannot delete relay pod", metadata: ["kfwd.pod": "\(key.namespace)/\(relay.name)", "error": "\(error.message)"])
+        }
+    }
+
+    /// Deletes the relays of this user on this machine whose kfwd no longer runs.
+    private func sweepStale(_ key: Key) async {
+        guard let client = try? self.cache.client(for: key.context),
+            let pods = try? await client.list(
+                Pod.self, namespace: key.namespace,
+                labelSelector: RelayPodSpec.selector(self.owner) + ",\(RelayPodSpec.hostLabel)=\(self.owner.host)"
+            )
+        else { return }
+        for pod in pods.items {
+            guard let name = pod.metadata.name, let pid = pod.metadata.annotations?[RelayPodSpec.pidAnnotation].flatMap(Int32.init) else { continue }
+            let alive = pid != self.owner.pid && (kill(pid, 0) == 0 || errno == EPERM)
+            guard !alive, !(self.places[key]?.relays.contains { $0.name == name } ?? false) else { continue }
+            self.announce(key, "removing relay \(name) left in namespace \(key.namespace) by kfwd pid \(pid), which no longer runs")
+            try? await client.delete(Pod.self, name, namespace: key.namespace, gracePeriodSeconds: 0)
+        }
+    }
+
+    // MARK: presence
+
+    /// Opens the relay's presence stream as a job of ``run()``; when it ends while the relay is
+    /// still the one in use, decides whether the relay was lost.
+    private func keepPresence(_ relay: Relay, key: Key) {
+        let name = relay.name
+        let header = RelayHeader.presence(secret: relay.secret)
+        self.jobsContinuation.yield { [weak self] in
+            guard let self else { return }
+            var backoff = Backoff(initial: .milliseconds(200), cap: .seconds(5))
+            while !Task.isCancelled {
+                await self.holdPresence(name: name, header: header, key: key)
+                switch await self.afterPresence(name: name, key: key) {
+                case .stop: return
+                case .retry: try? await Task.sleep(for: backoff.next())
+                }
+            }
+        }
+    }
+
+    private enum AfterPresence { case stop, retry }
+
+    private nonisolated func holdPresence(name: String, header: RelayHeader, key: Key) async {
+        guard let client = try? self.cache.client(for: key.context) else { return }
+        let transport = PortForwardTransportKind.auto.transport(client: client) { _ in }
+        defer { transport.shutdown() }
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        do {
+            let (spliced, inner) = try await LocalPipe.make(on: loop) { channel in
+                try channel.pipeline.syncOperations.addHandler(PresenceHandler())
+            }
+            inner.writeAndFlush(header.bytes, promise: nil)
+            await self.presenceOpened(name: name, key: key, channel: inner)
+            let stream = try await transport.open(namespace: key.namespace, pod: name, port: RelaySettings.port, on: loop)
+            try await stream.splice(with: spliced)
+        } catch {
+            self.logger.debug("relay presence ended", metadata: ["kfwd.pod": "\(key.namespace)/\(name)", "error": "\(error)"])
+        }
+    }
+
+    private func presenceOpened(name: String, key: Key, channel: any Channel) {
+        guard let relay = self.places[key]?.relays.first(where: { $0.name == name }), !relay.retired else {
+            channel.close(promise: nil)
+            return
+        }
+        relay.presence = channel
+    }
+
+    /// The presence stream ended: stop if the relay is no longer wanted, keep it if its pod is
+    /// still ready (the connection dropped, not the relay), else deploy a new one.
+    private func afterPresence(name: String, key: Key) async -> AfterPresence {
+        guard let place = self.places[key], let relay = place.relays.first(where: { $0.name == name }), !relay.retired else { return .stop }
+        relay.presence = nil
+        return await self.check(name: name, key: key)
+    }
+
+    private func check(name: String, key: Key) async -> AfterPresence {
+        guard let relay = self.places[key]?.relays.first(where: { $0.name == name }), !relay.retired else { return .stop }
+        guard let client = try? self.cache.client(for: key.context) else { return .retry }
+        let pod: Pod
+        do {
+            pod = try await client.get(Pod.self, name, namespace: key.namespace)
+        } catch where error.isNotFound {
+            return await self.lost(relay, key: key, reason: "relay \(name) lost (its pod was deleted)")
+        } catch {
+            return .retry
+        }
+        guard !relay.retired else { return .stop }
+        if pod.isReady && !pod.isTerminating { return .retry }
+        return await self.lost(relay, key: key, reason: "relay \(name) lost (its pod is \(pod.isTerminating ? "terminating" : pod.status?.phase ?? "not ready"))")
+    }
+
+    /// A stream to `pod` failed before the relay answered: checks the relay as a presence
+    /// stream's end does, and deploys a new one when it was lost.
+    public func suspect(_ lease: Lease, pod: String) async {
+        guard let relay = self.places[lease.key]?.relays.first(where: { $0.name == pod }), !relay.retired else { return }
+        _ = await self.check(name: pod, key: lease.key)
+    }
+
+    private func lost(_ relay: Relay, key: Key, reason: String) async -> AfterPresence {
+        guard let place = self.places[key], !relay.retired else { return .stop }
+        relay.retired = true
+        place.relays.removeAll { $0 === relay }
+        _ = self.deploy(key, place: place, reason: reason)
+        await self.delete(relay, key: key)
+        return .stop
+    }
+
+    private func announce(_ key: Key, _ message: String) {
+        guard let place = self.places[key] else { return }
+        for lease in place.leases.values { lease.events(.relay(message)) }
+    }
+
+    private static func suffix() -> String {
+        String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement()! })
+    }
+}
