@@ -27,6 +27,8 @@ struct RelayServer {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            // A UDP flow drops datagrams while its stream is above this: room for a few of the largest.
+            .childChannelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 256 << 10, high: 1 << 20))
             .childChannelInitializer { stream in
                 let id = ObjectIdentifier(stream)
                 streams.withLock { $0[id] = stream }

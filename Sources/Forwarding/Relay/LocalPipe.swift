@@ -38,6 +38,8 @@ enum LocalPipe {
             do {
                 let inner = try await NIOPipeBootstrap(group: eventLoop)
                     .channelOption(.allowRemoteHalfClosure, value: true)
+                    // Room for a few of the largest datagrams before the flow starts dropping.
+                    .channelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 256 << 10, high: 1 << 20))
                     .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try configureInner(channel) } }
                     .takingOwnershipOfDescriptor(inputOutput: descriptors[1]).get()
                 return (spliced, inner)

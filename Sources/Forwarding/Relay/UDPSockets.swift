@@ -31,6 +31,8 @@ struct UDPSockets: Sendable {
                     let bound = mapping
                     do {
                         let channel = try await DatagramBootstrap(group: loop)
+                            // NIO reads datagrams into 2 KiB by default and cuts the rest: room for the largest.
+                            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
                             .channelInitializer { channel in
                                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler(bound)) }
                             }

@@ -80,6 +80,8 @@ final class PodBackends: Sendable {
         if udp || image == .udpEcho {
             channel = try await self.bindFirst(podIP: podIP, port: containerPort) { host, port in
                 try await DatagramBootstrap(group: self.group)
+                    // NIO reads datagrams into 2 KiB by default and cuts the rest: room for the largest.
+                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPEchoHandler()) }
                     }

@@ -141,7 +141,8 @@ final class Kubelet: Sendable {
                 for (port, _) in ports {
                     endpoints[port] = await self.backends.reserveEndpoint(podUID: uid, podIP: podIP, containerPort: port)
                 }
-                commandPorts.append(contentsOf: endpoints.values)
+                // Ready once every TCP port accepts (a UDP port cannot be probed by connecting).
+                commandPorts.append(contentsOf: ports.filter { !$0.1 }.compactMap { endpoints[$0.0] })
                 self.runCommand(command, key: key, uid: uid, pod: pod, container: container, endpoints: endpoints, order: ports.map(\.0))
                 continue
             }

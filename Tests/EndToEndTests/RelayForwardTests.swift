@@ -1,0 +1,169 @@
+import Foundation
+import KubeSim
+import Testing
+
+/// UDP and address forwards through kfwd-relay, with KubeSim running the relay image as the
+/// built kfwd-relay and serving ClusterIPs as kube-proxy does.
+@Suite(.serialized) struct RelayForwardTests {
+    static let manifest = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: echo, namespace: default}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: echo}}
+          template:
+            metadata: {labels: {app: echo}}
+            spec:
+              containers:
+              - {name: echo, image: kubesim/udp-echo, ports: [{containerPort: 9000, protocol: UDP}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: echo, namespace: default}
+        spec:
+          selector: {app: echo}
+          ports: [{name: udp, port: 9999, targetPort: 9000, protocol: UDP}]
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: dns, namespace: default}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: dns}}
+          template:
+            metadata: {labels: {app: dns}}
+            spec:
+              containers:
+              - name: dnsmasq
+                image: dnsmasq:2.89
+                ports: [{name: dns, containerPort: 1053, protocol: UDP}, {name: dns-tcp, containerPort: 1053, protocol: TCP}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: dns, namespace: default}
+        spec:
+          selector: {app: dns}
+          ports: [{name: dns, port: 1053, targetPort: dns, protocol: UDP}]
+        """
+
+    static func run<T: Sendable>(_ body: (SimHarness) async throws -> T) async throws -> T {
+        try await SimHarness.run(manifest: Self.manifest, configure: { configuration in
+            configuration.mapRelayImage()
+            configuration.images["dnsmasq"] =
+                "dnsmasq -k --port={port} --listen-address={host} --bind-interfaces --no-resolv --no-hosts --pid-file= --user=root --address=/db.shop.test/10.1.2.3"
+        }) { harness in
+            try await harness.sim.waitUntil { sim in sim.readyPods("app=echo").count == 1 && sim.readyPods("app=dns").count == 1 }
+            return try await body(harness)
+        }
+    }
+
+    static func forwardArguments(_ harness: SimHarness, _ target: String, _ ports: String...) -> [String] {
+        ["forward", target] + ports + ["--udp", "--kubeconfig", harness.kubeconfigPath, "--relay-image", testRelayImage]
+    }
+
+    static func udpPeers(port: Int, peers: Int, count: Int, size: Int) async throws -> (received: [Int], foreign: [Int], sizesOK: [Bool]) {
+        let result = try await runCommand("python3", ["-c", udpPeersScript, String(port), String(peers), String(count), String(size)])
+        struct Report: Decodable {
+            let received: [Int]
+            let foreign: [Int]
+            let sizes_ok: [Bool]
+        }
+        let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+        return (report.received, report.foreign, report.sizes_ok)
+    }
+
+    @Test(.enabled(if: isInstalled("dig") && isInstalled("dnsmasq")))
+    func digThroughAUDPForwardToAServiceGetsTheRecordDnsmasqServes() async throws {
+        try await Self.run { harness in
+            let (answer, lines, _) = try await runKfwd(Self.forwardArguments(harness, "svc/dns", ":1053")) { lines in
+                let port = try await forwardedPort(lines)
+                let result = try await runCommand("dig", ["@127.0.0.1", "-p", String(port), "db.shop.test", "+short", "+time=5", "+tries=2"])
+                return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(answer == "10.1.2.3", "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("Relay: deploying relay kfwd-relay-") })
+            #expect(lines.contains { $0.hasPrefix("Relay: relay kfwd-relay-") && $0.hasSuffix(" ready") })
+            // Stopped: the relay pod goes with it.
+            try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty }
+        }
+    }
+
+    @Test func threeLocalPeersInterleavedEachGetEveryReplyAndOnlyTheirOwn() async throws {
+        try await Self.run { harness in
+            let (report, lines, _) = try await runKfwd(Self.forwardArguments(harness, "svc/echo", ":9999")) { lines in
+                let port = try await forwardedPort(lines)
+                return try await Self.udpPeers(port: port, peers: 3, count: 1000, size: 64)
+            }
+            #expect(report.received == [1000, 1000, 1000], "\(lines.suffix(20))")
+            #expect(report.foreign == [0, 0, 0])
+            // One flow (one stream to the relay) per local peer.
+            #expect(lines.filter { $0.hasPrefix("Handling connection for ") }.count == 3)
+        }
+    }
+
+    @Test func datagramsOfTheLargestUDPSizeArriveWhole() async throws {
+        try await Self.run { harness in
+            let (report, _, _) = try await runKfwd(Self.forwardArguments(harness, "svc/echo", ":9999")) { lines in
+                try await Self.udpPeers(port: try await forwardedPort(lines), peers: 1, count: 20, size: 65507)
+            }
+            #expect(report.received == [20])
+            #expect(report.sizesOK == [true])
+        }
+    }
+
+    @Test func aBackendThatSendsUnaskedReachesTheClient() async throws {
+        // A backend that answers one datagram with a stream of 100 (no lock-step in the relay).
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-burst-\(UUID().uuidString).py")
+        try Data("""
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((sys.argv[1], int(sys.argv[2])))
+            while True:
+                data, peer = s.recvfrom(2048)
+                for i in range(100):
+                    s.sendto(b"unasked %d" % i, peer)
+            """.utf8).write(to: script)
+        defer { try? FileManager.default.removeItem(at: script) }
+        let manifest = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: burst, namespace: default, labels: {app: burst}}
+            spec:
+              containers:
+              - {name: burst, image: "test/udp-burst", ports: [{containerPort: 7000, protocol: UDP}]}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: burst, namespace: default}
+            spec:
+              selector: {app: burst}
+              ports: [{port: 7000, protocol: UDP}]
+            """
+        try await SimHarness.run(manifest: manifest, configure: { configuration in
+            configuration.mapRelayImage()
+            configuration.images["test/udp-burst"] = "python3 \(script.path) {host} {port}"
+        }) { harness in
+            try await harness.sim.waitUntil { sim in sim.readyPods("app=burst").count == 1 }
+            let (received, lines, _) = try await runKfwd(Self.forwardArguments(harness, "svc/burst", ":7000")) { lines in
+                let port = try await forwardedPort(lines)
+                let result = try await runCommand("python3", ["-c", """
+                    import socket, sys
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.settimeout(10)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+                    s.sendto(b"go", ("127.0.0.1", int(sys.argv[1])))
+                    seen = set()
+                    try:
+                        while len(seen) < 100:
+                            seen.add(s.recv(2048))
+                    except socket.timeout:
+                        pass
+                    print(len(seen))
+                    """, String(port)])
+                return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            }
+            #expect(received == 100, "\(lines.suffix(10))")
+        }
+    }
+}
