@@ -136,6 +136,14 @@ let package = Package(
             name: "RelayProtocolTests",
             dependencies: ["RelayProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        .testTarget(
+            name: "ForwardingTests",
+            dependencies: [
+                "Forwarding", "RelayProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeLabels"]),
         .testTarget(name: "ConfigStoreTests", dependencies: ["ConfigStore"]),
         .testTarget(
