@@ -166,4 +166,72 @@ import Testing
             #expect(received == 100, "\(lines.suffix(10))")
         }
     }
+
+    /// A client that sends a datagram every 50 ms from one socket for up to 40 s and prints
+    /// `reply N` for every answer, so a test can see traffic stop and resume.
+    static let steadyClient = """
+        import socket, sys, time
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(0.05)
+        n = 0
+        end = time.time() + 40
+        while time.time() < end:
+            s.sendto(b"tick", ("127.0.0.1", int(sys.argv[1])))
+            try:
+                while True:
+                    s.recv(100)
+                    n += 1
+                    print("reply", n, flush=True)
+            except socket.timeout:
+                pass
+        """
+
+    @Test func aRelayPodForceDeletedMidTrafficIsRedeployedAndTheSamePeerCarriesOn() async throws {
+        try await Self.run { harness in
+            let (names, lines, _) = try await runKfwd(Self.forwardArguments(harness, "svc/echo", ":9999")) { lines in
+                let port = try await forwardedPort(lines)
+                let (value, _, _) = try await runLongLived(.name("python3"), ["-c", Self.steadyClient, String(port)]) { replies in
+                    guard await replies.first(where: { $0 == "reply 5" }) != nil,
+                        let ready = await lines.first(where: { $0.hasPrefix("Relay: relay ") && $0.hasSuffix(" ready") })
+                    else { throw KubeSimTestError("no traffic through the first relay: \(lines.all)") }
+                    let first = String(ready.dropFirst("Relay: relay ".count).dropLast(" ready".count))
+                    try harness.sim.delete("pods", name: first, gracePeriod: 0)
+                    let seenAtDeletion = replies.all.count
+                    guard await lines.first(where: { $0.contains("relay \(first) lost") && $0.contains("redeploying") }) != nil,
+                        let second = await lines.nth(2, where: { $0.hasPrefix("Relay: relay ") && $0.hasSuffix(" ready") })
+                    else { throw KubeSimTestError("the relay was not redeployed: \(lines.all)") }
+                    // The same local socket gets answers again, with nothing done by the user.
+                    guard await replies.first(where: { line in Int(line.dropFirst("reply ".count)).map { $0 > seenAtDeletion + 5 } ?? false }) != nil
+                    else { throw KubeSimTestError("traffic did not resume: \(replies.all.suffix(3)), \(lines.all)") }
+                    return (first, String(second.dropFirst("Relay: relay ".count).dropLast(" ready".count)))
+                }
+                return value
+            }
+            #expect(names.0 != names.1, "\(lines)")
+            try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty }
+        }
+    }
+
+    @Test func afterKfwdIsKilledTheNextStartRemovesTheRelayItLeft() async throws {
+        try await Self.run { harness in
+            let (stale, _, status) = try await runKfwd(Self.forwardArguments(harness, "svc/echo", ":9999")) { lines in
+                guard await lines.first(where: { $0.hasPrefix("Relay: relay ") && $0.hasSuffix(" ready") }) != nil,
+                    let pod = harness.sim.relayPods().first,
+                    let name = pod[path: ["metadata", "name"]]?.stringValue,
+                    let pid = pod[path: ["metadata", "annotations", "kfwd.dev/pid"]]?.stringValue.flatMap({ Int32($0) })
+                else { throw KubeSimTestError("no relay: \(lines.all)") }
+                // kill -9: no chance to clean up.
+                kill(pid, SIGKILL)
+                await lines.untilEnd()
+                return name
+            }
+            #expect(status == .signaled(SIGKILL))
+            #expect(harness.sim.relayPods().compactMap { $0[path: ["metadata", "name"]]?.stringValue } == [stale])
+            let (_, lines, _) = try await runKfwd(Self.forwardArguments(harness, "svc/echo", ":9999")) { lines in
+                _ = await lines.first(where: { $0.hasPrefix("Relay: relay ") && $0.hasSuffix(" ready") })
+                try await harness.sim.waitUntil { sim in !sim.relayPods().contains { $0[path: ["metadata", "name"]]?.stringValue == stale } }
+            }
+            #expect(lines.contains { $0.contains("removing relay \(stale)") && $0.contains("no longer runs") }, "\(lines)")
+        }
+    }
 }
