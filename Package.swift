@@ -28,7 +28,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "KubeLabels"),
-        .target(name: "ChannelGlue", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(
+            name: "ChannelGlue",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .target(name: "RelayProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
@@ -80,7 +83,7 @@ let package = Package(
         .target(
             name: "Forwarding",
             dependencies: [
-                "KubeClient", "KubeLabels", "RelayProtocol",
+                "ChannelGlue", "KubeClient", "KubeLabels", "RelayProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -24,11 +24,13 @@ public struct ForwardSpec: Sendable, Hashable {
     public var warmStreams: Bool
     /// The port-forward protocol, negotiated or forced.
     public var transport: PortForwardTransportKind
+    /// UDP (through kfwd's relay) rather than TCP.
+    public var udp: Bool
 
     public init(
         alias: String, kubeconfig: String? = nil, context: String? = nil, namespace: String? = nil, target: ForwardTarget,
         mappings: [PortMapping], addresses: ListenAddresses = .loopback, podWait: Duration = .seconds(30), sticky: Bool = false,
-        warmStreams: Bool = false, transport: PortForwardTransportKind = .auto
+        warmStreams: Bool = false, transport: PortForwardTransportKind = .auto, udp: Bool = false
     ) {
         self.alias = alias
         self.kubeconfig = kubeconfig
@@ -41,6 +43,7 @@ public struct ForwardSpec: Sendable, Hashable {
         self.sticky = sticky
         self.warmStreams = warmStreams
         self.transport = transport
+        self.udp = udp
     }
 
     /// Where the forward's context comes from, followed while it runs.

@@ -27,6 +27,8 @@ public final class Supervisor: Sendable {
 
     /// The informers and clients the forwards share.
     public let cache: KubeClientCache
+    /// The relay pods UDP and address forwards go through, shared likewise.
+    public let relays: RelayPods
     private let group: any EventLoopGroup
     /// The schedule each forward's retries start from.
     private let backoff: Backoff
@@ -36,20 +38,27 @@ public final class Supervisor: Sendable {
 
     public init(
         cache: KubeClientCache = KubeClientCache(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        backoff: Backoff = Backoff()
+        backoff: Backoff = Backoff(), relaySettings: RelaySettings = RelaySettings()
     ) {
         self.cache = cache
+        self.relays = RelayPods(cache: cache, settings: relaySettings)
         self.group = group
         self.backoff = backoff
         (self.jobs, self.jobsContinuation) = AsyncStream.makeStream()
     }
 
-    /// Runs the forwards and their shared informers until cancelled, then stops them all.
+    /// Runs the forwards and their shared informers until cancelled, then stops them all; their
+    /// relays are deleted before the clients shut down.
     public func run() async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.cache.run() }
-            for await job in self.jobs { group.addTask { await job() } }
-            group.cancelAll()
+        await withDiscardingTaskGroup { shared in
+            shared.addTask { await self.cache.run() }
+            shared.addTask { await self.relays.run() }
+            await withDiscardingTaskGroup { forwards in
+                for await job in self.jobs { forwards.addTask { await job() } }
+                forwards.cancelAll()
+            }
+            await self.relays.shutdown()
+            shared.cancelAll()
         }
     }
 
@@ -136,6 +145,8 @@ public final class Supervisor: Sendable {
                 forward.warmStreams = spec.warmStreams
                 forward.transport = spec.transport
                 forward.kubeconfigSource = source
+                forward.udp = spec.udp
+                forward.relays = self.relays
                 try await forward.run(group: self.group) { event in self.update(spec.alias) { $0.apply(event) } }
                 return
             } catch {

@@ -1,3 +1,4 @@
+import ChannelGlue
 import NIOCore
 import NIOPosix
 import RelayProtocol
@@ -10,8 +11,7 @@ enum DatagramFlow {
     /// Opens the UDP socket for `stream`'s flow.
     static func connect(to address: SocketAddress, stream: any Channel, log: NIOLoopBound<FlowLog>) -> EventLoopFuture<any Channel> {
         DatagramBootstrap(group: log.eventLoop)
-            // NIO reads datagrams into 2 KiB by default and cuts the rest: room for the largest.
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
+            .readingWholeDatagrams()
             .channelInitializer { udp in
                 udp.eventLoop.makeCompletedFuture {
                     let streamSide = StreamSide(udp: udp, target: address, log: log.value)

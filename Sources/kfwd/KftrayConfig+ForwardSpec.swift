@@ -18,9 +18,10 @@ extension KftrayConfig {
         guard let namespace = self.namespace, !namespace.isEmpty else {
             throw ForwardError("field 'namespace' is required (kftray requires it too)")
         }
+        let udp: Bool
         switch (self.protocol ?? "tcp").lowercased() {
-        case "tcp": break
-        case "udp": throw ForwardError("protocol 'udp' needs kfwd's in-cluster relay, which this version does not have yet; the entry is skipped")
+        case "tcp": udp = false
+        case "udp": udp = true
         case let other: throw ForwardError("field 'protocol' is '\(other)': use tcp or udp")
         }
         let target: ForwardTarget
@@ -34,15 +35,25 @@ extension KftrayConfig {
             guard let selector = self.target, !selector.isEmpty else {
                 throw ForwardError("workload_type 'pod' needs the field 'target' (a label selector such as app=web)")
             }
+            if udp {
+                throw ForwardError("protocol 'udp' with workload_type 'pod' is not supported yet: forward UDP to a Service (workload_type service) or an address (proxy)")
+            }
             target = try .selector(validating: selector)
         case "proxy":
-            throw ForwardError("workload_type 'proxy' needs kfwd's in-cluster relay, which this version does not have yet; the entry is skipped")
+            // kftray's relay dials `service` when `remote_address` is empty.
+            let given = self.remoteAddress.flatMap { $0.isEmpty ? nil : $0 } ?? self.service
+            guard let address = given.map(Self.host(of:)), !address.isEmpty else {
+                throw ForwardError("workload_type 'proxy' needs the field 'remote_address' (a host name or IP address the cluster can reach)")
+            }
+            do { target = try ForwardTarget(parsing: "host/\(address)") } catch {
+                throw ForwardError("field 'remote_address': '\(address)' is not a host name or IP address")
+            }
         case "expose":
             throw ForwardError("workload_type 'expose' (a reverse tunnel) is not something kfwd does; the entry is skipped")
         case nil:
             throw ForwardError("field 'workload_type' is required: service or pod")
         case let other?:
-            throw ForwardError("field 'workload_type' is '\(other)': use service or pod (proxy and expose are kftray's relay types)")
+            throw ForwardError("field 'workload_type' is '\(other)': use service, pod or proxy")
         }
         guard let remote = self.remotePort, (1...65535).contains(remote) else {
             throw ForwardError("field 'remote_port' must be a port from 1 to 65535, not \(self.remotePort.map(String.init) ?? "missing")")
@@ -63,8 +74,19 @@ extension KftrayConfig {
         let kubeconfig = self.kubeconfig.flatMap { ["", "default"].contains($0) ? nil : $0 }
         return ForwardSpec(
             alias: self.effectiveAlias, kubeconfig: kubeconfig, context: context, namespace: namespace, target: target,
-            mappings: [PortMapping(local: local, remote: remote)], addresses: addresses, podWait: podWait, transport: transport
+            mappings: [PortMapping(local: local, remote: remote)], addresses: addresses, podWait: podWait, transport: transport, udp: udp
         )
+    }
+
+    /// kftray accepts a URL as `remote_address` and uses its host.
+    private static func host(of address: String) -> String {
+        guard let scheme = address.range(of: "://") else { return address }
+        var rest = address[scheme.upperBound...]
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") { return String(rest[rest.index(after: rest.startIndex)..<close]) }
+        if let colon = rest.lastIndex(of: ":") { rest = rest[..<colon] }
+        return String(rest)
     }
 
     /// Settings kfwd reads but does not act on; the entry still runs.

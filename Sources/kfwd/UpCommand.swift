@@ -12,7 +12,8 @@ struct UpCommand: AsyncParsableCommand {
         abstract: "Run a set of forwards from a kftray JSON config file, all in this process.",
         discussion: """
             FILE is kftray's export format (a JSON array of configs), used unchanged. Entries of \
-            workload_type service and pod over TCP run; an entry kfwd cannot run, or a field it does not know, \
+            workload_type service, pod and proxy run (UDP and proxy through a kfwd relay pod in the namespace); \
+            an entry kfwd cannot run, or a field it does not know, \
             gets its own message and the others still run. Each forward is independent: one that cannot \
             start (a busy port, a missing kubeconfig context) says why and retries with backoff; a missing \
             Service is waited for. Forwards in one namespace share one watch per kind. Stops on Ctrl-C or \
@@ -29,6 +30,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("pod-wait"), help: "Seconds a new connection waits for a ready pod.")
     var podWait: Double = 30
 
+    @Option(name: .customLong("relay-image"), help: "The kfwd-relay image to deploy for UDP and proxy entries.")
+    var relayImage = RelaySettings.defaultImage
+
     func validate() throws {
         if self.podWait < 0 { throw ValidationError("--pod-wait \(self.podWait) must be 0 or more seconds") }
     }
@@ -37,7 +41,7 @@ struct UpCommand: AsyncParsableCommand {
         let specs = try self.loadSpecs()
         var logger = Logger(label: "kfwd")
         logger.logLevel = .warning
-        let supervisor = Supervisor(cache: KubeClientCache(logger: logger))
+        let supervisor = Supervisor(cache: KubeClientCache(logger: logger), relaySettings: RelaySettings(image: self.relayImage))
         let updates = supervisor.updates()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await supervisor.run() }

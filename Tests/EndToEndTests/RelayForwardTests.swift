@@ -234,4 +234,37 @@ import Testing
             #expect(lines.contains { $0.contains("removing relay \(stale)") && $0.contains("no longer runs") }, "\(lines)")
         }
     }
+
+    /// kftray's `workload_type: proxy`: any address the cluster can reach, here a PostgreSQL
+    /// server the test starts, reached by psql through `kfwd up`.
+    @Test(.enabled(if: isInstalled("psql") && postgresBinDirectory != nil))
+    func psqlReachesAnAddressThroughAProxyEntry() async throws {
+        try await Self.run { harness in
+            let answer = try await withPostgres { postgresPort in
+                let entry: [String: Any] = [
+                    "alias": "db", "workload_type": "proxy", "namespace": "default", "remote_address": "127.0.0.1",
+                    "remote_port": postgresPort, "local_port": 0, "kubeconfig": harness.kubeconfigPath,
+                ]
+                let file = try harness.write("kftray.json", String(decoding: try JSONSerialization.data(withJSONObject: [entry]), as: UTF8.self))
+                let (value, lines, _) = try await runKfwd(["up", "--config", file, "--relay-image", testRelayImage]) { lines in
+                    let prefix = "db: Forwarding from 127.0.0.1:"
+                    guard let line = await lines.first(where: { $0.hasPrefix(prefix) }), let port = Int(line.dropFirst(prefix.count).prefix { $0.isNumber })
+                    else { throw KubeSimTestError("no forward: \(lines.all)") }
+                    var answers: [String] = []
+                    // Two sessions: each is its own stream through the relay.
+                    for query in ["select 6 * 7", "select current_user"] {
+                        let result = try await runCommand(
+                            "psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-At", "-c", query], environment: ["PGCONNECT_TIMEOUT": "20"]
+                        )
+                        answers.append(result.succeeded ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : "psql failed: \(result.stderr)")
+                    }
+                    return answers
+                }
+                #expect(lines.contains { $0.hasPrefix("db: ") && $0.contains("relay") }, "\(lines)")
+                return value
+            }
+            #expect(answer == ["42", "postgres"])
+            try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty }
+        }
+    }
 }

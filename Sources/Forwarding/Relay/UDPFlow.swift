@@ -6,7 +6,7 @@ import RelayProtocol
 final class UDPFlow {
     /// Datagrams kept while the stream opens; more than this are dropped, as a full socket
     /// buffer drops them.
-    static let pendingLimit = 256
+    static let pendingLimit = 4096
 
     let peer: SocketAddress
     private(set) var lastActivity = NIODeadline.now()
@@ -16,6 +16,7 @@ final class UDPFlow {
     private let onClose: (UDPFlow) -> Void
     private let onRefused: (String) -> Void
     private(set) var dropped = 0
+    private var unflushed = false
 
     init(peer: SocketAddress, onClose: @escaping (UDPFlow) -> Void, onRefused: @escaping (String) -> Void) {
         self.peer = peer
@@ -23,7 +24,8 @@ final class UDPFlow {
         self.onRefused = onRefused
     }
 
-    /// A datagram from the peer: framed onto the stream, or kept until it opens.
+    /// A datagram from the peer: framed onto the stream (flushed by ``flush()``, once per read
+    /// of the socket), or kept until it opens.
     func send(_ datagram: ByteBuffer) {
         self.touch()
         guard let inner else {
@@ -34,7 +36,14 @@ final class UDPFlow {
             self.dropped += 1
             return
         }
-        inner.writeAndFlush(Self.frame(datagram, allocator: inner.allocator), promise: nil)
+        inner.write(Self.frame(datagram, allocator: inner.allocator), promise: nil)
+        self.unflushed = true
+    }
+
+    func flush() {
+        guard self.unflushed else { return }
+        self.unflushed = false
+        self.inner?.flush()
     }
 
     /// The stream's inner end is ready: the header, then what the peer sent meanwhile.

@@ -11,6 +11,8 @@ final class UDPFlowTable: ChannelInboundHandler {
     private let refused: (String) -> Void
     private var flows: [SocketAddress: UDPFlow] = [:]
     private var sweep: Scheduled<Void>?
+    /// Flows written to during this read of the socket, flushed together at its end.
+    private var touched: [UDPFlow] = []
 
     /// - Parameter opened: called on the event loop for each new flow, with the socket; the flow
     ///   waits for its stream.
@@ -30,6 +32,7 @@ final class UDPFlowTable: ChannelInboundHandler {
         guard envelope.data.readableBytes <= 65507 else { return }
         if let flow = self.flows[envelope.remoteAddress] {
             flow.send(envelope.data)
+            self.touched.append(flow)
             return
         }
         let flow = UDPFlow(
@@ -42,6 +45,12 @@ final class UDPFlowTable: ChannelInboundHandler {
         self.flows[envelope.remoteAddress] = flow
         flow.send(envelope.data)
         self.opened(flow, context.channel)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        for flow in self.touched { flow.flush() }
+        self.touched.removeAll(keepingCapacity: true)
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

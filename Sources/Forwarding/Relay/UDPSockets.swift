@@ -1,3 +1,4 @@
+import ChannelGlue
 import NIOCore
 import NIOPosix
 
@@ -31,8 +32,7 @@ struct UDPSockets: Sendable {
                     let bound = mapping
                     do {
                         let channel = try await DatagramBootstrap(group: loop)
-                            // NIO reads datagrams into 2 KiB by default and cuts the rest: room for the largest.
-                            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
+                            .readingWholeDatagrams()
                             .channelInitializer { channel in
                                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler(bound)) }
                             }

@@ -1,3 +1,4 @@
+import ChannelGlue
 import Foundation
 import Logging
 import NIOCore
@@ -80,8 +81,7 @@ final class PodBackends: Sendable {
         if udp || image == .udpEcho {
             channel = try await self.bindFirst(podIP: podIP, port: containerPort) { host, port in
                 try await DatagramBootstrap(group: self.group)
-                    // NIO reads datagrams into 2 KiB by default and cuts the rest: room for the largest.
-                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
+                    .readingWholeDatagrams()
                     .channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPEchoHandler()) }
                     }

@@ -1,3 +1,4 @@
+import ChannelGlue
 import NIOCore
 import NIOPosix
 
@@ -76,8 +77,7 @@ final class UDPBalancerHandler: ChannelInboundHandler {
         self.flows[client] = flow
         let server = context.channel
         DatagramBootstrap(group: context.eventLoop)
-            // NIO reads datagrams into 2 KiB by default and cuts the rest: room for the largest.
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
+            .readingWholeDatagrams()
             .channelInitializer { backend in
                 backend.eventLoop.makeCompletedFuture {
                     try backend.pipeline.syncOperations.addHandler(ReplyHandler(server: server, client: client))

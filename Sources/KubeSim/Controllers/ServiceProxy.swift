@@ -89,8 +89,7 @@ final class ServiceProxy: Sendable {
                 self.readyEndpoints(service, portName: portName, udp: true).contains(endpoint)
             }
             return try await DatagramBootstrap(group: self.group)
-                // NIO reads datagrams into 2 KiB by default and cuts the rest: room for the largest.
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
+                .readingWholeDatagrams()
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {

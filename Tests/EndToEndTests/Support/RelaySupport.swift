@@ -1,5 +1,14 @@
 import Foundation
 import KubeSim
+import NIOCore
+import NIOPosix
+import Subprocess
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 /// The kfwd-relay executable built next to kfwd.
 let kfwdRelayPath: String = URL(fileURLWithPath: kfwdPath).deletingLastPathComponent().appendingPathComponent("kfwd-relay").path
@@ -77,3 +86,51 @@ let udpPeersScript = """
             break
     print(json.dumps({"received": [len(g) for g in got], "foreign": foreign, "sizes_ok": sizes_ok}))
     """
+
+/// The PostgreSQL server binary: on PATH, else where Debian's packages put it.
+let postgresBinDirectory: String? = {
+    if isInstalled("postgres"), isInstalled("initdb") {
+        return (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+            .first { FileManager.default.isExecutableFile(atPath: "\($0)/postgres") }
+    }
+    let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+    return versions.sorted().reversed().map { "/usr/lib/postgresql/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: "\($0)/postgres") }
+}()
+
+/// Starts a throwaway PostgreSQL server on 127.0.0.1 (trust authentication, user `postgres`)
+/// and runs `body` with its port. PostgreSQL refuses to run as root, so under root it runs as
+/// the `postgres` user.
+func withPostgres<T: Sendable>(_ body: @escaping @Sendable (Int) async throws -> T) async throws -> T {
+    guard let bin = postgresBinDirectory else { throw KubeSimTestError("no PostgreSQL server installed") }
+    let directory = URL(fileURLWithPath: "/tmp/kfwd-pg-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let asRoot = getuid() == 0
+    if asRoot { try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory.path) }
+    func command(_ tool: String, _ arguments: [String]) -> (String, [String]) {
+        asRoot ? ("runuser", ["-u", "postgres", "--", "\(bin)/\(tool)"] + arguments) : ("\(bin)/\(tool)", arguments)
+    }
+    let data = directory.appendingPathComponent("data").path
+    let (initdb, initArguments) = command("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"])
+    let initialized = try await runCommand(initdb, initArguments)
+    guard initialized.succeeded else { throw KubeSimTestError("initdb failed: \(initialized.stderr)") }
+    let port = try await freeLoopbackPort()
+    let (server, serverArguments) = command(
+        "postgres", ["-D", data, "-h", "127.0.0.1", "-p", String(port), "-k", directory.path, "-c", "fsync=off"]
+    )
+    let executable: Executable = server.contains("/") ? .path(FilePath(server)) : .name(server)
+    let (value, _, _) = try await runLongLived(executable, serverArguments) { lines in
+        guard await lines.first(where: { $0.contains("ready to accept connections") }) != nil else {
+            throw KubeSimTestError("postgres did not start: \(lines.all)")
+        }
+        return try await body(port)
+    }
+    return value
+}
+
+/// A port nothing listens on right now.
+func freeLoopbackPort() async throws -> Int {
+    let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+    defer { probe.close(promise: nil) }
+    return probe.localAddress!.port!
+}
