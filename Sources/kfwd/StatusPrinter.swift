@@ -38,6 +38,9 @@ struct StatusPrinter: Sendable {
         if let transport = status.transport, transport != previous?.transport {
             Terminal.line("\(alias): transport \(transport)")
         }
+        if let note = status.relayNote, note != previous?.relayNote {
+            Terminal.line("\(alias): \(note)")
+        }
         if let note = status.kubeconfigNote, note != previous?.kubeconfigNote {
             Terminal.line("\(alias): \(note)")
         }

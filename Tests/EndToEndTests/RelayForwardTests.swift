@@ -267,4 +267,52 @@ import Testing
             try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty }
         }
     }
+
+    /// Two UDP forwards of one kftray file in one namespace: both served, by one relay in the
+    /// end (a relay started for the first target is replaced by one that allows both, and goes
+    /// once its streams end), which is hardened as the issue asks.
+    @Test(.enabled(if: isInstalled("dig") && isInstalled("dnsmasq")))
+    func forwardsInOneNamespaceShareOneHardenedRelay() async throws {
+        try await Self.run { harness in
+            let entries: [[String: Any]] = [
+                ["alias": "dns", "workload_type": "service", "service": "dns", "namespace": "default", "protocol": "udp", "remote_port": 1053, "local_port": 0, "kubeconfig": harness.kubeconfigPath],
+                ["alias": "echo", "workload_type": "service", "service": "echo", "namespace": "default", "protocol": "udp", "remote_port": 9999, "local_port": 0, "kubeconfig": harness.kubeconfigPath],
+            ]
+            let file = try harness.write("kftray.json", String(decoding: try JSONSerialization.data(withJSONObject: entries), as: UTF8.self))
+            let (outcome, lines, _) = try await runKfwd(["up", "--config", file, "--relay-image", testRelayImage]) { lines in
+                func port(_ alias: String) async throws -> Int {
+                    let prefix = "\(alias): Forwarding from 127.0.0.1:"
+                    guard let line = await lines.first(where: { $0.hasPrefix(prefix) }), let port = Int(line.dropFirst(prefix.count).prefix { $0.isNumber })
+                    else { throw KubeSimTestError("no forward \(alias): \(lines.all)") }
+                    return port
+                }
+                let dig = try await runCommand("dig", ["@127.0.0.1", "-p", String(try await port("dns")), "db.shop.test", "+short", "+time=5", "+tries=3"])
+                let echo = try await Self.udpPeers(port: try await port("echo"), peers: 1, count: 10, size: 32)
+                try await harness.sim.waitUntil { sim in sim.relayPods().count == 1 && isReady(sim.relayPods().first) }
+                return (dig.stdout.trimmingCharacters(in: .whitespacesAndNewlines), echo.received, harness.sim.relayPods()[0])
+            }
+            #expect(outcome.0 == "10.1.2.3", "\(lines)")
+            #expect(outcome.1 == [10])
+            let pod = outcome.2
+            let container = pod[path: ["spec", "containers"]]?.arrayValue?.first
+            let env = Dictionary(uniqueKeysWithValues: (container?["env"]?.arrayValue ?? []).compactMap { variable in
+                variable["name"]?.stringValue.map { ($0, variable["value"]?.stringValue ?? "") }
+            })
+            let dnsIP = harness.sim.object("services", name: "dns")?[path: ["spec", "clusterIP"]]?.stringValue ?? "?"
+            let echoIP = harness.sim.object("services", name: "echo")?[path: ["spec", "clusterIP"]]?.stringValue ?? "?"
+            #expect(env["KFWD_RELAY_TARGETS"] == ["udp/\(dnsIP):1053", "udp/\(echoIP):9999"].sorted().joined(separator: ","))
+            #expect(env["KFWD_RELAY_SECRET"]?.count == 64)
+            #expect(pod[path: ["spec", "automountServiceAccountToken"]] == false)
+            #expect(pod[path: ["spec", "restartPolicy"]]?.stringValue == "Never")
+            #expect(pod[path: ["spec", "securityContext", "runAsNonRoot"]] == true)
+            #expect(container?[path: ["securityContext", "readOnlyRootFilesystem"]] == true)
+            #expect(container?[path: ["securityContext", "allowPrivilegeEscalation"]] == false)
+            #expect(container?[path: ["resources", "limits", "cpu"]]?.stringValue == "100m")
+            #expect(container?[path: ["resources", "limits", "memory"]]?.stringValue == "64Mi")
+            #expect(pod[path: ["metadata", "labels", "app.kubernetes.io/managed-by"]]?.stringValue == "kfwd")
+            #expect(pod[path: ["metadata", "labels", "kfwd.dev/owner"]]?.stringValue?.isEmpty == false)
+            #expect(!lines.joined().contains(env["KFWD_RELAY_SECRET"] ?? "no secret"), "the secret is never printed")
+            try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty }
+        }
+    }
 }

@@ -31,25 +31,17 @@ extension RelayForward {
                     fail(error.message)
                     return
                 }
-                var first = RelayHeader(.tcp, target: target, secret: endpoint.secret).bytes
-                let headerLength = first.readableBytes
-                first.writeImmutableBuffer(replay)
-                var lastError: PortForwardError
-                do throws(PortForwardError) {
-                    let stream = try await route.open(endpoint, on: local.eventLoop)
-                    switch try await stream.splice(with: local, replaying: first) {
-                    case .finished:
-                        return
-                    case .refusedBeforeResponse(let error, var bytes):
-                        bytes.moveReaderIndex(forwardBy: min(headerLength, bytes.readableBytes))
-                        replay = bytes
-                        lastError = error
-                    }
-                } catch {
-                    guard error.backendNeverSawData else {
-                        fail(error.message)
-                        return
-                    }
+                let attempt = await Self.attempt(local, target: target, endpoint: endpoint, replay: replay, route: route)
+                await route.finished(endpoint)
+                let lastError: PortForwardError
+                switch attempt {
+                case .finished:
+                    return
+                case .failed(let error):
+                    fail(error.message)
+                    return
+                case .retry(let error, let bytes):
+                    replay = bytes
                     lastError = error
                 }
                 await route.suspect(endpoint)
@@ -64,6 +56,35 @@ extension RelayForward {
         }
     }
 
+    private enum Attempt {
+        case finished
+        case failed(PortForwardError)
+        /// The relay's pod never got the bytes: try again with them.
+        case retry(PortForwardError, replay: ByteBuffer)
+    }
+
+    /// One stream to the relay for a local connection, the header first, then what earlier
+    /// attempts took from the connection.
+    private static func attempt(
+        _ local: any Channel, target: RelayTarget, endpoint: RelayPods.Endpoint, replay: ByteBuffer, route: RelayRoute
+    ) async -> Attempt {
+        var first = RelayHeader(.tcp, target: target, secret: endpoint.secret).bytes
+        let headerLength = first.readableBytes
+        first.writeImmutableBuffer(replay)
+        do throws(PortForwardError) {
+            let stream = try await route.open(endpoint, on: local.eventLoop)
+            switch try await stream.splice(with: local, replaying: first) {
+            case .finished:
+                return .finished
+            case .refusedBeforeResponse(let error, var bytes):
+                bytes.moveReaderIndex(forwardBy: min(headerLength, bytes.readableBytes))
+                return .retry(error, replay: bytes)
+            }
+        } catch {
+            return error.backendNeverSawData ? .retry(error, replay: replay) : .failed(error)
+        }
+    }
+
     /// One local UDP peer: its flow's stream to the relay, through a pipe whose inner end speaks
     /// the framing. When the stream ends the flow ends; the peer's next datagram opens another.
     func serve(
@@ -73,30 +94,32 @@ extension RelayForward {
         events(.connection(local: mapping.local, remote: mapping.remote))
         let loop = flow.eventLoop
         let end: @Sendable () -> Void = { loop.execute { flow.value.close() } }
-        var pipe: (spliced: any Channel, inner: any Channel)?
         await withTaskCancellationHandler {
             do {
-                let endpoint = try await route.endpoint()
-                let header = RelayHeader(.udp, target: target, secret: endpoint.secret)
-                let made = try await LocalPipe.make(on: loop) { inner in
-                    try inner.pipeline.syncOperations.addHandler(RelayDatagramHandler(flow: flow.value, socket: socket))
+                try await route.withEndpoint { endpoint in
+                    let pipe = try await LocalPipe.make(on: loop) { inner in
+                        try inner.pipeline.syncOperations.addHandler(RelayDatagramHandler(flow: flow.value, socket: socket))
+                    }
+                    defer {
+                        pipe.spliced.close(promise: nil)
+                        pipe.inner.close(promise: nil)
+                    }
+                    let header = RelayHeader(.udp, target: target, secret: endpoint.secret)
+                    try await loop.submit { flow.value.attach(pipe.inner, header: header) }.get()
+                    do throws(PortForwardError) {
+                        try await route.open(endpoint, on: loop).splice(with: pipe.spliced)
+                    } catch {
+                        if error.backendNeverSawData { await route.suspect(endpoint) }
+                        throw error
+                    }
                 }
-                pipe = made
-                try await loop.submit { flow.value.attach(made.inner, header: header) }.get()
-                do throws(PortForwardError) {
-                    let stream = try await route.open(endpoint, on: loop)
-                    try await stream.splice(with: made.spliced)
-                } catch {
-                    if error.backendNeverSawData { await route.suspect(endpoint) }
-                    events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
-                }
+            } catch let error as PortForwardError {
+                events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
             } catch let error as ForwardError {
                 events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(kind: .remote, message: error.message)))
             } catch {
                 events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(kind: .transport, message: "\(error)")))
             }
-            pipe?.spliced.close(promise: nil)
-            pipe?.inner.close(promise: nil)
             end()
         } onCancel: {
             end()

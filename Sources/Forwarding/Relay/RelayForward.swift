@@ -55,7 +55,8 @@ struct RelayForward: Sendable {
         let transport = forward.transport.transport(client: client) { events(.transport($0)) }
         let route = RelayRoute(relays: self.relays, lease: lease, transport: transport, namespace: forward.namespace, events: events)
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { _ = try? await route.endpoint() }
+            // The relay is deployed at start, not on the first connection.
+            tasks.addTask { _ = try? await route.withEndpoint { _ in } }
             if let tcp {
                 tasks.addTask {
                     await tcp.serve { local, mapping in

@@ -42,6 +42,8 @@ public actor RelayPods {
         var ready: Task<Void, any Error>?
         var presence: (any Channel)?
         var retired = false
+        /// Streams handed out and not yet finished: a retired relay is deleted when none is left.
+        var streams = 0
 
         init(name: String, secret: String, rules: Set<RelayRule>) {
             self.name = name
@@ -92,8 +94,9 @@ public actor RelayPods {
         return Lease(key: key, rules: rules, id: self.nextLease)
     }
 
-    /// The relay a lease's new streams go to: the newest one of its namespace that allows its
-    /// targets, deployed (and waited for) when there is none.
+    /// The relay a lease's next stream goes to: the newest one of its namespace that allows its
+    /// targets, deployed (and waited for) when there is none. Each endpoint handed out must be
+    /// given back with ``finished(_:pod:)`` when its stream ends.
     /// - Throws: ``ForwardError`` when the relay cannot be deployed or does not become ready.
     public func endpoint(for lease: Lease) async throws(ForwardError) -> Endpoint {
         guard let place = self.places[lease.key], place.leases[lease.id] != nil else {
@@ -103,22 +106,41 @@ public actor RelayPods {
             place.swept = true
             await self.sweepStale(lease.key)
         }
-        let relay: Relay
-        if let newest = place.relays.last, !newest.retired, newest.rules.isSuperset(of: lease.rules) {
-            relay = newest
-        } else {
-            relay = self.deploy(lease.key, place: place, reason: nil)
-        }
-        do {
-            try await relay.ready?.value
-        } catch {
-            if !relay.retired {
-                relay.retired = true
-                await self.delete(relay, key: lease.key)
+        while true {
+            guard self.places[lease.key] === place, place.leases[lease.id] != nil else {
+                throw ForwardError("the forward no longer uses a relay")
             }
-            throw (error as? ForwardError) ?? ForwardError("relay \(relay.name): \(error)")
+            let relay: Relay
+            if let newest = place.relays.last, !newest.retired, newest.rules.isSuperset(of: lease.rules) {
+                relay = newest
+            } else {
+                relay = self.deploy(lease.key, place: place, reason: nil)
+            }
+            do {
+                try await relay.ready?.value
+            } catch {
+                if !relay.retired {
+                    relay.retired = true
+                    place.relays.removeAll { $0 === relay }
+                    await self.delete(relay, key: lease.key)
+                }
+                throw (error as? ForwardError) ?? ForwardError("relay \(relay.name): \(error)")
+            }
+            // Replaced while it started (another forward needed more targets): use the newer one.
+            guard !relay.retired else { continue }
+            relay.streams += 1
+            return Endpoint(pod: relay.name, secret: relay.secret)
         }
-        return Endpoint(pod: relay.name, secret: relay.secret)
+    }
+
+    /// A stream to `pod` ended. A relay replaced by a newer one (that allows more targets) is
+    /// deleted once its last stream ends.
+    public func finished(_ lease: Lease, pod: String) async {
+        guard let place = self.places[lease.key], let relay = place.relays.first(where: { $0.name == pod }) else { return }
+        relay.streams -= 1
+        guard relay.retired, relay.streams == 0, place.relays.last !== relay else { return }
+        place.relays.removeAll { $0 === relay }
+        await self.delete(relay, key: lease.key)
     }
 
     /// Ends a forward's use; the last one out deletes the namespace's relays.
@@ -156,13 +178,21 @@ public actor RelayPods {
         let relay = Relay(name: "kfwd-relay-\(self.owner.user.prefix(30))-\(Self.suffix())", secret: RelaySecret.generate(), rules: rules)
         for older in place.relays where !older.retired {
             older.retired = true
-            // Without its presence stream the old relay exits once its last stream ends.
+            // Its open streams carry on; it goes when the last one ends (or now, with none).
             older.presence?.close(promise: nil)
         }
+        let idle = place.relays.filter { $0.retired && $0.streams == 0 }
+        place.relays.removeAll { $0.retired && $0.streams == 0 }
         place.relays.append(relay)
         self.announce(key, (reason.map { "\($0), redeploying: " } ?? "") + "deploying relay \(relay.name) in namespace \(key.namespace)")
         relay.ready = Task {
             try await self.create(relay, key: key)
+            // Replaced ones nobody streams through go once they exist (deleting one still being
+            // created would leave its pod behind).
+            for old in idle {
+                _ = try? await old.ready?.value
+                await self.delete(old, key: key)
+            }
             self.announce(key, "relay \(relay.name) ready")
             self.keepPresence(relay, key: key)
         }

@@ -20,7 +20,8 @@ final class RelayRoute: Sendable {
         self.events = events
     }
 
-    /// The relay new streams go to (deployed and waited for when needed).
+    /// The relay the next stream goes to (deployed and waited for when needed); give it back
+    /// with ``finished(_:)`` when the stream ends.
     func endpoint() async throws(ForwardError) -> RelayPods.Endpoint {
         let endpoint = try await self.relays.endpoint(for: self.lease)
         let changed = self.reported.withLock { reported in
@@ -29,6 +30,23 @@ final class RelayRoute: Sendable {
         }
         if changed { self.events(.ready(pods: [endpoint.pod])) }
         return endpoint
+    }
+
+    func finished(_ endpoint: RelayPods.Endpoint) async {
+        await self.relays.finished(self.lease, pod: endpoint.pod)
+    }
+
+    /// Runs `body` with the relay's endpoint, given back when `body` returns.
+    func withEndpoint<T>(_ body: (RelayPods.Endpoint) async throws -> T) async throws -> T {
+        let endpoint = try await self.endpoint()
+        do {
+            let value = try await body(endpoint)
+            await self.finished(endpoint)
+            return value
+        } catch {
+            await self.finished(endpoint)
+            throw error
+        }
     }
 
     /// Opens a stream to the relay's port.
