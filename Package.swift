@@ -93,14 +93,15 @@ let package = Package(
         .executableTarget(
             name: "kfwd",
             dependencies: [
-                "ConfigStore", "Forwarding", "KubeClient", "KubeSim",
+                "ConfigStore", "Forwarding", "KubeClient", "KubeSim", "RelayServer",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(
-            name: "kfwd-relay",
+        .target(
+            name: "RelayServer",
             dependencies: [
                 "ChannelGlue", "RelayProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -109,6 +110,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        .executableTarget(name: "kfwd-relay", dependencies: ["RelayServer", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "kubesim",
             dependencies: [

@@ -4,6 +4,7 @@ import Foundation
 import KubeClient
 import KubeSim
 import Logging
+import NIOPosix
 import Synchronization
 
 struct DemoCommand: AsyncParsableCommand {
@@ -12,9 +13,10 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Run kfwd against an embedded cluster, and show what to try.",
         discussion: """
             Starts KubeSim (a local Kubernetes API with real pod backends) with a small shop: a web \
-            Deployment of three HTTP pods behind the Service web, and a TCP echo pod. Forwards svc/web and \
-            pod/echo, then prints a curl loop and the kubectl command that deletes every web pod under it. \
-            Runs until Ctrl-C.
+            Deployment of three HTTP pods behind the Service web, a TCP echo pod, and a UDP echo behind the \
+            Service dns. Forwards svc/web, pod/echo and (UDP, through a kfwd relay pod that this kfwd binary \
+            serves) svc/dns, then prints a curl loop and the kubectl command that deletes every web pod under \
+            it. Runs until Ctrl-C.
             """
     )
 
@@ -29,6 +31,9 @@ struct DemoCommand: AsyncParsableCommand {
         logger.logLevel = .error
         var configuration = KubeSim.Configuration()
         configuration.objects = try ManifestLoader.parse(DemoManifest.yaml)
+        // The relay image runs as this very binary's `kfwd relay`.
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        configuration.images[RelaySettings.defaultImage] = "'\(executable)' relay --listen {host}:{port}"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-demo-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -38,6 +43,7 @@ struct DemoCommand: AsyncParsableCommand {
         let webPort: Int
         if let chosen = self.webPort { webPort = chosen } else { webPort = try await Self.preferred(8080) }
         let echoPort = try await Self.preferred(7000)
+        let dnsPort = try await Self.preferred(5353, udp: true)
         let failed = try await KubeSim.withRunning(configuration, logger: logger) { sim in
             try sim.writeKubeconfig(to: kubeconfigPath)
             let context = try KubeContext(try KubeconfigLoader(explicitPath: kubeconfigPath).load())
@@ -48,6 +54,12 @@ struct DemoCommand: AsyncParsableCommand {
             let echo = ResilientForward(
                 cache: cache, context: context, namespace: "shop", target: .pod("echo"), mappings: [PortMapping(local: echoPort, remote: 7000)]
             )
+            var dns = ResilientForward(
+                cache: cache, context: context, namespace: "shop", target: .service("dns"), mappings: [PortMapping(local: dnsPort, remote: 5353)]
+            )
+            dns.udp = true
+            let relays = RelayPods(cache: cache, logger: logger)
+            dns.relays = relays
             try await sim.waitUntil { sim in
                 (try? sim.objects("pods", namespace: "shop"))?.allSatisfy { pod in
                     (pod[path: ["status", "conditions"]]?.arrayValue ?? []).contains {
@@ -57,38 +69,44 @@ struct DemoCommand: AsyncParsableCommand {
             }
             let bound = Mutex<[Int: Int]>([:])
             let url = sim.url
-            return await ForwardCommand.runUntilSignal(cache: cache, web, echo) { event in
+            return await ForwardCommand.runUntilSignal(cache: cache, relays: relays, web, echo, dns) { event in
                 Terminal.report(event)
                 guard case .listening(_, let local, let remote) = event else { return }
-                let ports = bound.withLock { bound -> (Int, Int)? in
+                let ports = bound.withLock { bound -> (Int, Int, Int)? in
                     guard bound[remote] == nil else { return nil }
                     bound[remote] = local
-                    guard let web = bound[80], let echo = bound[7000] else { return nil }
-                    return (web, echo)
+                    guard let web = bound[80], let echo = bound[7000], let dns = bound[5353] else { return nil }
+                    return (web, echo, dns)
                 }
-                if let (web, echo) = ports { Self.banner(url: url, web: web, echo: echo, kubeconfig: kubeconfigPath) }
+                if let (web, echo, dns) = ports { Self.banner(url: url, web: web, echo: echo, dns: dns, kubeconfig: kubeconfigPath) }
             }
         }
         if failed { throw ExitCode.failure }
     }
 
     /// The port when it is free, else 0 (any).
-    private static func preferred(_ port: Int) async throws -> Int {
+    private static func preferred(_ port: Int, udp: Bool = false) async throws -> Int {
         do {
-            let probe = try await LocalListener.bind(PortMapping(local: port, remote: port), addresses: .loopback, group: .singletonMultiThreadedEventLoopGroup)
-            await probe.close()
+            if udp {
+                let probe = try await DatagramBootstrap(group: .singletonMultiThreadedEventLoopGroup).bind(host: "127.0.0.1", port: port).get()
+                try await probe.close()
+            } else {
+                let probe = try await LocalListener.bind(PortMapping(local: port, remote: port), addresses: .loopback, group: .singletonMultiThreadedEventLoopGroup)
+                await probe.close()
+            }
             return port
         } catch {
             return 0
         }
     }
 
-    private static func banner(url: String, web webPort: Int, echo echoPort: Int, kubeconfig kubeconfigPath: String) {
+    private static func banner(url: String, web webPort: Int, echo echoPort: Int, dns dnsPort: Int, kubeconfig kubeconfigPath: String) {
         Terminal.line(
             """
             kfwd demo: a local cluster (KubeSim) runs at \(url) with namespace shop.
               svc/web  -> http://127.0.0.1:\(webPort)   (3 HTTP pods; each answer names its pod)
               pod/echo -> 127.0.0.1:\(echoPort)         (TCP echo)
+              svc/dns  -> udp 127.0.0.1:\(dnsPort)     (UDP echo, through a kfwd relay pod)
 
             Try, in another terminal:
               while true; do curl -s --max-time 5 http://127.0.0.1:\(webPort)/ | head -1 || echo FAILED; sleep 0.05; done
@@ -96,6 +114,7 @@ struct DemoCommand: AsyncParsableCommand {
               KUBECONFIG=\(kubeconfigPath) kubectl delete pods -n shop -l app=web --force --grace-period=0
             Watch for: the loop keeps answering, from the new pods; no FAILED line.
             Also: KUBECONFIG=\(kubeconfigPath) kubectl rollout restart deployment/web -n shop
+            UDP:  echo hello | nc -u -w1 127.0.0.1 \(dnsPort)
 
             Ctrl-C stops everything.
             """

@@ -71,7 +71,7 @@ enum DemoManifest {
             app: dns
           ports:
           - name: dns
-            port: 53
+            port: 5353
             protocol: UDP
             targetPort: 5353
         ---

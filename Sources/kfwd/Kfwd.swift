@@ -5,6 +5,6 @@ struct Kfwd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kfwd",
         abstract: "Kubernetes port forwarding that does not fall over.",
-        subcommands: [ForwardCommand.self, UpCommand.self, DemoCommand.self]
+        subcommands: [ForwardCommand.self, UpCommand.self, DemoCommand.self, RelayCommand.self]
     )
 }

@@ -18,9 +18,27 @@ import Testing
             let deleted = try await runCommand(words[1], Array(words.dropFirst(2)), environment: ["KUBECONFIG": kubeconfig, "HOME": home])
             try? FileManager.default.removeItem(atPath: home)
             let after = try await runCommand("curl", ["-s", "--max-time", "10", String(url)])
-            return (first.stdout, deleted, after.stdout)
+            // The UDP line: a datagram through the relay pod the demo deploys, echoed back.
+            guard let udp = await lines.first(where: { $0.contains("svc/dns  -> udp 127.0.0.1:") }),
+                let dnsPort = Int(udp.split(separator: "127.0.0.1:").last?.prefix { $0.isNumber } ?? "")
+            else { throw KubeSimTestError("no UDP line: \(lines.all)") }
+            let echoed = try await runCommand("python3", ["-c", """
+                import socket, sys
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.settimeout(2)
+                for attempt in range(10):
+                    s.sendto(b"hello", ("127.0.0.1", int(sys.argv[1])))
+                    try:
+                        print(s.recv(100).decode())
+                        break
+                    except socket.timeout:
+                        pass
+                """, String(dnsPort)])
+            return (first.stdout, deleted, after.stdout, echoed.stdout)
         }
-        let (first, deleted, after) = run.value
+        let (first, deleted, after, echoed) = run.value
+        #expect(echoed == "hello\n", "\(run.lines)")
+        #expect(run.lines.contains { $0.hasPrefix("Relay: relay kfwd-relay-") && $0.hasSuffix(" ready") })
         #expect(first.hasPrefix("pod: web-"), "\(first)")
         #expect(deleted.succeeded, "\(deleted.stderr) kfwd: \(run.lines)")
         #expect(after.hasPrefix("pod: web-"), "\(after)")

@@ -51,7 +51,7 @@ import Testing
         try await SimHarness.run(manifest: Self.manifest, configure: { configuration in
             configuration.mapRelayImage()
             configuration.images["dnsmasq"] =
-                "dnsmasq -k --port={port} --listen-address={host} --bind-interfaces --no-resolv --no-hosts --pid-file= --user=root --address=/db.shop.test/10.1.2.3"
+                "\(dnsmasqPath ?? "dnsmasq") -k --port={port} --listen-address={host} --bind-interfaces --no-resolv --no-hosts --pid-file= --user=root --address=/db.shop.test/10.1.2.3"
         }) { harness in
             try await harness.sim.waitUntil { sim in sim.readyPods("app=echo").count == 1 && sim.readyPods("app=dns").count == 1 }
             return try await body(harness)
@@ -73,7 +73,7 @@ import Testing
         return (report.received, report.foreign, report.sizes_ok)
     }
 
-    @Test(.enabled(if: isInstalled("dig") && isInstalled("dnsmasq")))
+    @Test(.enabled(if: isInstalled("dig") && dnsmasqPath != nil))
     func digThroughAUDPForwardToAServiceGetsTheRecordDnsmasqServes() async throws {
         try await Self.run { harness in
             let (answer, lines, _) = try await runKfwd(Self.forwardArguments(harness, "svc/dns", ":1053")) { lines in
@@ -271,7 +271,7 @@ import Testing
     /// Two UDP forwards of one kftray file in one namespace: both served, by one relay in the
     /// end (a relay started for the first target is replaced by one that allows both, and goes
     /// once its streams end), which is hardened as the issue asks.
-    @Test(.enabled(if: isInstalled("dig") && isInstalled("dnsmasq")))
+    @Test(.enabled(if: isInstalled("dig") && dnsmasqPath != nil))
     func forwardsInOneNamespaceShareOneHardenedRelay() async throws {
         try await Self.run { harness in
             let entries: [[String: Any]] = [

@@ -87,6 +87,12 @@ let udpPeersScript = """
     print(json.dumps({"received": [len(g) for g in got], "foreign": foreign, "sizes_ok": sizes_ok}))
     """
 
+/// dnsmasq, which Debian installs in /usr/sbin (not on every user's PATH).
+let dnsmasqPath: String? = {
+    let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/dnsmasq" } + ["/usr/sbin/dnsmasq"]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+}()
+
 /// The PostgreSQL server binary: on PATH, else where Debian's packages put it.
 let postgresBinDirectory: String? = {
     if isInstalled("postgres"), isInstalled("initdb") {

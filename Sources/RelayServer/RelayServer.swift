@@ -6,16 +6,21 @@ import UnixSignals
 
 /// The relay's listener and the life of the process: it serves streams until SIGTERM or SIGINT,
 /// or until no client has been connected for the idle period, then closes every stream.
-struct RelayServer {
+package struct RelayServer {
     let configuration: RelayConfiguration
     let logger: Logger
 
-    enum Ending: String {
+    package init(configuration: RelayConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    package enum Ending: String {
         case signal = "stopping on a signal"
         case idle = "no client connected for the idle period: exiting"
     }
 
-    func run() async throws -> Ending {
+    package func run() async throws -> Ending {
         let group = MultiThreadedEventLoopGroup.singleton
         let presence = ClientPresence(idle: self.configuration.idleExit, eventLoop: group.next())
         let streams = Mutex<[ObjectIdentifier: any Channel]>([:])

@@ -3,9 +3,9 @@ import RelayProtocol
 
 /// What a relay serves, read from its environment (how a pod spec configures it) and its
 /// arguments (`--listen HOST:PORT` wins over the environment, for runs outside a container).
-struct RelayConfiguration: Sendable {
-    var listenHost = "0.0.0.0"
-    var listenPort = 9527
+package struct RelayConfiguration: Sendable {
+    package var listenHost = "0.0.0.0"
+    package var listenPort = 9527
     var secret: String
     var allowed: Set<RelayRule>
     /// With no client connected for this long the relay exits, so that a laptop that crashed or
@@ -16,8 +16,8 @@ struct RelayConfiguration: Sendable {
     /// A stream that has not sent its whole header by then is closed.
     var headerTimeout: TimeAmount = .seconds(10)
 
-    struct Invalid: Error, CustomStringConvertible {
-        let description: String
+    package struct Invalid: Error, CustomStringConvertible {
+        package let description: String
     }
 
     static let environmentNames = (
@@ -25,7 +25,7 @@ struct RelayConfiguration: Sendable {
         idleExit: "KFWD_RELAY_IDLE_EXIT_SECONDS", flowIdle: "KFWD_RELAY_FLOW_IDLE_SECONDS"
     )
 
-    static func load(environment: (String) -> String?, arguments: [String]) throws(Invalid) -> RelayConfiguration {
+    package static func load(environment: (String) -> String?, arguments: [String]) throws(Invalid) -> RelayConfiguration {
         let names = Self.environmentNames
         guard let secret = environment(names.secret), !secret.isEmpty else {
             throw Invalid(description: "\(names.secret) is not set: the relay refuses to run without a secret (it would be an open relay)")
