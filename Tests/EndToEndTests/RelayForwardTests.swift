@@ -315,4 +315,22 @@ import Testing
             try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty }
         }
     }
+
+    /// Bad input fails the forward with a message that names the thing and the fix, and leaves
+    /// nothing behind in the cluster.
+    @Test func aRelayThatCannotStartOrAPortTheServiceLacksFailsTheForwardClearly() async throws {
+        try await Self.run { harness in
+            let image = try await runKfwd(
+                ["forward", "svc/echo", "--udp", ":9999", "--kubeconfig", harness.kubeconfigPath, "--relay-image", "example.com/no-such-relay:1"]
+            ) { lines in await lines.untilEnd() }
+            #expect(image.status == .exited(1))
+            #expect(image.lines.contains { $0.hasPrefix("error: relay pod kfwd-relay-") && $0.contains("ErrImagePull") && $0.contains("example.com/no-such-relay:1") }, "\(image.lines)")
+            try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty }
+
+            let port = try await runKfwd(Self.forwardArguments(harness, "svc/echo", "9000")) { lines in await lines.untilEnd() }
+            #expect(port.status == .exited(1))
+            #expect(port.lines.contains("error: service echo has no UDP port 9000 (its ports: 9999/UDP)"), "\(port.lines)")
+            #expect(harness.sim.relayPods().isEmpty)
+        }
+    }
 }

@@ -30,8 +30,8 @@ struct RelayForward: Sendable {
                 // Runs on the socket's loop, as its handler's callbacks do.
                 UDPFlowTable(idleTimeout: idle, opened: { flow, socket in
                     flowOpened.yield((NIOLoopBound(flow, eventLoop: loop), mapping, socket))
-                }, refused: { message in
-                    events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(kind: .remote, message: message)))
+                }, refused: { message, port in
+                    events(.connectionFailed(local: port ?? mapping.local, remote: mapping.remote, PortForwardError(kind: .remote, message: message)))
                 })
             }
             udpSockets?.announce(events)
@@ -54,33 +54,53 @@ struct RelayForward: Sendable {
         )
         let transport = forward.transport.transport(client: client) { events(.transport($0)) }
         let route = RelayRoute(relays: self.relays, lease: lease, transport: transport, namespace: forward.namespace, events: events)
-        await withTaskGroup(of: Void.self) { tasks in
-            // The relay is deployed at start, not on the first connection.
-            tasks.addTask { _ = try? await route.withEndpoint { _ in } }
+        let failure: ForwardError? = await withTaskGroup(of: ForwardError?.self) { tasks in
+            // The relay is deployed at start, not on the first connection; a relay that cannot
+            // be deployed (no permission, an image that cannot be pulled) fails the forward.
+            tasks.addTask {
+                do {
+                    try await route.withEndpoint { _ in }
+                    return nil
+                } catch {
+                    return (error as? ForwardError) ?? ForwardError("\(error)")
+                }
+            }
             if let tcp {
                 tasks.addTask {
                     await tcp.serve { local, mapping in
-                        guard let target = targets[mapping.remote] else { return }
-                        await self.serve(local, mapping: mapping, target: target, route: route, events: events)
+                        // Every mapping has its target (resolved above for each).
+                        await self.serve(local, mapping: mapping, target: targets[mapping.remote]!, route: route, events: events)
                     }
+                    return nil
                 }
             }
             if udpSockets != nil {
                 tasks.addTask {
                     await withDiscardingTaskGroup { flowTasks in
                         for await (flow, mapping, socket) in flows {
-                            guard let target = targets[mapping.remote] else { continue }
-                            flowTasks.addTask { await self.serve(flow, socket: socket, mapping: mapping, target: target, route: route, events: events) }
+                            // The socket's own port: a mapping asking for a free port was bound to one.
+                            let bound = PortMapping(local: socket.localAddress?.port ?? mapping.local, remote: mapping.remote)
+                            flowTasks.addTask {
+                                await self.serve(flow, socket: socket, mapping: bound, target: targets[mapping.remote]!, route: route, events: events)
+                            }
                         }
                     }
+                    return nil
                 }
             }
-            await tasks.waitForAll()
+            for await result in tasks {
+                if let result {
+                    tasks.cancelAll()
+                    return result
+                }
+            }
+            return nil
         }
         transport.shutdown()
         await udpSockets?.close()
         // Not cancelled with the forward: the relay must be deleted on the way out.
         await Task { await self.relays.release(lease) }.value
+        if let failure { throw failure }
     }
 
     /// Where each remote port's traffic goes: a Service's ClusterIP and port, or the address.

@@ -149,10 +149,7 @@ public actor RelayPods {
         place.leases.removeValue(forKey: lease.id)
         guard place.leases.isEmpty else { return }
         self.places.removeValue(forKey: lease.key)
-        for relay in place.relays {
-            relay.retired = true
-            await self.delete(relay, key: lease.key)
-        }
+        for relay in place.relays { await self.stop(relay, key: lease.key) }
     }
 
     /// Deletes every relay this process made (on its way out).
@@ -160,13 +157,18 @@ public actor RelayPods {
         let all = self.places
         self.places.removeAll()
         for (key, place) in all {
-            for relay in place.relays {
-                relay.retired = true
-                relay.ready?.cancel()
-                await self.delete(relay, key: key)
-            }
+            for relay in place.relays { await self.stop(relay, key: key) }
         }
         self.jobsContinuation.finish()
+    }
+
+    /// Retires a relay and deletes its pod, after its creation has ended (deleting one whose
+    /// create request is still on its way would leave the pod behind).
+    private func stop(_ relay: Relay, key: Key) async {
+        relay.retired = true
+        relay.ready?.cancel()
+        _ = try? await relay.ready?.value
+        await self.delete(relay, key: key)
     }
 
     // MARK: deploying

@@ -8,7 +8,9 @@ final class UDPFlowTable: ChannelInboundHandler {
 
     private let idleTimeout: TimeAmount
     private let opened: (UDPFlow, any Channel) -> Void
-    private let refused: (String) -> Void
+    private let refused: (String, Int?) -> Void
+    /// The socket's port, known once it is bound (the table is made before).
+    private var localPort: Int?
     private var flows: [SocketAddress: UDPFlow] = [:]
     private var sweep: Scheduled<Void>?
     /// Flows written to during this read of the socket, flushed together at its end.
@@ -16,13 +18,14 @@ final class UDPFlowTable: ChannelInboundHandler {
 
     /// - Parameter opened: called on the event loop for each new flow, with the socket; the flow
     ///   waits for its stream.
-    init(idleTimeout: TimeAmount, opened: @escaping (UDPFlow, any Channel) -> Void, refused: @escaping (String) -> Void) {
+    init(idleTimeout: TimeAmount, opened: @escaping (UDPFlow, any Channel) -> Void, refused: @escaping (String, Int?) -> Void) {
         self.idleTimeout = idleTimeout
         self.opened = opened
         self.refused = refused
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        self.localPort = context.channel.localAddress?.port
         self.scheduleSweep(on: context.eventLoop)
         context.fireChannelActive()
     }
@@ -40,7 +43,7 @@ final class UDPFlowTable: ChannelInboundHandler {
             onClose: { [self] flow in
                 if self.flows[flow.peer] === flow { self.flows.removeValue(forKey: flow.peer) }
             },
-            onRefused: self.refused
+            onRefused: { [self] message in self.refused(message, self.localPort) }
         )
         self.flows[envelope.remoteAddress] = flow
         flow.send(envelope.data)
