@@ -43,8 +43,8 @@ struct ForwardCommand: AsyncParsableCommand {
     @Flag(help: "Forward UDP, through a kfwd relay pod in the namespace (svc/NAME: to the Service's ClusterIP; host/ and ip/: to that address). Each local peer gets its own flow.")
     var udp = false
 
-    @Option(name: .customLong("relay-image"), help: "The kfwd-relay image to deploy for --udp, host/ and ip/ forwards.")
-    var relayImage = RelaySettings.defaultImage
+    @OptionGroup(title: "Relay (for --udp, host/ and ip/)")
+    var relay: RelayOptions
 
     @Option(help: "Port-forward protocol: auto (the WebSocket tunnel of SPDY, then plain SPDY, then WebSocket v4, as the server allows), tunnel, spdy or websocket.")
     var transport = "auto"
@@ -115,7 +115,7 @@ struct ForwardCommand: AsyncParsableCommand {
         forward.transport = try PortForwardTransportKind(parsing: self.transport)
         forward.kubeconfigSource = source
         forward.udp = self.udp
-        let relays = RelayPods(cache: cache, settings: RelaySettings(image: self.relayImage), logger: logger)
+        let relays = RelayPods(cache: cache, settings: self.relay.settings, logger: logger)
         forward.relays = relays
         if await Self.runUntilSignal(cache: cache, relays: relays, forward) { throw ExitCode.failure }
     }

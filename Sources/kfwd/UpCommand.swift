@@ -30,8 +30,8 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("pod-wait"), help: "Seconds a new connection waits for a ready pod.")
     var podWait: Double = 30
 
-    @Option(name: .customLong("relay-image"), help: "The kfwd-relay image to deploy for UDP and proxy entries.")
-    var relayImage = RelaySettings.defaultImage
+    @OptionGroup(title: "Relay (for UDP and proxy entries)")
+    var relay: RelayOptions
 
     func validate() throws {
         if self.podWait < 0 { throw ValidationError("--pod-wait \(self.podWait) must be 0 or more seconds") }
@@ -41,7 +41,7 @@ struct UpCommand: AsyncParsableCommand {
         let specs = try self.loadSpecs()
         var logger = Logger(label: "kfwd")
         logger.logLevel = .warning
-        let supervisor = Supervisor(cache: KubeClientCache(logger: logger), relaySettings: RelaySettings(image: self.relayImage))
+        let supervisor = Supervisor(cache: KubeClientCache(logger: logger), relaySettings: self.relay.settings)
         let updates = supervisor.updates()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await supervisor.run() }

@@ -279,7 +279,7 @@ import Testing
                 ["alias": "echo", "workload_type": "service", "service": "echo", "namespace": "default", "protocol": "udp", "remote_port": 9999, "local_port": 0, "kubeconfig": harness.kubeconfigPath],
             ]
             let file = try harness.write("kftray.json", String(decoding: try JSONSerialization.data(withJSONObject: entries), as: UTF8.self))
-            let (outcome, lines, _) = try await runKfwd(["up", "--config", file, "--relay-image", testRelayImage]) { lines in
+            let (outcome, lines, _) = try await runKfwd(["up", "--config", file, "--relay-image", testRelayImage, "--relay-cpu", "200m", "--relay-memory", "32Mi"]) { lines in
                 func port(_ alias: String) async throws -> Int {
                     let prefix = "\(alias): Forwarding from 127.0.0.1:"
                     guard let line = await lines.first(where: { $0.hasPrefix(prefix) }), let port = Int(line.dropFirst(prefix.count).prefix { $0.isNumber })
@@ -307,8 +307,8 @@ import Testing
             #expect(pod[path: ["spec", "securityContext", "runAsNonRoot"]] == true)
             #expect(container?[path: ["securityContext", "readOnlyRootFilesystem"]] == true)
             #expect(container?[path: ["securityContext", "allowPrivilegeEscalation"]] == false)
-            #expect(container?[path: ["resources", "limits", "cpu"]]?.stringValue == "100m")
-            #expect(container?[path: ["resources", "limits", "memory"]]?.stringValue == "64Mi")
+            #expect(container?[path: ["resources", "limits", "cpu"]]?.stringValue == "200m")
+            #expect(container?[path: ["resources", "limits", "memory"]]?.stringValue == "32Mi")
             #expect(pod[path: ["metadata", "labels", "app.kubernetes.io/managed-by"]]?.stringValue == "kfwd")
             #expect(pod[path: ["metadata", "labels", "kfwd.dev/owner"]]?.stringValue?.isEmpty == false)
             #expect(!lines.joined().contains(env["KFWD_RELAY_SECRET"] ?? "no secret"), "the secret is never printed")
@@ -331,6 +331,10 @@ import Testing
             #expect(port.status == .exited(1))
             #expect(port.lines.contains("error: service echo has no UDP port 9000 (its ports: 9999/UDP)"), "\(port.lines)")
             #expect(harness.sim.relayPods().isEmpty)
+
+            let memory = try await runKfwd(Self.forwardArguments(harness, "svc/echo", "9999") + ["--relay-memory", "lots"]) { lines in await lines.untilEnd() }
+            #expect(memory.status != .exited(0))
+            #expect(memory.lines.contains { $0.contains("--relay-memory 'lots' is not a Kubernetes quantity") }, "\(memory.lines)")
         }
     }
 }
