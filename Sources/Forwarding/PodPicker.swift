@@ -19,10 +19,13 @@ protocol PodPicker: Sendable {
     var sticky: Bool { get }
     /// Why the informers cannot reach the API server now, nil while their watches are up.
     var apiError: KubeError? { get }
+    /// A candidate pod's IP address (what a relay dials for UDP to pods); nil when unknown.
+    func address(of pod: String) -> String?
 }
 
 extension PodPicker {
     var sticky: Bool { false }
+    func address(of pod: String) -> String? { nil }
 }
 
 /// A subscription to the changes of several informers, ended when the value goes away.

@@ -265,7 +265,7 @@ public struct ResilientForward: Sendable {
 
     /// Holds the informers of the target for as long as `body` runs. They watch the whole
     /// namespace, so every forward in it shares one list and one watch per kind.
-    private func withPicker(context: KubeContext, namespace: String, _ body: (any PodPicker) async throws -> Void) async throws {
+    func withPicker(context: KubeContext, namespace: String, _ body: (any PodPicker) async throws -> Void) async throws {
         switch self.target {
         case .service(let name):
             try await self.withInformers(Service.self, EndpointSlice.self, context: context, namespace: namespace) { services, slices in
@@ -281,8 +281,12 @@ public struct ResilientForward: Sendable {
                 await pods.waitForSync()
                 try await body(SelectedPods(namespace: namespace, selection: .labels(selector, description: "pods -l \(text)"), pods: pods))
             }
-        case .pod:
-            preconditionFailure("pod targets run as a PodForward")
+        case .pod(let name):
+            // Only UDP to one pod comes here (TCP runs as a PodForward, kubectl's meaning).
+            try await self.cache.withInformer(Pod.self, context: context, namespace: namespace) { pods in
+                await pods.waitForSync()
+                try await body(SelectedPods(namespace: namespace, selection: .named(name), pods: pods))
+            }
         case .address:
             preconditionFailure("address targets run as a RelayForward")
         }

@@ -1,7 +1,8 @@
 import KubeClient
 import KubeLabels
 
-/// Pods matching a selector (a Deployment's, or one given with `-l`): ready and not terminating.
+/// Pods matching a selector (a Deployment's, or one given with `-l`), or one pod by name: ready
+/// and not terminating.
 /// The remote port is the container port. The pod informer watches the whole namespace, so
 /// every forward in it shares one watch; the selector is applied here.
 struct SelectedPods: PodPicker {
@@ -9,30 +10,38 @@ struct SelectedPods: PodPicker {
         case labels(LabelSelector, description: String)
         /// The Deployment's current selector, read from its informer on every choice.
         case deployment(name: String, Informer<Deployment>)
+        /// One pod, by name.
+        case named(String)
     }
 
     let namespace: String
     let selection: Selection
     let pods: Informer<Pod>
 
-    private var selector: LabelSelector? {
-        switch self.selection {
-        case .labels(let selector, _): selector
-        case .deployment(let name, let deployments):
-            deployments.object(namespace: self.namespace, name: name)?.spec.map { LabelSelector(matchLabels: $0.selector.matchLabels ?? [:]) }
-        }
-    }
-
     private var description: String {
         switch self.selection {
         case .labels(_, let description): description
         case .deployment(let name, _): "deploy/\(name)"
+        case .named(let name): "pod/\(name)"
         }
     }
 
     private func selected() -> [Pod] {
-        guard let selector = self.selector else { return [] }
+        let selector: LabelSelector?
+        switch self.selection {
+        case .labels(let labels, _):
+            selector = labels
+        case .deployment(let name, let deployments):
+            selector = deployments.object(namespace: self.namespace, name: name)?.spec.map { LabelSelector(matchLabels: $0.selector.matchLabels ?? [:]) }
+        case .named(let name):
+            return self.pods.object(namespace: self.namespace, name: name).map { [$0] } ?? []
+        }
+        guard let selector else { return [] }
         return self.pods.objects { selector.matches($0.metadata.labels ?? [:]) }
+    }
+
+    func address(of pod: String) -> String? {
+        self.pods.object(namespace: self.namespace, name: pod)?.status?.podIP
     }
 
     func candidates(remotePort: Int) -> [PodChoice] {
@@ -43,14 +52,14 @@ struct SelectedPods: PodPicker {
 
     var apiError: KubeError? {
         switch self.selection {
-        case .labels: self.pods.lastError
+        case .labels, .named: self.pods.lastError
         case .deployment(_, let deployments): self.pods.lastError ?? deployments.lastError
         }
     }
 
     var informers: [any TickSource] {
         switch self.selection {
-        case .labels: [self.pods]
+        case .labels, .named: [self.pods]
         case .deployment(_, let deployments): [self.pods, deployments]
         }
     }
@@ -58,6 +67,9 @@ struct SelectedPods: PodPicker {
     func emptyReason(remotePort: Int) -> String {
         if case .deployment(let name, let deployments) = self.selection, deployments.object(namespace: self.namespace, name: name) == nil {
             return "deployment \(name) does not exist in namespace \(self.namespace)"
+        }
+        if case .named(let name) = self.selection {
+            return self.selected().isEmpty ? "pod \(name) does not exist in namespace \(self.namespace)" : "pod \(name) is not ready"
         }
         return self.selected().isEmpty ? "\(self.description) matches no pod" : "\(self.description) has no ready pod"
     }

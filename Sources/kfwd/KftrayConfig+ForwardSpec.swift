@@ -35,9 +35,6 @@ extension KftrayConfig {
             guard let selector = self.target, !selector.isEmpty else {
                 throw ForwardError("workload_type 'pod' needs the field 'target' (a label selector such as app=web)")
             }
-            if udp {
-                throw ForwardError("protocol 'udp' with workload_type 'pod' is not supported yet: forward UDP to a Service (workload_type service) or an address (proxy)")
-            }
             target = try .selector(validating: selector)
         case "proxy":
             // kftray's relay dials `service` when `remote_address` is empty.

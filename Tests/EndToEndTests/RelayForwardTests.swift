@@ -337,4 +337,30 @@ import Testing
             #expect(memory.lines.contains { $0.contains("--relay-memory 'lots' is not a Kubernetes quantity") }, "\(memory.lines)")
         }
     }
+
+    /// UDP to a Deployment's pods: a flow goes to a ready pod's address through the relay; when
+    /// that pod is force-deleted the flow ends and the same local socket goes on with the new pod.
+    @Test func udpToADeploymentFollowsItsPodsAcrossAForcedDeletion() async throws {
+        try await Self.run { harness in
+            let (pods, lines, _) = try await runKfwd(Self.forwardArguments(harness, "deploy/echo", ":9000")) { lines in
+                let port = try await forwardedPort(lines)
+                guard let first = harness.sim.readyPods("app=echo").first?[path: ["metadata", "name"]]?.stringValue else {
+                    throw KubeSimTestError("no echo pod")
+                }
+                let (value, _, _) = try await runLongLived(.name("python3"), ["-c", Self.steadyClient, String(port)]) { replies in
+                    guard await replies.first(where: { $0 == "reply 5" }) != nil else { throw KubeSimTestError("no replies: \(lines.all)") }
+                    try harness.sim.delete("pods", name: first, gracePeriod: 0)
+                    let seenAtDeletion = replies.all.count
+                    guard await replies.first(where: { line in Int(line.dropFirst("reply ".count)).map { $0 > seenAtDeletion + 5 } ?? false }) != nil
+                    else { throw KubeSimTestError("traffic did not resume on the new pod: \(lines.all)") }
+                    return harness.sim.readyPods("app=echo").compactMap { $0[path: ["metadata", "name"]]?.stringValue }
+                }
+                return (first, value)
+            }
+            #expect(!pods.1.isEmpty && !pods.1.contains(pods.0), "\(lines)")
+            #expect(lines.contains("Ready: new connections go to pod \(pods.0)"), "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("Ready: new connections go to pod ") && !$0.contains(pods.0) }, "\(lines)")
+            #expect(!lines.contains { $0.hasPrefix("Ready:") && $0.contains("kfwd-relay") }, "the pods, not the relay, are what it forwards to")
+        }
+    }
 }

@@ -98,7 +98,7 @@ import Testing
             let kubeconfig = harness.kubeconfigPath
             let entries: [[String: Any]] = [
                 self.entry("echo", ["workload_type": "service", "service": "echo", "remote_port": 7000, "colour": "blue", "domain_enabled": true], kubeconfig: kubeconfig),
-                self.entry("dns", ["workload_type": "pod", "target": "app=dns", "remote_port": 53, "protocol": "udp"], kubeconfig: kubeconfig),
+                self.entry("dns", ["workload_type": "pod", "target": "app=dns", "remote_port": 53, "protocol": "sctp"], kubeconfig: kubeconfig),
                 self.entry("db", ["workload_type": "proxy", "remote_port": 5432], kubeconfig: kubeconfig),
                 self.entry("nameless", ["workload_type": "service", "remote_port": 80], kubeconfig: kubeconfig),
                 self.entry("typo", ["workload_type": "service", "service": "web", "remote_port": "80"], kubeconfig: kubeconfig),
@@ -117,7 +117,7 @@ import Testing
             for expected in [
                 "warning: \(file) entry 1 (echo): unknown field colour ignored",
                 "warning: \(file) entry 1 (echo): domain_enabled (kfwd does not write hosts-file entries) is ignored",
-                "error: \(file) entry 2 (dns): protocol 'udp' with workload_type 'pod' is not supported yet",
+                "error: \(file) entry 2 (dns): field 'protocol' is 'sctp': use tcp or udp",
                 "error: \(file) entry 3 (db): workload_type 'proxy' needs the field 'remote_address'",
                 "error: \(file) entry 4 (nameless): workload_type 'service' needs the field 'service'",
                 "error: \(file): entry 5: field 'remote_port' must be a number; the entry is skipped",

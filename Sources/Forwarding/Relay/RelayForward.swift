@@ -4,13 +4,20 @@ import NIOPosix
 import RelayProtocol
 import Synchronization
 
-/// A forward through kfwd's relay: UDP to a Service, or TCP or UDP to any address the cluster
-/// can reach. Every local TCP connection, and every local UDP peer, is its own stream to the
-/// relay pod of the namespace (``RelayPods``), which dials the target from inside the cluster.
+/// A forward through kfwd's relay: UDP to a Service, to pods, or TCP or UDP to any address the
+/// cluster can reach. Every local TCP connection, and every local UDP peer, is its own stream to
+/// the relay pod of the namespace (``RelayPods``), which dials the target from inside the cluster.
 struct RelayForward: Sendable {
     let forward: ResilientForward
     let relays: RelayPods
     let udp: Bool
+
+    /// Where a stream goes: fixed per remote port (a Service's ClusterIP, an address), or a
+    /// ready pod's address chosen per UDP flow, as kube-proxy pins a flow to an endpoint.
+    private enum Targets {
+        case fixed([Int: RelayTarget])
+        case pods
+    }
 
     private var transportKind: RelayTransport { self.udp ? .udp : .tcp }
 
@@ -22,6 +29,7 @@ struct RelayForward: Sendable {
 
         // Bound before anything is dialed, as every forward's ports are.
         let (flows, flowOpened) = AsyncStream<(NIOLoopBound<UDPFlow>, PortMapping, any Channel)>.makeStream()
+        defer { flowOpened.finish() }
         var tcp: ListenerSet?
         var udpSockets: UDPSockets?
         if self.udp {
@@ -39,9 +47,8 @@ struct RelayForward: Sendable {
             tcp = try await ListenerSet.bind(forward.mappings, addresses: forward.addresses, group: loop)
             tcp?.announce(events)
         }
-        defer { flowOpened.finish() }
 
-        let targets: [Int: RelayTarget]
+        let targets: Targets
         do {
             targets = try await self.targets(client: client)
         } catch {
@@ -49,52 +56,28 @@ struct RelayForward: Sendable {
             for listener in tcp?.listeners ?? [] { await listener.close() }
             throw error
         }
-        let lease = await self.relays.lease(
-            Set(targets.values.map { RelayRule(self.transportKind, $0) }), context: forward.context, namespace: forward.namespace, events: events
-        )
+        let fixed: Set<RelayRule>? = if case .fixed(let map) = targets { Set(map.values.map { RelayRule(self.transportKind, $0) }) } else { nil }
+        let lease = await self.relays.lease(fixed ?? [], context: forward.context, namespace: forward.namespace, events: events)
         let transport = forward.transport.transport(client: client) { events(.transport($0)) }
-        let route = RelayRoute(relays: self.relays, lease: lease, transport: transport, namespace: forward.namespace, events: events)
-        let failure: ForwardError? = await withTaskGroup(of: ForwardError?.self) { tasks in
-            // The relay is deployed at start, not on the first connection; a relay that cannot
-            // be deployed (no permission, an image that cannot be pulled) fails the forward.
-            tasks.addTask {
-                do {
-                    try await route.withEndpoint { _ in }
-                    return nil
-                } catch {
-                    return (error as? ForwardError) ?? ForwardError("\(error)")
+        let route = RelayRoute(
+            relays: self.relays, lease: lease, transport: transport, namespace: forward.namespace, reportsRelay: fixed != nil,
+            events: events
+        )
+        let serving = RelayServing(forward: self, route: route, tcp: tcp, udp: udpSockets, flows: flows, events: events)
+        let failure: ForwardError?
+        switch targets {
+        case .fixed(let map):
+            failure = await serving.run { mapping in map[mapping.remote] }
+        case .pods:
+            do {
+                var outcome: ForwardError?
+                try await forward.withPicker(context: forward.context, namespace: forward.namespace) { picker in
+                    outcome = await serving.run(pods: picker)
                 }
+                failure = outcome
+            } catch {
+                failure = (error as? ForwardError) ?? ForwardError("\(error)")
             }
-            if let tcp {
-                tasks.addTask {
-                    await tcp.serve { local, mapping in
-                        // Every mapping has its target (resolved above for each).
-                        await self.serve(local, mapping: mapping, target: targets[mapping.remote]!, route: route, events: events)
-                    }
-                    return nil
-                }
-            }
-            if udpSockets != nil {
-                tasks.addTask {
-                    await withDiscardingTaskGroup { flowTasks in
-                        for await (flow, mapping, socket) in flows {
-                            // The socket's own port: a mapping asking for a free port was bound to one.
-                            let bound = PortMapping(local: socket.localAddress?.port ?? mapping.local, remote: mapping.remote)
-                            flowTasks.addTask {
-                                await self.serve(flow, socket: socket, mapping: bound, target: targets[mapping.remote]!, route: route, events: events)
-                            }
-                        }
-                    }
-                    return nil
-                }
-            }
-            for await result in tasks {
-                if let result {
-                    tasks.cancelAll()
-                    return result
-                }
-            }
-            return nil
         }
         transport.shutdown()
         await udpSockets?.close()
@@ -103,8 +86,9 @@ struct RelayForward: Sendable {
         if let failure { throw failure }
     }
 
-    /// Where each remote port's traffic goes: a Service's ClusterIP and port, or the address.
-    private func targets(client: KubeClient) async throws(ForwardError) -> [Int: RelayTarget] {
+    /// Where each remote port's traffic goes: a Service's ClusterIP and port, the address, or
+    /// (UDP to pods) chosen per flow.
+    private func targets(client: KubeClient) async throws(ForwardError) -> Targets {
         var result: [Int: RelayTarget] = [:]
         switch self.forward.target {
         case .service(let name):
@@ -115,7 +99,7 @@ struct RelayForward: Sendable {
                 throw ForwardError(error.isNotFound ? "service \(name) not found in namespace \(self.forward.namespace)" : error.message)
             }
             guard let clusterIP = service.spec?.clusterIP, clusterIP != "None", !clusterIP.isEmpty else {
-                throw ForwardError("service \(name) is headless (no ClusterIP): forward \(self.udp ? "UDP " : "")to one of its pods' addresses with ip/ADDRESS")
+                throw ForwardError("service \(name) is headless (no ClusterIP): forward \(self.udp ? "UDP " : "")to its pods with -l SELECTOR")
             }
             let wanted = self.udp ? "UDP" : "TCP"
             for mapping in self.forward.mappings {
@@ -129,14 +113,12 @@ struct RelayForward: Sendable {
         case .address(let host):
             for mapping in self.forward.mappings { result[mapping.remote] = try Self.target(host, mapping.remote) }
         case .pod, .deployment, .selector:
-            throw ForwardError(
-                "UDP to \(self.forward.target) is not supported yet: forward UDP to a Service (svc/NAME --udp) or to an address (ip/ADDRESS --udp)"
-            )
+            return .pods
         }
-        return result
+        return .fixed(result)
     }
 
-    private static func target(_ host: String, _ port: Int) throws(ForwardError) -> RelayTarget {
+    static func target(_ host: String, _ port: Int) throws(ForwardError) -> RelayTarget {
         do { return try RelayTarget(host: host, port: port) } catch { throw ForwardError(error.message) }
     }
 }

@@ -26,7 +26,6 @@ public actor RelayPods {
     /// One forward's use of the relays of a namespace.
     public struct Lease: Sendable, Hashable {
         let key: Key
-        let rules: Set<RelayRule>
         let id: UInt64
     }
 
@@ -91,7 +90,7 @@ public actor RelayPods {
         self.places[key] = place
         self.nextLease += 1
         place.leases[self.nextLease] = (rules, events)
-        return Lease(key: key, rules: rules, id: self.nextLease)
+        return Lease(key: key, id: self.nextLease)
     }
 
     /// The relay a lease's next stream goes to: the newest one of its namespace that allows its
@@ -111,7 +110,8 @@ public actor RelayPods {
                 throw ForwardError("the forward no longer uses a relay")
             }
             let relay: Relay
-            if let newest = place.relays.last, !newest.retired, newest.rules.isSuperset(of: lease.rules) {
+            let rules = place.leases[lease.id]?.rules ?? []
+            if let newest = place.relays.last, !newest.retired, newest.rules.isSuperset(of: rules) {
                 relay = newest
             } else {
                 relay = self.deploy(lease.key, place: place, reason: nil)
@@ -131,6 +131,12 @@ public actor RelayPods {
             relay.streams += 1
             return Endpoint(pod: relay.name, secret: relay.secret)
         }
+    }
+
+    /// Adds a target to a lease (UDP to pods: each pod's address as it is first used); the
+    /// next ``endpoint(for:)`` deploys a relay allowing it when the current one does not.
+    public func allow(_ rule: RelayRule, for lease: Lease) {
+        self.places[lease.key]?.leases[lease.id]?.rules.insert(rule)
     }
 
     /// A stream to `pod` ended. A relay replaced by a newer one (that allows more targets) is

@@ -10,13 +10,20 @@ final class RelayRoute: Sendable {
     let transport: any PortForwardTransport
     let namespace: String
     private let events: @Sendable (ForwardEvent) -> Void
+    /// Whether the relay pod is what the forward reports as its pods (not for UDP to pods,
+    /// which reports those).
+    private let reportsRelay: Bool
     private let reported = Mutex<String?>(nil)
 
-    init(relays: RelayPods, lease: RelayPods.Lease, transport: any PortForwardTransport, namespace: String, events: @escaping @Sendable (ForwardEvent) -> Void) {
+    init(
+        relays: RelayPods, lease: RelayPods.Lease, transport: any PortForwardTransport, namespace: String, reportsRelay: Bool,
+        events: @escaping @Sendable (ForwardEvent) -> Void
+    ) {
         self.relays = relays
         self.lease = lease
         self.transport = transport
         self.namespace = namespace
+        self.reportsRelay = reportsRelay
         self.events = events
     }
 
@@ -24,6 +31,7 @@ final class RelayRoute: Sendable {
     /// with ``finished(_:)`` when the stream ends.
     func endpoint() async throws(ForwardError) -> RelayPods.Endpoint {
         let endpoint = try await self.relays.endpoint(for: self.lease)
+        guard self.reportsRelay else { return endpoint }
         let changed = self.reported.withLock { reported in
             defer { reported = endpoint.pod }
             return reported != endpoint.pod

@@ -9,6 +9,8 @@ final class UDPFlow {
     static let pendingLimit = 4096
 
     let peer: SocketAddress
+    /// The pod the flow goes to, for UDP to pods (nil for a Service or an address).
+    var pod: String?
     private(set) var lastActivity = NIODeadline.now()
     private var pending: [ByteBuffer] = []
     private var inner: (any Channel)?

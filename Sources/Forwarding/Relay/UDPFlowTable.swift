@@ -56,6 +56,11 @@ final class UDPFlowTable: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
+    /// Ends the flows whose pod `isGone` says has left.
+    func closeFlows(where isGone: (String) -> Bool) {
+        for flow in Array(self.flows.values) where flow.pod.map(isGone) ?? false { flow.close() }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         self.sweep?.cancel()
         for flow in Array(self.flows.values) { flow.close() }
