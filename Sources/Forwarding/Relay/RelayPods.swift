@@ -238,7 +238,7 @@ public actor RelayPods {
                             reason.contains("Image") || reason == "CrashLoopBackOff"
                         {
                             return .failure(ForwardError(
-                                "relay pod \(name) cannot start: \(reason)\(waiting.message.map { " (\($0))" } ?? "") — check the relay image '\(image)' (setting: relay image)"
+                                "relay pod \(name) cannot start: \(reason)\(waiting.message.map { " (\($0))" } ?? "") — check the relay image '\(image)' (--relay-image)"
                             ))
                         }
                         return nil
@@ -313,6 +313,10 @@ public actor RelayPods {
         do {
             let (spliced, inner) = try await LocalPipe.make(on: loop) { channel in
                 try channel.pipeline.syncOperations.addHandler(PresenceHandler())
+            }
+            defer {
+                spliced.close(promise: nil)
+                inner.close(promise: nil)
             }
             inner.writeAndFlush(header.bytes, promise: nil)
             await self.presenceOpened(name: name, key: key, channel: inner)

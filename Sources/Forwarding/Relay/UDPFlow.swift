@@ -4,20 +4,21 @@ import RelayProtocol
 /// One local UDP peer of a forward (its address and port): its own stream to the relay, so that
 /// replies reach it and no other peer. Lives on the forward's event loop.
 final class UDPFlow {
-    /// Datagrams kept while the stream opens; more than this are dropped, as a full socket
+    /// Bytes of datagrams kept while the stream opens; more are dropped, as a full socket
     /// buffer drops them.
-    static let pendingLimit = 4096
+    static let pendingLimit = 1 << 20
 
     let peer: SocketAddress
     /// The pod the flow goes to, for UDP to pods (nil for a Service or an address).
     var pod: String?
     private(set) var lastActivity = NIODeadline.now()
+    /// Framed copies (a datagram as read holds a 64 KiB buffer), and their size.
     private var pending: [ByteBuffer] = []
+    private var pendingBytes = 0
     private var inner: (any Channel)?
     private var isClosed = false
     private let onClose: (UDPFlow) -> Void
     private let onRefused: (String) -> Void
-    private(set) var dropped = 0
     private var unflushed = false
 
     init(peer: SocketAddress, onClose: @escaping (UDPFlow) -> Void, onRefused: @escaping (String) -> Void) {
@@ -31,13 +32,14 @@ final class UDPFlow {
     func send(_ datagram: ByteBuffer) {
         self.touch()
         guard let inner else {
-            if self.pending.count < Self.pendingLimit { self.pending.append(datagram) } else { self.dropped += 1 }
+            if self.pendingBytes + datagram.readableBytes <= Self.pendingLimit {
+                self.pending.append(Self.frame(datagram, allocator: ByteBufferAllocator()))
+                self.pendingBytes += datagram.readableBytes
+            }
             return
         }
-        guard inner.isWritable else {
-            self.dropped += 1
-            return
-        }
+        // A stream that cannot take more drops the datagram, as a full socket buffer would.
+        guard inner.isWritable else { return }
         inner.write(Self.frame(datagram, allocator: inner.allocator), promise: nil)
         self.unflushed = true
     }
@@ -56,8 +58,9 @@ final class UDPFlow {
         }
         self.inner = inner
         inner.write(header.bytes, promise: nil)
-        for datagram in self.pending { inner.write(Self.frame(datagram, allocator: inner.allocator), promise: nil) }
+        for frame in self.pending { inner.write(frame, promise: nil) }
         self.pending.removeAll()
+        self.pendingBytes = 0
         inner.flush()
     }
 
@@ -87,6 +90,7 @@ final class UDPFlow {
         self.isClosed = true
         self.inner = nil
         self.pending.removeAll()
+        self.pendingBytes = 0
         self.onClose(self)
     }
 
