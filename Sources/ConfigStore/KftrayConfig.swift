@@ -58,6 +58,12 @@ public struct KftrayConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The alias kftray gives an entry without one: `{workload}-{protocol}-{local_port}`.
+    public var effectiveAlias: String {
+        if let alias = self.alias, !alias.isEmpty { return alias }
+        return "\(self.workloadType ?? "service")-\(self.protocol ?? "tcp")-\(self.localPort ?? 0)"
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.id = try container.decodeIfPresent(Int64.self, forKey: .id)

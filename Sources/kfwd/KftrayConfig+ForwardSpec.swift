@@ -3,12 +3,6 @@ import Forwarding
 import KubeClient
 
 extension KftrayConfig {
-    /// The alias kftray gives an entry without one: `{workload}-{protocol}-{local_port}`.
-    var effectiveAlias: String {
-        if let alias = self.alias, !alias.isEmpty { return alias }
-        return "\(self.workloadType ?? "service")-\(self.protocol ?? "tcp")-\(self.localPort ?? 0)"
-    }
-
     /// The forward this entry describes, with kftray's meaning for every field (section 1 of
     /// kftray.md): a `service` entry's `remote_port` may be the pods' target port, `pod`
     /// entries select pods by the `target` label selector, a missing or `@current` context is

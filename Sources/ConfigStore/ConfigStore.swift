@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+
+/// kfwd's saved forwards, settings and runtime state, in SQLite (WAL, so that the daemon and
+/// the CLI can use it at once). Every change is one transaction: a store is never half-written,
+/// whatever kills the process mid-write.
+public final class ConfigStore: Sendable {
+    private let database: DatabasePool
+    public let path: String
+
+    /// Opens (creating when needed, with its directory, mode 0700) and migrates the store.
+    /// - Throws: ``ConfigStoreError`` naming the file and what is wrong with it.
+    public init(path: String) throws(ConfigStoreError) {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var configuration = Configuration()
+            // The CLI and the daemon write at once: wait for the other's transaction, do not fail.
+            configuration.busyMode = .timeout(10)
+            configuration.foreignKeysEnabled = true
+            self.database = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(self.database)
+        } catch {
+            throw ConfigStoreError("cannot open the store \(path): \(error)")
+        }
+    }
+
+    /// Opens the store at ``StoreLocation/databasePath(environment:)``.
+    public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigStoreError) {
+        try self.init(path: StoreLocation.databasePath(environment: environment))
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "forward") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("alias", .text).notNull().unique()
+                table.column("config", .jsonText).notNull()
+                table.column("auto_start", .boolean).notNull().defaults(to: false)
+                table.column("created_at", .datetime).notNull()
+                table.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "setting") { table in
+                table.primaryKey("key", .text)
+                table.column("value", .jsonText).notNull()
+            }
+            try db.create(table: "forward_state") { table in
+                table.primaryKey("forward_id", .integer).references("forward", onDelete: .cascade)
+                table.column("owner_pid", .integer).notNull()
+                table.column("status", .text).notNull()
+                table.column("pods", .jsonText).notNull()
+                table.column("since", .datetime).notNull()
+                table.column("last_error", .text)
+                table.column("retry_count", .integer).notNull()
+                table.column("bytes", .integer).notNull()
+                table.column("connections", .integer).notNull()
+            }
+        }
+        return migrator
+    }
+
+    // MARK: forwards
+
+    /// Every saved forward, in the order they were added.
+    public func forwards() throws(ConfigStoreError) -> [StoredForward] {
+        try self.read { db in try StoredForward.order(Column("id")).fetchAll(db) }
+    }
+
+    public func forward(alias: String) throws(ConfigStoreError) -> StoredForward? {
+        try self.read { db in try StoredForward.filter(StoredForward.Columns.alias == alias).fetchOne(db) }
+    }
+
+    /// Saves a new forward after checking it as an import checks each entry.
+    /// - Throws: ``ConfigStoreError`` naming the field, or the alias when another forward has it.
+    @discardableResult
+    public func add(_ config: KftrayConfig, alias: String, autoStart: Bool = false) throws(ConfigStoreError) -> StoredForward {
+        let problems = KftrayValidation.problems(config)
+        guard problems.isEmpty else { throw ConfigStoreError(problems.map { "\(alias): \($0)" }) }
+        return try self.write { db in
+            if try StoredForward.filter(StoredForward.Columns.alias == alias).fetchCount(db) > 0 {
+                throw ConfigStoreError("a forward named '\(alias)' already exists: choose another alias, or remove it first (kfwd rm \(alias))")
+            }
+            var forward = StoredForward(alias: alias, config: config, autoStart: autoStart)
+            try forward.insert(db)
+            return forward
+        }
+    }
+
+    /// Removes forwards by alias, all or none.
+    /// - Throws: ``ConfigStoreError`` listing the aliases that are not saved (nothing is removed then).
+    public func remove(aliases: [String]) throws(ConfigStoreError) {
+        try self.write { db in
+            let unknown = try aliases.filter { try StoredForward.filter(StoredForward.Columns.alias == $0).fetchCount(db) == 0 }
+            guard unknown.isEmpty else {
+                throw ConfigStoreError(unknown.map { "no forward is named '\($0)'" })
+            }
+            _ = try StoredForward.filter(aliases.contains(StoredForward.Columns.alias)).deleteAll(db)
+        }
+    }
+
+    // MARK: settings
+
+    public func settings() throws(ConfigStoreError) -> StoreSettings {
+        try self.read { db in
+            var object: [String: Any] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM setting") {
+                let key: String = row["key"]
+                let value: String = row["value"]
+                object[key] = try JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed])
+            }
+            return try JSONDecoder().decode(StoreSettings.self, from: JSONSerialization.data(withJSONObject: object))
+        }
+    }
+
+    /// Replaces the settings, all in one transaction.
+    public func update(_ settings: StoreSettings) throws(ConfigStoreError) {
+        try self.write { db in
+            let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(settings)) as? [String: Any] ?? [:]
+            try db.execute(sql: "DELETE FROM setting")
+            for (key, value) in object {
+                let text = String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]), as: UTF8.self)
+                try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?)", arguments: [key, text])
+            }
+        }
+    }
+
+    // MARK: runtime state
+
+    /// Records what a forward is doing now (its owner writes it on every change).
+    public func record(_ state: ForwardStateRecord) throws(ConfigStoreError) {
+        try self.write { db in try state.upsert(db) }
+    }
+
+    public func states() throws(ConfigStoreError) -> [ForwardStateRecord] {
+        try self.read { db in try ForwardStateRecord.fetchAll(db) }
+    }
+
+    /// Marks stopped every state row whose owner process is gone (a daemon that was killed):
+    /// nothing shows running that is not.
+    /// - Returns: the ids of the forwards whose rows were changed.
+    @discardableResult
+    public func markStoppedUnlessAlive(_ isAlive: @Sendable (Int32) -> Bool) throws(ConfigStoreError) -> [Int64] {
+        try self.write { db in
+            var changed: [Int64] = []
+            for var state in try ForwardStateRecord.fetchAll(db) where state.status != "stopped" && !isAlive(state.ownerPID) {
+                state.status = "stopped"
+                state.pods = []
+                state.since = Date()
+                try state.update(db)
+                changed.append(state.forwardID)
+            }
+            return changed
+        }
+    }
+
+    // MARK: access
+
+    func read<T>(_ body: (Database) throws -> T) throws(ConfigStoreError) -> T {
+        do { return try self.database.read(body) } catch let error as ConfigStoreError { throw error } catch {
+            throw ConfigStoreError("the store \(self.path) cannot be read: \(error)")
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(ConfigStoreError) -> T {
+        do { return try self.database.write(body) } catch let error as ConfigStoreError { throw error } catch {
+            throw ConfigStoreError("the store \(self.path) cannot be written: \(error)")
+        }
+    }
+}
