@@ -41,9 +41,11 @@ extension ConfigStore {
         return try self.write { db in
             var summary = ImportSummary()
             var problems: [String] = []
+            // Read once and kept up to date: entries match forwards added by earlier entries too.
+            var saved = try StoredForward.order(Column("id")).fetchAll(db)
             for (index, incoming) in configs {
-                let saved = try StoredForward.order(Column("id")).fetchAll(db)
-                if var existing = saved.first(where: { Self.matches($0.config, incoming) }) {
+                if let position = saved.firstIndex(where: { Self.matches($0.config, incoming) }) {
+                    var existing = saved[position]
                     var merged = incoming
                     merged.id = nil
                     if (merged.alias ?? "").isEmpty { merged.alias = existing.alias }
@@ -62,6 +64,7 @@ extension ConfigStore {
                     existing.config = merged
                     existing.updatedAt = Date()
                     try existing.update(db)
+                    saved[position] = existing
                     summary.updated.append(alias)
                 } else {
                     let alias = incoming.effectiveAlias
@@ -71,6 +74,7 @@ extension ConfigStore {
                     }
                     var forward = StoredForward(alias: alias, config: incoming)
                     try forward.insert(db)
+                    saved.append(forward)
                     summary.added.append(alias)
                 }
             }

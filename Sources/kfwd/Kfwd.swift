@@ -5,6 +5,9 @@ struct Kfwd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kfwd",
         abstract: "Kubernetes port forwarding that does not fall over.",
-        subcommands: [ForwardCommand.self, UpCommand.self, DemoCommand.self, RelayCommand.self]
+        subcommands: [
+            ForwardCommand.self, UpCommand.self, AddCommand.self, ListCommand.self, RemoveCommand.self, ImportCommand.self, ExportCommand.self,
+            DemoCommand.self, RelayCommand.self,
+        ]
     )
 }

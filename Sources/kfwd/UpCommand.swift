@@ -21,8 +21,8 @@ struct UpCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "kftray JSON config file.")
-    var config: String
+    @Option(name: .shortAndLong, help: "kftray JSON config file (default: the forwards saved with kfwd add and kfwd import).")
+    var config: String?
 
     @Argument(help: "Run only the forwards with these aliases (default: all).")
     var aliases: [String] = []
@@ -58,30 +58,54 @@ struct UpCommand: AsyncParsableCommand {
         }
     }
 
-    /// The runnable entries of the file, each problem reported by entry and field.
-    private func loadSpecs() throws -> [ForwardSpec] {
+    private struct Entry {
+        /// How messages name it: `FILE entry N (ALIAS)`, or `forward ALIAS` when saved.
+        let name: String
+        let config: Result<KftrayConfig, KftrayFileError>
+        let unknownFields: [String]
+    }
+
+    /// The entries of the file, or the saved forwards.
+    private func entries() throws -> (source: String, entries: [Entry]) {
+        guard let path = self.config else {
+            let forwards: [StoredForward]
+            do { forwards = try ConfigStore().forwards() } catch {
+                Terminal.error(error.description)
+                throw ExitCode.failure
+            }
+            return ("the saved forwards", forwards.map { Entry(name: "forward \($0.alias)", config: .success($0.config), unknownFields: []) })
+        }
         let file: KftrayFile
         do {
-            file = try KftrayFile(data: try Data(contentsOf: URL(fileURLWithPath: self.config)))
+            file = try KftrayFile(data: try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch let error as KftrayFileError {
-            Terminal.error("\(self.config): \(error.message)")
+            Terminal.error("\(path): \(error.message)")
             throw ExitCode.failure
         } catch {
-            Terminal.error("cannot read \(self.config): \((error as NSError).localizedDescription)")
+            Terminal.error("cannot read \(path): \((error as NSError).localizedDescription)")
             throw ExitCode.failure
         }
+        return (path, file.entries.map { entry in
+            let alias = (try? entry.config.get())?.effectiveAlias ?? ""
+            return Entry(name: "\(path) entry \(entry.index) (\(alias))", config: entry.config, unknownFields: entry.unknownFields)
+        })
+    }
+
+    /// The runnable entries, each problem reported by entry and field.
+    private func loadSpecs() throws -> [ForwardSpec] {
+        let (source, entries) = try self.entries()
         let podWait = Duration.milliseconds(Int(self.podWait * 1000))
         var specs: [ForwardSpec] = []
         var aliases: [String] = []
-        for entry in file.entries {
+        for entry in entries {
             let config: KftrayConfig
             switch entry.config {
             case .success(let decoded): config = decoded
             case .failure(let error):
-                Terminal.error("\(self.config): \(error.message); the entry is skipped")
+                Terminal.error("\(source): \(error.message); the entry is skipped")
                 continue
             }
-            let name = "\(self.config) entry \(entry.index) (\(config.effectiveAlias))"
+            let name = entry.name
             aliases.append(config.effectiveAlias)
             guard self.aliases.isEmpty || self.aliases.contains(config.effectiveAlias) else { continue }
             if !entry.unknownFields.isEmpty {
@@ -100,11 +124,11 @@ struct UpCommand: AsyncParsableCommand {
             }
         }
         for alias in self.aliases where !aliases.contains(alias) {
-            Terminal.error("\(self.config) has no forward with the alias '\(alias)' (it has: \(aliases.joined(separator: ", ")))")
+            Terminal.error("\(source) has no forward with the alias '\(alias)' (it has: \(aliases.joined(separator: ", ")))")
             throw ExitCode.failure
         }
         guard !specs.isEmpty else {
-            Terminal.error("\(self.config): no entry can run")
+            Terminal.error("\(source): no entry can run")
             throw ExitCode.failure
         }
         return specs

@@ -45,10 +45,11 @@ import Testing
             let errors = run.lines.filter { $0.hasPrefix("error") }
             #expect(failed.count <= deletions.count, "failed: \(failed) kfwd: \(errors)")
             // None that ran wholly between a deletion carried out and the next one failed, and
-            // the loop kept going through each of those windows (however loaded the machine).
+            // the loop kept going through each of those windows (however loaded the machine: the
+            // whole suite runs at once on two cores, and a curl takes a while to start then).
             let quiet = zip(deletions, deletions.dropFirst().map(\.lowerBound) + [.now]).map { $0.upperBound..<$1 }
             for window in quiet {
-                #expect(results.filter { window.contains($0.start) }.count >= 5, "too few requests after a deletion: \(results.count) in all")
+                #expect(results.filter { window.contains($0.start) }.count >= 3, "too few requests after a deletion: \(results.count) in all")
             }
             #expect(!failed.contains { result in quiet.contains { $0.contains(result.start) && $0.contains(result.end) } }, "\(failed) kfwd: \(errors)")
             #expect(Set(results.compactMap(\.pod)).count >= 4, "requests should have reached the old and the new pods")

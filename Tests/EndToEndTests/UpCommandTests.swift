@@ -48,7 +48,7 @@ import Testing
             let file = try harness.write("kftray.json", String(decoding: try JSONSerialization.data(withJSONObject: entries), as: UTF8.self))
             let http = ["web", "web-target", "web-pods", "web-context", "web-lenient"]
             let echo = ["echo", "echo-pod", "echo-kubeconfig-list"]
-            let run = try await runKfwd(["up", "--config", file, "--pod-wait", "1"]) { lines in
+            let run = try await runKfwd(["up", "--config", file, "--pod-wait", "10"]) { lines in
                 var answers: [String: String] = [:]
                 for alias in http {
                     answers[alias] = try await RequestLoop.request(port: try await self.port(alias, lines)).pod ?? "failed"

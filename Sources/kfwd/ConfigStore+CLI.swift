@@ -1,0 +1,20 @@
+import ArgumentParser
+import ConfigStore
+
+extension ConfigStore {
+    /// The user's store; a store that cannot be opened is an error naming its file.
+    static func forCLI() throws -> ConfigStore {
+        do { return try ConfigStore() } catch {
+            Terminal.error(error.description)
+            throw ExitCode.failure
+        }
+    }
+
+    /// Runs a store operation; its problems are printed one per line, and the command fails.
+    static func reporting<T>(_ body: () throws(ConfigStoreError) -> T) throws -> T {
+        do { return try body() } catch {
+            for problem in error.problems { Terminal.error(problem) }
+            throw ExitCode.failure
+        }
+    }
+}
