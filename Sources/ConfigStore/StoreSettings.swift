@@ -16,6 +16,18 @@ public struct StoreSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// A setting never saved keeps its default (the rows hold only what was saved).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = StoreSettings()
+        self.holdSeconds = try container.decodeIfPresent(Double.self, forKey: .holdSeconds) ?? defaults.holdSeconds
+        self.warmPoolSize = try container.decodeIfPresent(Int.self, forKey: .warmPoolSize) ?? defaults.warmPoolSize
+        self.transport = try container.decodeIfPresent(String.self, forKey: .transport) ?? defaults.transport
+        self.relayImage = try container.decodeIfPresent(String.self, forKey: .relayImage) ?? defaults.relayImage
+        self.dashboardPort = try container.decodeIfPresent(Int.self, forKey: .dashboardPort) ?? defaults.dashboardPort
+        self.networkSettleSeconds = try container.decodeIfPresent(Double.self, forKey: .networkSettleSeconds) ?? defaults.networkSettleSeconds
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case holdSeconds = "hold_seconds"
         case warmPoolSize = "warm_pool_size"

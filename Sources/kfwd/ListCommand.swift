@@ -1,12 +1,7 @@
 import ArgumentParser
 import ConfigStore
+import Forwarding
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the saved forwards and what each is doing.")
@@ -46,7 +41,7 @@ struct ListCommand: ParsableCommand {
         let rows = forwards.map { forward in
             let config = forward.config
             // A row whose owner process is gone shows stopped: nothing shows running that is not.
-            let state = forward.id.flatMap { byForward[$0] }.flatMap { Self.isAlive($0.ownerPID) ? $0 : nil }
+            let state = forward.id.flatMap { byForward[$0] }.flatMap { ProcessLiveness.isAlive($0.ownerPID) ? $0 : nil }
             return Row(
                 alias: forward.alias, target: Self.target(config), protocolName: config.protocol ?? "tcp", localPort: config.localPort ?? 0,
                 remotePort: config.remotePort ?? 0, namespace: config.namespace ?? "", context: config.context, state: state?.status ?? "stopped",
@@ -79,9 +74,5 @@ struct ListCommand: ParsableCommand {
         case "proxy": "host/\(config.remoteAddress ?? "")"
         case let other: other ?? "?"
         }
-    }
-
-    static func isAlive(_ pid: Int32) -> Bool {
-        kill(pid, 0) == 0 || errno == EPERM
     }
 }

@@ -276,7 +276,7 @@ public actor RelayPods {
         else { return }
         for pod in pods.items {
             guard let name = pod.metadata.name, let pid = pod.metadata.annotations?[RelayPodSpec.pidAnnotation].flatMap(Int32.init) else { continue }
-            let alive = pid != self.owner.pid && (kill(pid, 0) == 0 || errno == EPERM)
+            let alive = pid != self.owner.pid && ProcessLiveness.isAlive(pid)
             guard !alive, !(self.places[key]?.relays.contains { $0.name == name } ?? false) else { continue }
             self.announce(key, "removing relay \(name) left in namespace \(key.namespace) by kfwd pid \(pid), which no longer runs")
             try? await client.delete(Pod.self, name, namespace: key.namespace, gracePeriodSeconds: 0)

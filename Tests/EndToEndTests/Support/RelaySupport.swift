@@ -73,7 +73,7 @@ let udpPeersScript = """
     # for large datagrams, so that a window fits the kernel's socket buffers); what is missing
     # after a quiet period is sent again, as a DNS client retries.
     window = max(1, min(50, (128 << 10) // size))
-    for attempt in range(4):
+    for attempt in range(8):
         pending = [[i for i in range(count) if i not in got[p]] for p in range(peers)]
         for start in range(0, max(len(x) for x in pending) if pending else 0, window):
             for i in range(start, start + window):

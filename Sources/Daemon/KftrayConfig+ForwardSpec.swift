@@ -8,7 +8,7 @@ extension KftrayConfig {
     /// entries select pods by the `target` label selector, a missing or `@current` context is
     /// the current one, `default` kubeconfig is the usual lookup.
     /// - Throws: ``ForwardError`` naming the field when kfwd cannot run the entry.
-    func forwardSpec(podWait: Duration) throws(ForwardError) -> ForwardSpec {
+    public func forwardSpec(podWait: Duration) throws(ForwardError) -> ForwardSpec {
         guard let namespace = self.namespace, !namespace.isEmpty else {
             throw ForwardError("field 'namespace' is required (kftray requires it too)")
         }
@@ -81,7 +81,7 @@ extension KftrayConfig {
     }
 
     /// Settings kfwd reads but does not act on; the entry still runs.
-    var ignoredSettings: [String] {
+    public var ignoredSettings: [String] {
         var ignored: [String] = []
         if self.domainEnabled == true { ignored.append("domain_enabled (kfwd does not write hosts-file entries)") }
         if self.autoLoopbackAddress == true { ignored.append("auto_loopback_address (kfwd listens on local_address)") }

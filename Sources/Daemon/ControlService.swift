@@ -1,0 +1,154 @@
+import ConfigStore
+import Forwarding
+import Foundation
+import Hummingbird
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension StatusReport: ResponseEncodable {}
+extension ControlResult: ResponseEncodable {}
+
+/// The daemon's control API (JSON over HTTP on its Unix socket) and the bookkeeping behind it:
+/// saved forwards started and stopped in the supervisor, and each status change written to the
+/// store under this process's pid.
+struct ControlService: Sendable {
+    let store: ConfigStore
+    let supervisor: Supervisor
+    let podWait: Duration
+    let logger: Logger
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/v1/status") { _, _ in try self.status() }
+        router.post("/v1/start") { request, context in
+            let body = try await request.decode(as: ControlRequest.self, context: context)
+            return try await self.start(body)
+        }
+        router.post("/v1/stop") { request, context in
+            let body = try await request.decode(as: ControlRequest.self, context: context)
+            return try await self.stop(body)
+        }
+        return router
+    }
+
+    func status() throws -> StatusReport {
+        let live = Dictionary(self.supervisor.list().map { ($0.alias, $0) }, uniquingKeysWith: { $1 })
+        let forwards = try self.store.forwards().map { forward in
+            let status = live[forward.alias]
+            return StatusReport.Forward(
+                alias: forward.alias, status: status.map(Self.name) ?? "stopped", pods: status?.pods ?? [], since: status?.since,
+                lastError: status?.lastError, retries: status?.retries ?? 0, connections: status?.connections ?? 0, transport: status?.transport,
+                listening: status?.listening.map(\.description) ?? []
+            )
+        }
+        return StatusReport(daemon: .init(pid: getpid(), running: true), forwards: forwards)
+    }
+
+    /// Starts the forwards and answers once each is past starting (listening, waiting for a
+    /// pod, or retrying and why), so that the caller can report what happened.
+    func start(_ request: ControlRequest) async throws -> ControlResult {
+        var result = ControlResult()
+        let updates = self.supervisor.updates()
+        for (alias, forward) in try self.selected(request, into: &result) {
+            if let current = self.supervisor.status(alias), current.state != .stopped {
+                result.unchanged.append(alias)
+                continue
+            }
+            do throws(ForwardError) {
+                try self.supervisor.start(try forward.config.forwardSpec(podWait: self.podWait))
+                result.done.append(alias)
+            } catch {
+                result.errors.append("\(alias): \(error.message)")
+            }
+        }
+        let starting = Set(result.done.filter { self.supervisor.status($0)?.state == .starting })
+        if !starting.isEmpty {
+            _ = await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var pending = starting
+                    for await status in updates where pending.contains(status.alias) && status.state != .starting {
+                        pending.remove(status.alias)
+                        if pending.isEmpty { return }
+                    }
+                }
+                group.addTask { try? await Task.sleep(for: .seconds(30)) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        result.details = result.done.compactMap { alias in
+            self.supervisor.status(alias).map { status in
+                let sockets = status.listening.map(\.description).joined(separator: ", ")
+                return "\(alias): \(status.state)\(sockets.isEmpty ? "" : ", listening on \(sockets)")"
+            }
+        }
+        return result
+    }
+
+    func stop(_ request: ControlRequest) async throws -> ControlResult {
+        var result = ControlResult()
+        for (alias, _) in try self.selected(request, into: &result) {
+            guard let current = self.supervisor.status(alias), current.state != .stopped else {
+                result.unchanged.append(alias)
+                continue
+            }
+            await self.supervisor.stop(alias)
+            result.done.append(alias)
+        }
+        return result
+    }
+
+    /// The saved forwards a request names; unknown aliases become errors.
+    private func selected(_ request: ControlRequest, into result: inout ControlResult) throws -> [(String, StoredForward)] {
+        let saved = try self.store.forwards()
+        if request.all { return saved.map { ($0.alias, $0) } }
+        var chosen: [(String, StoredForward)] = []
+        for alias in request.aliases {
+            if let forward = saved.first(where: { $0.alias == alias }) {
+                chosen.append((alias, forward))
+            } else {
+                result.errors.append("\(alias): no forward is saved with this alias (kfwd list shows them; kfwd add saves one)")
+            }
+        }
+        return chosen
+    }
+
+    /// Starts the forwards saved with auto-start.
+    func startAutoStart() async {
+        guard let saved = try? self.store.forwards() else { return }
+        let aliases = saved.filter(\.autoStart).map(\.alias)
+        guard !aliases.isEmpty else { return }
+        let result = (try? await self.start(ControlRequest(aliases: aliases))) ?? ControlResult()
+        for error in result.errors { self.logger.error("auto-start: \(error)") }
+    }
+
+    /// Writes every status change to the store, until cancelled.
+    func record(_ updates: AsyncStream<ForwardStatus>) async {
+        let pid = getpid()
+        for await status in updates {
+            guard let id = try? self.store.forward(alias: status.alias)?.id else { continue }
+            let record = ForwardStateRecord(
+                forwardID: id, ownerPID: pid, status: Self.name(status), pods: status.pods, since: status.since, lastError: status.lastError,
+                retryCount: status.retries, connections: Int64(status.connections)
+            )
+            do throws(ConfigStoreError) { try self.store.record(record) } catch {
+                self.logger.warning("cannot record a forward's state", metadata: ["kfwd.forward": "\(status.alias)", "error": "\(error)"])
+            }
+        }
+    }
+
+    static func name(_ status: ForwardStatus) -> String {
+        switch status.state {
+        case .starting: "starting"
+        case .running: "running"
+        case .waiting: "waiting"
+        case .retrying: "retrying"
+        case .stopped: "stopped"
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ConfigStore
+import Forwarding
+import Foundation
+import Hummingbird
+import KubeClient
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one process per user that owns every running forward: it holds the lock, serves the
+/// control API on a Unix socket (mode 0600), writes each forward's live state to the store with
+/// its own pid, and on start marks stopped what a dead daemon left marked running, then starts
+/// the forwards saved with auto-start. SIGTERM or SIGINT stop the forwards (and their relays)
+/// before it exits.
+public struct KfwdDaemon: Sendable {
+    public let paths: DaemonPaths
+    public let logger: Logger
+
+    public init(paths: DaemonPaths, logger: Logger) {
+        self.paths = paths
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    /// - Parameter ready: called once the socket accepts requests.
+    /// - Throws: ``DaemonError`` when another daemon runs, or the store or socket cannot be used.
+    public func run(ready: @escaping @Sendable () -> Void = {}) async throws {
+        try FileManager.default.createDirectory(atPath: self.paths.home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let lock = try DaemonLock.acquire(self.paths.lock)
+        let store: ConfigStore
+        do { store = try ConfigStore(path: self.paths.store) } catch { throw DaemonError(error.description) }
+        let stale = try Self.storeCall { () throws(ConfigStoreError) in try store.markStoppedUnlessAlive(ProcessLiveness.isAlive) }
+        if !stale.isEmpty { self.logger.info("marked stopped the forwards a daemon that no longer runs left running", metadata: ["kfwd.count": "\(stale.count)"]) }
+        let settings = try Self.storeCall { () throws(ConfigStoreError) in try store.settings() }
+        var relaySettings = RelaySettings()
+        if let image = settings.relayImage { relaySettings.image = image }
+        let supervisor = Supervisor(cache: KubeClientCache(logger: self.logger), relaySettings: relaySettings)
+        let control = ControlService(store: store, supervisor: supervisor, podWait: .milliseconds(Int(settings.holdSeconds * 1000)), logger: self.logger)
+
+        let socket = self.paths.socket
+        let app = Application(
+            router: control.router(),
+            configuration: ApplicationConfiguration(address: .unixDomainSocket(path: socket), serverName: "kfwd"),
+            onServerRunning: { _ in
+                // Only this user may drive the daemon.
+                chmod(socket, 0o600)
+                ready()
+            },
+            logger: self.logger
+        )
+        let updates = supervisor.updates()
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await supervisor.run() }
+            tasks.addTask { await control.record(updates) }
+            tasks.addTask { await control.startAutoStart() }
+            do { try await app.runService() } catch { self.logger.error("control socket failed: \(error)") }
+            tasks.cancelAll()
+        }
+        // Graceful: nothing this daemon ran is left marked as running.
+        _ = try? store.markStoppedUnlessAlive { $0 != getpid() && ProcessLiveness.isAlive($0) }
+        unlink(socket)
+        _ = lock
+    }
+
+    static func storeCall<T>(_ body: () throws(ConfigStoreError) -> T) throws(DaemonError) -> T {
+        do { return try body() } catch { throw DaemonError(error.description) }
+    }
+}

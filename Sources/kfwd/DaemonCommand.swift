@@ -1,0 +1,46 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Logging
+
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Run the kfwd daemon in the foreground (kfwd start runs one in the background when none runs).",
+        discussion: """
+            One per user (a lock in the kfwd home). It owns every forward started with kfwd start, serves the \\
+            control socket ($XDG_RUNTIME_DIR/kfwd.sock, else in the kfwd home; mode 0600), records each \\
+            forward's state in the store, and on start marks stopped what a daemon that died left running. \\
+            SIGTERM or Ctrl-C stop its forwards (and relays) and end it. deploy/kfwd.service runs it under systemd.
+            """
+    )
+
+    @Option(name: .customLong("detach-log"), help: "Once ready, send all output to this file (how kfwd start runs it).")
+    var detachLog: String?
+
+    func run() async throws {
+        let paths = DaemonPaths()
+        var logger = Logger(label: "kfwd.daemon")
+        logger.logLevel = .info
+        let detachLog = self.detachLog
+        do {
+            try await KfwdDaemon(paths: paths, logger: logger).run {
+                Terminal.line("kfwd daemon ready (pid \(getpid()), socket \(paths.socket))")
+                if let detachLog { Self.redirectOutput(to: detachLog) }
+            }
+        } catch let error as DaemonError {
+            Terminal.error(error.description)
+            throw ExitCode.failure
+        }
+    }
+
+    /// Moves standard output and error to the log, so that the process that started the
+    /// daemon can go away without the daemon's next line hitting a closed pipe.
+    private static func redirectOutput(to path: String) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return }
+        dup2(descriptor, STDOUT_FILENO)
+        dup2(descriptor, STDERR_FILENO)
+        close(descriptor)
+    }
+}

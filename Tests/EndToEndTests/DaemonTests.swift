@@ -1,0 +1,104 @@
+import Forwarding
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The daemon tells the truth: started in the background by kfwd start, killed with SIGKILL,
+/// started again; one per user; a socket only its user can use.
+@Suite struct DaemonTests {
+    struct Status: Decodable {
+        struct Daemon: Decodable {
+            let pid: Int32?
+            let running: Bool
+        }
+
+        struct Forward: Decodable {
+            let alias: String
+            let status: String
+            let pods: [String]
+            let listening: [String]
+        }
+
+        let daemon: Daemon
+        let forwards: [Forward]
+    }
+
+    static func status(_ home: String) async throws -> Status {
+        let result = try await runCommand(kfwdPath, ["status", "--json"], environment: ["KFWD_HOME": home])
+        return try JSONDecoder().decode(Status.self, from: Data(result.stdout.utf8))
+    }
+
+    /// Asks again until the report says what `done` wants (each ask is a process: no spinning).
+    static func status(_ home: String, until done: (Status) -> Bool) async throws -> Status {
+        for _ in 0..<200 {
+            let status = try await Self.status(home)
+            if done(status) { return status }
+        }
+        throw KubeSimTestError("kfwd status never got there")
+    }
+
+    static func answers(_ listening: String?) async throws -> Bool {
+        guard let listening else { return false }
+        let result = try await runCommand("curl", ["-s", "--max-time", "5", "http://\(listening)/"])
+        return result.stdout.hasPrefix("pod: web-")
+    }
+
+    @Test func afterSIGKILLNothingShowsRunningAndStartBringsItBack() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await StoreCommandTests.withHome { home in
+                let kfwd = { (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: ["KFWD_HOME": home]) }
+                #expect(try await kfwd(["add", "web", "svc/web", ":80", "--kubeconfig", harness.kubeconfigPath]).succeeded)
+                let started = try await kfwd(["start", "web"])
+                // Past starting: listening (running, or waiting for the informer's first list on a loaded machine).
+                #expect(started.stdout.hasPrefix("Started web\n  web: "), "\(started.stdout) \(started.stderr)")
+                #expect(started.stdout.contains(", listening on 127.0.0.1:"), "\(started.stdout)")
+                var status = try await Self.status(home) { $0.forwards.map(\.status) == ["running"] }
+                let first = try #require(status.daemon.pid)
+                defer { kill(first, SIGKILL) }
+                #expect(status.daemon.running)
+                #expect(status.forwards.map(\.status) == ["running"])
+                #expect(status.forwards.first?.pods.count == 2)
+                let port = status.forwards.first?.listening.first
+                #expect(try await Self.answers(port))
+
+                // Only this user may talk to it, and a second daemon refuses to start.
+                var info = stat()
+                #expect(stat(home + "/kfwd.sock", &info) == 0 && info.st_mode & 0o777 == 0o600)
+                let second = try await kfwd(["daemon"])
+                #expect(second.status == .exited(1))
+                #expect(second.stderr.contains("another kfwd daemon is running (pid \(first))"), "\(second.stderr)")
+
+                // Killed: nothing shows running, and nothing is.
+                kill(first, SIGKILL)
+                status = try await Self.status(home) { !$0.daemon.running }
+                #expect(status.daemon.pid == nil)
+                #expect(status.forwards.map(\.status) == ["stopped"])
+                #expect(try await kfwd(["list"]).stdout.contains("stopped"))
+                #expect(try await !Self.answers(port))
+
+                // kfwd start brings it back, under a new daemon.
+                let again = try await kfwd(["start", "--all"])
+                #expect(again.succeeded, "\(again.stderr)")
+                status = try await Self.status(home) { $0.forwards.map(\.status) == ["running"] }
+                let next = try #require(status.daemon.pid)
+                defer { kill(next, SIGTERM) }
+                #expect(next != first)
+                #expect(status.forwards.map(\.status) == ["running"])
+                #expect(try await Self.answers(status.forwards.first?.listening.first))
+
+                // Stopped on request; SIGTERM ends the daemon cleanly and leaves nothing marked running.
+                #expect(try await kfwd(["stop", "web"]).stdout == "Stopped web\n")
+                #expect(try await Self.status(home).forwards.map(\.status) == ["stopped"])
+                #expect(try await kfwd(["start", "web"]).succeeded)
+                kill(next, SIGTERM)
+                while ProcessLiveness.isAlive(next) { _ = try await Self.status(home) }
+                #expect(try await kfwd(["list", "-o", "json"]).stdout.contains("\"state\" : \"stopped\""))
+            }
+        }
+    }
+}
