@@ -26,14 +26,7 @@ struct AddCommand: ParsableCommand {
     @Option(name: [.customShort("l"), .long], help: "Forward to pods matching this label selector.")
     var selector: String?
 
-    @Option(name: .shortAndLong, help: "Namespace (default: the context's, else 'default').")
-    var namespace: String?
-
-    @Option(help: "Kubeconfig context (default: the current context when the forward starts).")
-    var context: String?
-
-    @Option(help: "Kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).")
-    var kubeconfig: String?
+    @OptionGroup var cluster: ClusterOptions
 
     @Flag(help: "Forward UDP (through kfwd's relay).")
     var udp = false
@@ -72,9 +65,10 @@ struct AddCommand: ParsableCommand {
                 throw ValidationError("'\(text)': saved forwards use kftray's kinds: svc/NAME, host/NAME, ip/ADDRESS or -l SELECTOR (for a Deployment, its pods' labels)")
             }
         }
-        config.namespace = self.namespace ?? self.contextNamespace()
-        config.context = self.context
-        config.kubeconfig = self.kubeconfig
+        // The namespace of the context the forward will use, as kubectl picks it.
+        config.namespace = self.cluster.namespace ?? (try? self.cluster.source.resolve().namespace) ?? "default"
+        config.context = self.cluster.context
+        config.kubeconfig = self.cluster.kubeconfig
         config.localPort = mapping.local
         config.remotePort = mapping.remote
         config.protocol = self.udp ? "udp" : "tcp"
@@ -89,11 +83,5 @@ struct AddCommand: ParsableCommand {
         let store = try ConfigStore.forCLI()
         let saved = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.add(config, alias: self.alias, autoStart: self.autoStart) }
         Terminal.line("Saved \(saved.alias): \(self.selector.map { "pods -l \($0)" } ?? self.target ?? "") \(mapping) in namespace \(config.namespace ?? "")")
-    }
-
-    /// The namespace of the context the forward will use, as kubectl picks it.
-    private func contextNamespace() -> String {
-        let source = KubeconfigSource(loader: KubeconfigLoader(explicitPath: self.kubeconfig), context: self.context, namespace: nil)
-        return (try? source.resolve().namespace) ?? "default"
     }
 }

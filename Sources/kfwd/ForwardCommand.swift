@@ -52,14 +52,7 @@ struct ForwardCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Report the pod each connection goes to.")
     var verbose = false
 
-    @Option(name: .shortAndLong, help: "Namespace (default: the context's, else 'default').")
-    var namespace: String?
-
-    @Option(help: "Kubeconfig context (default: the current context).")
-    var context: String?
-
-    @Option(help: "Kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).")
-    var kubeconfig: String?
+    @OptionGroup var cluster: ClusterOptions
 
     @Option(help: "Local addresses to listen on, comma-separated; localhost means 127.0.0.1 and ::1.")
     var address = "127.0.0.1"
@@ -94,7 +87,7 @@ struct ForwardCommand: AsyncParsableCommand {
         Terminal.verbose.withLock { $0 = self.verbose }
         let mappings = try self.allPorts.map { try PortMapping(parsing: $0) }
         let addresses = try ListenAddresses(parsing: self.address)
-        let source = KubeconfigSource(loader: KubeconfigLoader(explicitPath: self.kubeconfig), context: self.context, namespace: self.namespace)
+        let source = self.cluster.source
         let context: KubeContext
         do {
             context = try source.resolve()
