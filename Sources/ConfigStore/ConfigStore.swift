@@ -1,6 +1,12 @@
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// kfwd's saved forwards, settings and runtime state, in SQLite (WAL, so that the daemon and
 /// the CLI can use it at once). Every change is one transaction: a store is never half-written,
 /// whatever kills the process mid-write.
@@ -20,7 +26,9 @@ public final class ConfigStore: Sendable {
             configuration.busyMode = .timeout(10)
             configuration.foreignKeysEnabled = true
             self.database = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(self.database)
+            // Two processes opening a new store at once would both find it unmigrated: one
+            // migrates while the other waits on a lock beside the file.
+            try Self.withFileLock(path + ".migrating") { try Self.migrator.migrate(self.database) }
         } catch {
             throw ConfigStoreError("cannot open the store \(path): \(error)")
         }
@@ -59,6 +67,17 @@ public final class ConfigStore: Sendable {
             }
         }
         return migrator
+    }
+
+    private static func withFileLock(_ path: String, _ body: () throws -> Void) throws {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ConfigStoreError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw ConfigStoreError("cannot lock \(path): \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        try body()
     }
 
     // MARK: forwards

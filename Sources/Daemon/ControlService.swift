@@ -127,6 +127,21 @@ struct ControlService: Sendable {
         for error in result.errors { self.logger.error("auto-start: \(error)") }
     }
 
+    /// Removes the relays a dead kfwd left in the namespaces the saved relay forwards use (UDP,
+    /// `proxy`), before anything is started there.
+    func removeStaleRelays() async {
+        guard let saved = try? self.store.forwards() else { return }
+        var seen: Set<String> = []
+        for forward in saved {
+            guard let spec = try? forward.config.forwardSpec(podWait: self.podWait), spec.udp || spec.target.needsRelay,
+                let context = try? spec.kubeconfigSource.resolve()
+            else { continue }
+            let namespace = spec.namespace ?? context.namespace
+            guard seen.insert("\(context.name)\u{0}\(context.server)\u{0}\(namespace)").inserted else { continue }
+            await self.supervisor.relays.removeStale(context: context, namespace: namespace)
+        }
+    }
+
     /// Writes every status change to the store, until cancelled.
     func record(_ updates: AsyncStream<ForwardStatus>) async {
         let pid = getpid()

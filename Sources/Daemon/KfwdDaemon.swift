@@ -14,8 +14,9 @@ import Darwin
 
 /// The one process per user that owns every running forward: it holds the lock, serves the
 /// control API on a Unix socket (mode 0600), writes each forward's live state to the store with
-/// its own pid, and on start marks stopped what a dead daemon left marked running, then starts
-/// the forwards saved with auto-start. SIGTERM or SIGINT stop the forwards (and their relays)
+/// its own pid, and on start marks stopped what a dead daemon left marked running, removes the
+/// relay pods a dead kfwd left in the namespaces its saved forwards use, then starts the
+/// forwards saved with auto-start. SIGTERM or SIGINT stop the forwards (and their relays)
 /// before it exits.
 public struct KfwdDaemon: Sendable {
     public let paths: DaemonPaths
@@ -57,7 +58,10 @@ public struct KfwdDaemon: Sendable {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await supervisor.run() }
             tasks.addTask { await control.record(updates) }
-            tasks.addTask { await control.startAutoStart() }
+            tasks.addTask {
+                await control.removeStaleRelays()
+                await control.startAutoStart()
+            }
             do { try await app.runService() } catch { self.logger.error("control socket failed: \(error)") }
             tasks.cancelAll()
         }

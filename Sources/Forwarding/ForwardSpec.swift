@@ -47,7 +47,7 @@ public struct ForwardSpec: Sendable, Hashable {
     }
 
     /// Where the forward's context comes from, followed while it runs.
-    var kubeconfigSource: KubeconfigSource {
+    public var kubeconfigSource: KubeconfigSource {
         var loader = KubeconfigLoader()
         if let kubeconfig = self.kubeconfig {
             if kubeconfig.contains(":") {

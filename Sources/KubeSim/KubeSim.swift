@@ -91,17 +91,11 @@ public final class KubeSim: Sendable {
         let hooks = ServerHooks(bookmarkInterval: configuration.bookmarkInterval)
         let store = ObjectStore(historyLimit: configuration.historyLimit)
         let address = Mutex("\(configuration.host):\(configuration.port)")
-        let clusterIPs = Mutex(10)
+        let addresses = try AddressBlock.reserve()
         let api = ClusterAPI(
             store: store,
             defaults: {
-                ObjectDefaults(allocateClusterIP: {
-                    let next = clusterIPs.withLock { value -> Int in
-                        value += 1
-                        return value
-                    }
-                    return "127.96.\(next / 250).\(next % 250)"
-                })
+                ObjectDefaults(allocateClusterIP: { addresses.nextClusterIP() })
             },
             serverAddress: { address.withLock { $0 } },
             minRequestTimeout: configuration.minRequestTimeout,
@@ -130,14 +124,14 @@ public final class KubeSim: Sendable {
             backends.stopAll()
         }
         do {
-            try sim.bootstrap(port: port)
+            try sim.bootstrap(port: port, clusterIP: addresses.apiServerClusterIP)
             let result = try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
                     await withDiscardingTaskGroup { running in
                         for await job in jobs { running.addTask { await job() } }
                     }
                 }
-                let kubelet = Kubelet(api: api, backends: backends, spawner: spawner, logger: logger)
+                let kubelet = Kubelet(api: api, backends: backends, addresses: addresses, spawner: spawner, logger: logger)
                 tasks.addTask { await kubelet.run() }
                 tasks.addTask { await ReplicaSetController(api: api, logger: logger).run() }
                 tasks.addTask { await DeploymentController(api: api, logger: logger).run() }
@@ -156,7 +150,7 @@ public final class KubeSim: Sendable {
     }
 
     /// The objects every cluster starts with.
-    private func bootstrap(port: Int) throws {
+    private func bootstrap(port: Int, clusterIP: String) throws {
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             var namespace: JSON = .object(["apiVersion": "v1", "kind": "Namespace", "metadata": .object(["name": .string(name)])])
             try self.create(&namespace)
@@ -164,7 +158,7 @@ public final class KubeSim: Sendable {
         var service: JSON = .object([
             "apiVersion": "v1", "kind": "Service",
             "metadata": .object(["name": "kubernetes", "namespace": "default", "labels": .from(["component": "apiserver", "provider": "kubernetes"])]),
-            "spec": .object(["clusterIP": "127.96.0.1", "ports": [.object(["name": "https", "port": .int(443), "targetPort": .int(port)])]]),
+            "spec": .object(["clusterIP": .string(clusterIP), "ports": [.object(["name": "https", "port": .int(443), "targetPort": .int(port)])]]),
         ])
         try self.create(&service)
         var slice: JSON = .object([

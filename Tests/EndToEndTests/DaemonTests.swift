@@ -1,6 +1,14 @@
+import ConfigStore
 import Forwarding
 import Foundation
+import Subprocess
 import Testing
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -98,6 +106,37 @@ import Darwin
                 kill(next, SIGTERM)
                 while ProcessLiveness.isAlive(next) { _ = try await Self.status(home) }
                 #expect(try await kfwd(["list", "-o", "json"]).stdout.contains("\"state\" : \"stopped\""))
+            }
+        }
+    }
+
+    /// A daemon killed while a UDP forward ran left its relay pod; the next daemon removes it at
+    /// start, before anything is started in that namespace.
+    @Test func aStartingDaemonRemovesTheRelayADeadOneLeft() async throws {
+        try await RelayForwardTests.run { harness in
+            try await StoreCommandTests.withHome { home in
+                let kfwd = { (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: ["KFWD_HOME": home]) }
+                var settings = StoreSettings()
+                settings.relayImage = testRelayImage
+                try ConfigStore(environment: ["KFWD_HOME": home]).update(settings)
+                #expect(try await kfwd(["add", "echo", "svc/echo", ":9999", "--udp", "--kubeconfig", harness.kubeconfigPath]).succeeded)
+                // Saved, never started: it keeps the namespace among those the daemon looks after.
+                #expect(try await kfwd(["add", "db", "ip/127.0.0.1", "5432", "--kubeconfig", harness.kubeconfigPath]).succeeded)
+                let started = try await kfwd(["start", "echo"])
+                #expect(started.succeeded, "\(started.stderr)")
+                let status = try await Self.status(home) { $0.forwards.first { $0.alias == "echo" }?.status == "running" }
+                let dead = try #require(status.daemon.pid)
+                try await harness.sim.waitUntil { sim in sim.relayPods().count == 1 }
+                let stale = try #require(harness.sim.relayPods().first?[path: ["metadata", "name"]]?.stringValue)
+                kill(dead, SIGKILL)
+                _ = try await Self.status(home) { !$0.daemon.running }
+                #expect(try await kfwd(["rm", "echo"]).succeeded)
+                #expect(harness.sim.relayPods().count == 1, "the dead daemon's relay is still there")
+                let (_, lines, _) = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon"], environment: ["KFWD_HOME": home]) { lines in
+                    guard await lines.first(where: { $0.hasPrefix("kfwd daemon ready") }) != nil else { throw KubeSimTestError("no daemon: \(lines.all)") }
+                    try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty }
+                }
+                #expect(lines.contains { $0.contains("removing relay \(stale)") && $0.contains("kfwd pid \(dead)") }, "\(lines)")
             }
         }
     }

@@ -35,7 +35,7 @@ import Testing
                         let deleted = try await self.kubectl(harness, ["delete", "pods", "--all", "--force", "--grace-period=0"])
                         #expect(deleted.succeeded, "\(deleted.stderr)")
                         deletions.append(started...ContinuousClock.now)
-                        try await Task.sleep(for: .seconds(4))
+                        try await Task.sleep(for: .seconds(5))
                     }
                     return deletions
                 }

@@ -266,6 +266,14 @@ public actor RelayPods {
         }
     }
 
+    /// Deletes, in `namespace` of `context`, the relays a kfwd on this machine left behind when
+    /// it died (the daemon does so at start for the namespaces its saved forwards use).
+    public func removeStale(context: KubeContext, namespace: String) async {
+        let key = Key(context: context, namespace: namespace)
+        if let place = self.places[key] { place.swept = true }
+        await self.sweepStale(key)
+    }
+
     /// Deletes the relays of this user on this machine whose kfwd no longer runs.
     private func sweepStale(_ key: Key) async {
         guard let client = try? self.cache.client(for: key.context),
@@ -278,7 +286,9 @@ public actor RelayPods {
             guard let name = pod.metadata.name, let pid = pod.metadata.annotations?[RelayPodSpec.pidAnnotation].flatMap(Int32.init) else { continue }
             let alive = pid != self.owner.pid && ProcessLiveness.isAlive(pid)
             guard !alive, !(self.places[key]?.relays.contains { $0.name == name } ?? false) else { continue }
-            self.announce(key, "removing relay \(name) left in namespace \(key.namespace) by kfwd pid \(pid), which no longer runs")
+            let message = "removing relay \(name) left in namespace \(key.namespace) by kfwd pid \(pid), which no longer runs"
+            self.logger.info("\(message)")
+            self.announce(key, message)
             try? await client.delete(Pod.self, name, namespace: key.namespace, gracePeriodSeconds: 0)
         }
     }

@@ -30,11 +30,12 @@ final class Kubelet: Sendable {
     private let spawner: TaskSpawner
     private let logger: Logger
     private let pods = Mutex<[String: Lifecycle]>([:])
-    private let nextAddress = Mutex(0)
+    private let addresses: AddressBlock
 
-    init(api: ClusterAPI, backends: PodBackends, spawner: TaskSpawner, logger: Logger) {
+    init(api: ClusterAPI, backends: PodBackends, addresses: AddressBlock, spawner: TaskSpawner, logger: Logger) {
         self.api = api
         self.backends = backends
+        self.addresses = addresses
         self.spawner = spawner
         self.logger = logger
     }
@@ -85,11 +86,7 @@ final class Kubelet: Sendable {
     }
 
     private func allocatePodIP() -> String {
-        let index = self.nextAddress.withLock { value -> Int in
-            value += 1
-            return value
-        }
-        return "127.244.\((index / 250) % 250).\(index % 250 + 2)"
+        self.addresses.nextPodIP()
     }
 
     // MARK: start
