@@ -95,10 +95,7 @@ extension ConfigStore {
 
     /// kftray's merge key (section 1.3 of kftray.md).
     static func matches(_ saved: KftrayConfig, _ incoming: KftrayConfig) -> Bool {
-        func context(_ value: String?) -> String? {
-            value.flatMap { ["", "@current", "current-context"].contains($0) ? nil : $0 }
-        }
-        guard context(saved.context) == context(incoming.context), saved.namespace == incoming.namespace,
+        guard saved.namedContext == incoming.namedContext, saved.namespace == incoming.namespace,
             saved.workloadType == incoming.workloadType, (saved.protocol ?? "tcp").lowercased() == (incoming.protocol ?? "tcp").lowercased()
         else { return false }
         switch incoming.workloadType {

@@ -58,6 +58,12 @@ public struct KftrayConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The context to use; nil for the kubeconfig's current one, which kftray writes as a
+    /// missing field, `@current` or the placeholder `current-context`.
+    public var namedContext: String? {
+        self.context.flatMap { ["", "@current", "current-context"].contains($0) ? nil : $0 }
+    }
+
     /// The alias kftray gives an entry without one: `{workload}-{protocol}-{local_port}`.
     public var effectiveAlias: String {
         if let alias = self.alias, !alias.isEmpty { return alias }

@@ -52,6 +52,13 @@ public struct ControlClient: Sendable {
         try await self.send(.POST, "/v1/stop", body: request, as: ControlResult.self)
     }
 
+    /// What each saved forward is doing: the daemon's report when one runs, else
+    /// ``offlineStatus(_:)``. `kfwd status` and `kfwd list` both read this, one truth.
+    public func report(_ store: ConfigStore) async throws(ConfigStoreError) -> StatusReport {
+        if let live = await self.status() { return live }
+        return try Self.offlineStatus(store)
+    }
+
     /// What is true without a daemon: every saved forward stopped (a state row left by a
     /// daemon that died does not count).
     public static func offlineStatus(_ store: ConfigStore) throws(ConfigStoreError) -> StatusReport {

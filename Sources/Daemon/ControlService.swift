@@ -2,6 +2,7 @@ import ConfigStore
 import Forwarding
 import Foundation
 import Hummingbird
+import KubeClient
 import Logging
 
 #if canImport(Glibc)
@@ -54,7 +55,8 @@ struct ControlService: Sendable {
     func start(_ request: ControlRequest) async throws -> ControlResult {
         var result = ControlResult()
         let updates = self.supervisor.updates()
-        for (alias, forward) in try self.selected(request, into: &result) {
+        for forward in try self.selected(request, into: &result) {
+            let alias = forward.alias
             if let current = self.supervisor.status(alias), current.state != .stopped {
                 result.unchanged.append(alias)
                 continue
@@ -92,7 +94,7 @@ struct ControlService: Sendable {
 
     func stop(_ request: ControlRequest) async throws -> ControlResult {
         var result = ControlResult()
-        for (alias, _) in try self.selected(request, into: &result) {
+        for alias in try self.selected(request, into: &result).map(\.alias) {
             guard let current = self.supervisor.status(alias), current.state != .stopped else {
                 result.unchanged.append(alias)
                 continue
@@ -104,13 +106,13 @@ struct ControlService: Sendable {
     }
 
     /// The saved forwards a request names; unknown aliases become errors.
-    private func selected(_ request: ControlRequest, into result: inout ControlResult) throws -> [(String, StoredForward)] {
+    private func selected(_ request: ControlRequest, into result: inout ControlResult) throws -> [StoredForward] {
         let saved = try self.store.forwards()
-        if request.all { return saved.map { ($0.alias, $0) } }
-        var chosen: [(String, StoredForward)] = []
+        if request.all { return saved }
+        var chosen: [StoredForward] = []
         for alias in request.aliases {
             if let forward = saved.first(where: { $0.alias == alias }) {
-                chosen.append((alias, forward))
+                chosen.append(forward)
             } else {
                 result.errors.append("\(alias): no forward is saved with this alias (kfwd list shows them; kfwd add saves one)")
             }
@@ -131,21 +133,34 @@ struct ControlService: Sendable {
     /// `proxy`), before anything is started there.
     func removeStaleRelays() async {
         guard let saved = try? self.store.forwards() else { return }
-        var seen: Set<String> = []
+        struct Place: Hashable {
+            let context: KubeContext
+            let namespace: String
+        }
+        var seen: Set<Place> = []
         for forward in saved {
             guard let spec = try? forward.config.forwardSpec(podWait: self.podWait), spec.udp || spec.target.needsRelay,
                 let context = try? spec.kubeconfigSource.resolve()
             else { continue }
             let namespace = spec.namespace ?? context.namespace
-            guard seen.insert("\(context.name)\u{0}\(context.server)\u{0}\(namespace)").inserted else { continue }
+            guard seen.insert(Place(context: context, namespace: namespace)).inserted else { continue }
             await self.supervisor.relays.removeStale(context: context, namespace: namespace)
         }
     }
 
-    /// Writes every status change to the store, until cancelled.
+    /// Writes each change of a forward's state to the store, until cancelled. A change of its
+    /// connection count alone is not written (the supervisor reports one per local
+    /// connection, and a SQLite write each would sit on every connection's path); the count
+    /// is written with the next state change, and `kfwd status` reads it live.
     func record(_ updates: AsyncStream<ForwardStatus>) async {
         let pid = getpid()
+        var written: [String: ForwardStatus] = [:]
         for await status in updates {
+            var counted = status
+            counted.connections = written[status.alias]?.connections ?? status.connections
+            counted.failedConnections = written[status.alias]?.failedConnections ?? status.failedConnections
+            guard written[status.alias] != counted else { continue }
+            written[status.alias] = status
             guard let id = try? self.store.forward(alias: status.alias)?.id else { continue }
             let record = ForwardStateRecord(
                 forwardID: id, ownerPID: pid, status: Self.name(status), pods: status.pods, since: status.since, lastError: status.lastError,

@@ -61,10 +61,9 @@ extension KftrayConfig {
         do { transport = try PortForwardTransportKind(parsing: self.transport ?? "auto") } catch {
             throw ForwardError("field 'transport': \(error.message)")
         }
-        let context = self.context.flatMap { ["", "@current", "current-context"].contains($0) ? nil : $0 }
         let kubeconfig = self.kubeconfig.flatMap { ["", "default"].contains($0) ? nil : $0 }
         return ForwardSpec(
-            alias: self.effectiveAlias, kubeconfig: kubeconfig, context: context, namespace: namespace, target: target,
+            alias: self.effectiveAlias, kubeconfig: kubeconfig, context: self.namedContext, namespace: namespace, target: target,
             mappings: [PortMapping(local: local, remote: remote)], addresses: addresses, podWait: podWait, transport: transport, udp: udp
         )
     }

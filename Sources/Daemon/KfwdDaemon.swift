@@ -68,7 +68,8 @@ public struct KfwdDaemon: Sendable {
         // Graceful: nothing this daemon ran is left marked as running.
         _ = try? store.markStoppedUnlessAlive { $0 != getpid() && ProcessLiveness.isAlive($0) }
         unlink(socket)
-        _ = lock
+        // Held until here: the next daemon may start once this one has stopped everything.
+        withExtendedLifetime(lock) {}
     }
 
     static func storeCall<T>(_ body: () throws(ConfigStoreError) -> T) throws(DaemonError) -> T {

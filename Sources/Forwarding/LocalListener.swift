@@ -37,11 +37,7 @@ public struct LocalListener: Sendable {
                 sockets.append(Bound(address: address.host, server: server))
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
                 await LocalListener(mapping: mapping, sockets: sockets).close()
-                let holder = PortHolder.describe(port: mapping.local).map { " by \($0)" } ?? ""
-                throw ForwardError(
-                    "local port \(mapping.local) on \(address.host) is already in use\(holder): choose another local port, "
-                        + "e.g. \(mapping.local == 65535 ? 8080 : mapping.local + 1):\(mapping.remote), or :\(mapping.remote) for a free one"
-                )
+                throw PortHolder.inUse(mapping, host: address.host)
             } catch {
                 if address.optional { continue }
                 await LocalListener(mapping: mapping, sockets: sockets).close()

@@ -4,6 +4,17 @@ import Foundation
 /// /proc/net/udp{,6} give the socket's inode, /proc/PID/fd the process that has it open). Best effort: nil when
 /// the holder belongs to another user or the system does not tell.
 enum PortHolder {
+    /// The error for a local port someone else holds: which port, who (when the system says),
+    /// and what to use instead.
+    static func inUse(_ mapping: PortMapping, host: String, udp: Bool = false) -> ForwardError {
+        let holder = self.describe(port: mapping.local, udp: udp).map { " by \($0)" } ?? ""
+        let other = mapping.local == 65535 ? (udp ? 8053 : 8080) : mapping.local + 1
+        return ForwardError(
+            "local \(udp ? "UDP " : "")port \(mapping.local) on \(host) is already in use\(holder): choose another local port, "
+                + "e.g. \(other):\(mapping.remote), or :\(mapping.remote) for a free one"
+        )
+    }
+
     static func describe(port: Int, udp: Bool = false) -> String? {
         #if os(Linux)
         // A listening TCP socket is in state 0A (LISTEN); a bound UDP socket in 07 (CLOSE).

@@ -27,3 +27,38 @@ public enum DatagramFraming {
         return buffer.readSlice(length: Int(length))
     }
 }
+
+extension DatagramFraming {
+    /// Takes framed datagrams off a stream read in pieces. The pieces are kept as they arrive:
+    /// bytes are copied only to join a frame split across two reads, and the datagrams handed
+    /// out are slices that nothing writes to afterwards.
+    public struct Reader {
+        private var pending = ByteBuffer()
+
+        public init() {}
+
+        public mutating func append(_ bytes: ByteBuffer) {
+            guard self.pending.readableBytes > 0 else {
+                self.pending = bytes
+                return
+            }
+            // A fresh buffer: writing into `pending` would copy it for the slices already out.
+            var joined = ByteBuffer()
+            joined.reserveCapacity(self.pending.readableBytes + bytes.readableBytes)
+            joined.writeImmutableBuffer(self.pending)
+            joined.writeImmutableBuffer(bytes)
+            self.pending = joined
+        }
+
+        /// The relay's status byte, first on every stream; nil until it has arrived.
+        public mutating func readStatus() -> RelayStatus? {
+            self.pending.readInteger(as: UInt8.self).map(RelayStatus.init(byte:))
+        }
+
+        /// The next whole datagram; nil until one is all there.
+        /// - Throws: ``RelayProtocolError`` for a length no UDP datagram can have.
+        public mutating func next() throws(RelayProtocolError) -> ByteBuffer? {
+            try DatagramFraming.read(from: &self.pending)
+        }
+    }
+}

@@ -9,6 +9,12 @@ public enum RelayStatus: UInt8, Sendable, Hashable, CaseIterable, CustomStringCo
     case unsupportedVersion = 5
     case malformedHeader = 6
 
+    /// The status a byte on the wire stands for; a value no relay sends counts as a malformed
+    /// answer.
+    public init(byte: UInt8) {
+        self = RelayStatus(rawValue: byte) ?? .malformedHeader
+    }
+
     /// Words for a user, naming what to do where there is something to do.
     public var description: String {
         switch self {

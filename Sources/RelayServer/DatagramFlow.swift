@@ -34,7 +34,7 @@ enum DatagramFlow {
         private let udp: any Channel
         private let target: SocketAddress
         private let log: FlowLog
-        private var buffer = ByteBuffer()
+        private var frames = DatagramFraming.Reader()
         private var pendingRead = false
         private var context: ChannelHandlerContext?
 
@@ -49,14 +49,12 @@ enum DatagramFlow {
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            var bytes = self.unwrapInboundIn(data)
-            self.buffer.writeBuffer(&bytes)
+            self.frames.append(self.unwrapInboundIn(data))
             do {
-                while let datagram = try DatagramFraming.read(from: &self.buffer) {
+                while let datagram = try self.frames.next() {
                     self.log.datagramsIn += 1
                     self.udp.write(AddressedEnvelope(remoteAddress: self.target, data: datagram), promise: nil)
                 }
-                self.buffer.discardReadBytes()
             } catch {
                 self.log.endReason = "closed: \(error.message)"
                 context.close(promise: nil)

@@ -13,8 +13,18 @@ extension ConfigStore {
     /// Runs a store operation; its problems are printed one per line, and the command fails.
     static func reporting<T>(_ body: () throws(ConfigStoreError) -> T) throws -> T {
         do { return try body() } catch {
-            for problem in error.problems { Terminal.error(problem) }
-            throw ExitCode.failure
+            throw Self.report(error)
         }
+    }
+
+    static func reporting<T>(_ body: () async throws(ConfigStoreError) -> T) async throws -> T {
+        do { return try await body() } catch {
+            throw Self.report(error)
+        }
+    }
+
+    private static func report(_ error: ConfigStoreError) -> ExitCode {
+        for problem in error.problems { Terminal.error(problem) }
+        return ExitCode.failure
     }
 }

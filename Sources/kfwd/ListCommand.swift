@@ -1,9 +1,9 @@
 import ArgumentParser
 import ConfigStore
-import Forwarding
+import Daemon
 import Foundation
 
-struct ListCommand: ParsableCommand {
+struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the saved forwards and what each is doing.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -34,14 +34,15 @@ struct ListCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let store = try ConfigStore.forCLI()
-        let (forwards, states) = try ConfigStore.reporting { () throws(ConfigStoreError) in (try store.forwards(), try store.states()) }
-        let byForward = Dictionary(states.map { ($0.forwardID, $0) }, uniquingKeysWith: { first, _ in first })
+        let forwards = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.forwards() }
+        // The states `kfwd status` reports: the daemon's, else stopped.
+        let report = try await ConfigStore.reporting { () async throws(ConfigStoreError) in try await ControlClient(paths: DaemonPaths()).report(store) }
+        let live = Dictionary(report.forwards.map { ($0.alias, $0) }, uniquingKeysWith: { first, _ in first })
         let rows = forwards.map { forward in
             let config = forward.config
-            // A row whose owner process is gone shows stopped: nothing shows running that is not.
-            let state = forward.id.flatMap { byForward[$0] }.flatMap { ProcessLiveness.isAlive($0.ownerPID) ? $0 : nil }
+            let state = live[forward.alias]
             return Row(
                 alias: forward.alias, target: Self.target(config), protocolName: config.protocol ?? "tcp", localPort: config.localPort ?? 0,
                 remotePort: config.remotePort ?? 0, namespace: config.namespace ?? "", context: config.context, state: state?.status ?? "stopped",
@@ -67,12 +68,8 @@ struct ListCommand: ParsableCommand {
         }
     }
 
+    /// The target as kfwd forward names it; a kind kfwd does not run (expose) by its kftray name.
     static func target(_ config: KftrayConfig) -> String {
-        switch config.workloadType {
-        case "service": "svc/\(config.service ?? "")"
-        case "pod": "pods -l \(config.target ?? "")"
-        case "proxy": "host/\(config.remoteAddress ?? "")"
-        case let other: other ?? "?"
-        }
+        (try? config.forwardSpec(podWait: .zero).target.description) ?? config.workloadType ?? "?"
     }
 }

@@ -73,14 +73,8 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let paths = DaemonPaths()
-        let report: StatusReport
-        if let live = await ControlClient(paths: paths).status() {
-            report = live
-        } else {
-            let store = try ConfigStore.forCLI()
-            report = try ConfigStore.reporting { () throws(ConfigStoreError) in try ControlClient.offlineStatus(store) }
-        }
+        let store = try ConfigStore.forCLI()
+        let report = try await ConfigStore.reporting { () async throws(ConfigStoreError) in try await ControlClient(paths: DaemonPaths()).report(store) }
         if self.json {
             FileHandle.standardOutput.write(try StatusReport.encoder.encode(report) + Data("\n".utf8))
             return

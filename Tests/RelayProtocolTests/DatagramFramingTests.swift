@@ -36,3 +36,26 @@ import Testing
         #expect(throws: RelayProtocolError.self) { try DatagramFraming.read(from: &stream) }
     }
 }
+
+@Suite struct DatagramReaderTests {
+    /// Datagrams handed out stay as they were while later reads arrive, however the stream is
+    /// cut; the status byte comes first.
+    @Test func datagramsSurviveLaterReadsAtEveryCut() throws {
+        var stream = ByteBuffer(bytes: [RelayStatus.ok.rawValue])
+        for text in ["alpha", "", "gamma-gamma"] { DatagramFraming.write(ByteBuffer(string: text), to: &stream) }
+        let bytes = Array(stream.readableBytesView)
+        for cut in 0...bytes.count {
+            var reader = DatagramFraming.Reader()
+            var status: RelayStatus?
+            var out: [ByteBuffer] = []
+            for piece in [bytes[..<cut], bytes[cut...]] {
+                reader.append(ByteBuffer(bytes: piece))
+                if status == nil { status = reader.readStatus() }
+                while status != nil, let datagram = try reader.next() { out.append(datagram) }
+            }
+            #expect(status == .ok)
+            #expect(out.map { String(buffer: $0) } == ["alpha", "", "gamma-gamma"])
+        }
+        #expect(RelayStatus(byte: 200) == .malformedHeader)
+    }
+}

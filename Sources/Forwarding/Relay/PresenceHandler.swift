@@ -13,7 +13,7 @@ final class PresenceHandler: ChannelInboundHandler {
         var bytes = self.unwrapInboundIn(data)
         guard !self.statusRead, let byte = bytes.readInteger(as: UInt8.self) else { return }
         self.statusRead = true
-        if byte != RelayStatus.ok.rawValue { context.close(promise: nil) }
+        if RelayStatus(byte: byte) != .ok { context.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

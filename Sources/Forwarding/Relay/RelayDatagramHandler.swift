@@ -8,7 +8,7 @@ final class RelayDatagramHandler: ChannelInboundHandler {
 
     private let flow: UDPFlow
     private let socket: any Channel
-    private var buffer = ByteBuffer()
+    private var frames = DatagramFraming.Reader()
     private var statusRead = false
     private var unflushed = false
 
@@ -18,12 +18,10 @@ final class RelayDatagramHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = self.unwrapInboundIn(data)
-        self.buffer.writeBuffer(&bytes)
+        self.frames.append(self.unwrapInboundIn(data))
         if !self.statusRead {
-            guard let byte = self.buffer.readInteger(as: UInt8.self) else { return }
+            guard let status = self.frames.readStatus() else { return }
             self.statusRead = true
-            let status = RelayStatus(rawValue: byte) ?? .malformedHeader
             guard status == .ok else {
                 self.flow.refused(status)
                 context.close(promise: nil)
@@ -31,12 +29,11 @@ final class RelayDatagramHandler: ChannelInboundHandler {
             }
         }
         do {
-            while let datagram = try DatagramFraming.read(from: &self.buffer) {
+            while let datagram = try self.frames.next() {
                 self.flow.touch()
                 self.socket.write(AddressedEnvelope(remoteAddress: self.flow.peer, data: datagram), promise: nil)
                 self.unflushed = true
             }
-            self.buffer.discardReadBytes()
         } catch {
             self.flow.failed(error.message)
             context.close(promise: nil)

@@ -28,7 +28,7 @@ final class RelayStatusHandler: ChannelOutboundHandler, RemovableChannelHandler 
             return
         }
         self.decided = true
-        let status = RelayStatus(rawValue: byte) ?? .malformedHeader
+        let status = RelayStatus(byte: byte)
         guard status == .ok else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             self.refused(status)

@@ -40,11 +40,7 @@ struct UDPSockets: Sendable {
                         mapping.local = channel.localAddress?.port ?? mapping.local
                         sockets.append(Bound(address: address.host, mapping: mapping, channel: channel))
                     } catch let error as IOError where error.errnoCode == EADDRINUSE {
-                        let holder = PortHolder.describe(port: mapping.local, udp: true).map { " by \($0)" } ?? ""
-                        throw ForwardError(
-                            "local UDP port \(mapping.local) on \(address.host) is already in use\(holder): choose another local port, "
-                                + "e.g. \(mapping.local == 65535 ? 8053 : mapping.local + 1):\(mapping.remote), or :\(mapping.remote) for a free one"
-                        )
+                        throw PortHolder.inUse(mapping, host: address.host, udp: true)
                     } catch let error as ForwardError {
                         throw error
                     } catch {

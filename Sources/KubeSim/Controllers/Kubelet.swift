@@ -85,14 +85,10 @@ final class Kubelet: Sendable {
         return .milliseconds(Int64(max(value, 0) * 1000))
     }
 
-    private func allocatePodIP() -> String {
-        self.addresses.nextPodIP()
-    }
-
     // MARK: start
 
     private func schedule(_ key: ObjectKey, uid: String, pod: JSON) {
-        let podIP = self.allocatePodIP()
+        let podIP = self.addresses.nextPodIP()
         let now = Timestamp.string()
         _ = try? self.api.store.update(key) { pod in
             guard pod[path: ["metadata", "uid"]]?.stringValue == uid else { return }
