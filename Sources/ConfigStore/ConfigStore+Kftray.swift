@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// What an import did, by alias.
-public struct ImportSummary: Sendable, Equatable {
+public struct ImportSummary: Codable, Sendable, Equatable {
     public var added: [String]
     public var updated: [String]
     public var unchanged: [String]

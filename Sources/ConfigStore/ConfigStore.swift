@@ -107,6 +107,31 @@ public final class ConfigStore: Sendable {
         }
     }
 
+    /// Replaces a saved forward's config (and its alias, when the config names another one),
+    /// checked as ``add(_:alias:autoStart:)`` checks a new one; it keeps its id and creation time.
+    /// - Throws: ``ConfigStoreError`` naming the field, a missing forward, or an alias another has.
+    @discardableResult
+    public func replace(alias: String, with config: KftrayConfig, autoStart: Bool) throws(ConfigStoreError) -> StoredForward {
+        let newAlias = config.alias.flatMap { $0.isEmpty ? nil : $0 } ?? alias
+        let problems = KftrayValidation.problems(config)
+        guard problems.isEmpty else { throw ConfigStoreError(problems.map { "\(newAlias): \($0)" }) }
+        return try self.write { db in
+            guard var forward = try StoredForward.filter(StoredForward.Columns.alias == alias).fetchOne(db) else {
+                throw ConfigStoreError("no forward is named '\(alias)'")
+            }
+            if newAlias != alias, try StoredForward.filter(StoredForward.Columns.alias == newAlias).fetchCount(db) > 0 {
+                throw ConfigStoreError("a forward named '\(newAlias)' already exists: choose another alias")
+            }
+            let replacement = StoredForward(alias: newAlias, config: config, autoStart: autoStart)
+            forward.alias = replacement.alias
+            forward.config = replacement.config
+            forward.autoStart = autoStart
+            forward.updatedAt = Date()
+            try forward.update(db)
+            return forward
+        }
+    }
+
     /// Removes forwards by alias, all or none.
     /// - Throws: ``ConfigStoreError`` listing the aliases that are not saved (nothing is removed then).
     public func remove(aliases: [String]) throws(ConfigStoreError) {

@@ -52,6 +52,34 @@ public struct ControlClient: Sendable {
         try await self.send(.POST, "/v1/stop", body: request, as: ControlResult.self)
     }
 
+    public func dashboard() async throws -> DashboardInfo {
+        try await self.send(.GET, "/v1/dashboard", body: ControlRequest?.none, as: DashboardInfo.self)
+    }
+
+    /// The daemon's log lines about `alias` (all when nil), given to `line` as they come;
+    /// with `follow`, until the daemon stops or the task is cancelled.
+    public func logs(alias: String?, follow: Bool, line: (LogEntry) -> Void) async throws {
+        var components = URLComponents()
+        components.path = "/v1/logs"
+        components.queryItems = [URLQueryItem(name: "follow", value: follow ? "true" : "false")] + (alias.map { [URLQueryItem(name: "alias", value: $0)] } ?? [])
+        guard let url = URL(httpURLWithSocketPath: self.paths.socket, uri: components.string ?? "/v1/logs") else {
+            throw DaemonError("the control socket path \(self.paths.socket) cannot be used")
+        }
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url.absoluteString), timeout: follow ? .hours(24 * 365) : .seconds(30))
+        guard response.status == .ok else { throw DaemonError("the daemon answered \(response.status.code)") }
+        var pending = ByteBuffer()
+        for try await var chunk in response.body {
+            pending.writeBuffer(&chunk)
+            while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+                let length = newline - pending.readerIndex
+                guard let text = pending.readSlice(length: length) else { break }
+                pending.moveReaderIndex(forwardBy: 1)
+                line(try StatusReport.decoder.decode(LogEntry.self, from: text))
+            }
+            pending.discardReadBytes()
+        }
+    }
+
     /// What each saved forward is doing: the daemon's report when one runs, else
     /// ``offlineStatus(_:)``. `kfwd status` and `kfwd list` both read this, one truth.
     public func report(_ store: ConfigStore) async throws(ConfigStoreError) -> StatusReport {
@@ -62,11 +90,7 @@ public struct ControlClient: Sendable {
     /// What is true without a daemon: every saved forward stopped (a state row left by a
     /// daemon that died does not count).
     public static func offlineStatus(_ store: ConfigStore) throws(ConfigStoreError) -> StatusReport {
-        let forwards = try store.forwards().map { forward in
-            StatusReport.Forward(
-                alias: forward.alias, status: "stopped", pods: [], since: nil, lastError: nil, retries: 0, connections: 0, transport: nil, listening: []
-            )
-        }
+        let forwards = try store.forwards().map { StatusReport.Forward(alias: $0.alias) }
         return StatusReport(daemon: .init(pid: nil, running: false), forwards: forwards)
     }
 

@@ -7,6 +7,13 @@ public struct ControlRequest: Codable, Sendable {
         self.aliases = aliases
         self.all = all
     }
+
+    /// Either field may be left out (`{"all": true}`, `{"aliases": ["web"]}`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.aliases = try container.decodeIfPresent([String].self, forKey: .aliases) ?? []
+        self.all = try container.decodeIfPresent(Bool.self, forKey: .all) ?? false
+    }
 }
 
 /// What a start or stop did, by alias; `errors` name the alias and why.
@@ -18,4 +25,15 @@ public struct ControlResult: Codable, Sendable, Equatable {
     public var details: [String] = []
 
     public init() {}
+}
+
+/// `GET /v1/dashboard`: where the dashboard is, with its token, or why it is not running.
+public struct DashboardInfo: Codable, Sendable, Equatable {
+    public var url: String?
+    public var error: String?
+
+    public init(url: String?, error: String?) {
+        self.url = url
+        self.error = error
+    }
 }

@@ -13,6 +13,7 @@ import Darwin
 
 extension StatusReport: ResponseEncodable {}
 extension ControlResult: ResponseEncodable {}
+extension DashboardInfo: ResponseEncodable {}
 
 /// The daemon's control API (JSON over HTTP on its Unix socket) and the bookkeeping behind it:
 /// saved forwards started and stopped in the supervisor, and each status change written to the
@@ -21,6 +22,8 @@ struct ControlService: Sendable {
     let store: ConfigStore
     let supervisor: Supervisor
     let podWait: Duration
+    let log: ForwardLog
+    let dashboard: DashboardAccess
     let logger: Logger
 
     func router() -> Router<BasicRequestContext> {
@@ -34,17 +37,35 @@ struct ControlService: Sendable {
             let body = try await request.decode(as: ControlRequest.self, context: context)
             return try await self.stop(body)
         }
+        router.get("/v1/dashboard") { _, _ in DashboardInfo(url: self.dashboard.url, error: self.dashboard.error) }
+        router.get("/v1/logs") { request, _ in
+            let alias = request.uri.queryParameters["alias"].map(String.init)
+            let follow = request.uri.queryParameters["follow"] == "true"
+            let lines = self.log.lines(alias: alias, follow: follow)
+            // One JSON object per line, flushed as each arrives; a follow ends when the
+            // client goes or the daemon stops.
+            return Response(
+                status: .ok, headers: [.contentType: "application/x-ndjson"],
+                body: LiveResponse.body(request) { sink in
+                    for await entry in lines { sink.yield(entry) }
+                } renderer: {
+                    { entry in ByteBuffer(string: try DashboardRoutes.encoded(entry) + "\n") }
+                }
+            )
+        }
         return router
     }
 
     func status() throws -> StatusReport {
         let live = Dictionary(self.supervisor.list().map { ($0.alias, $0) }, uniquingKeysWith: { $1 })
         let forwards = try self.store.forwards().map { forward in
-            let status = live[forward.alias]
+            guard let status = live[forward.alias] else { return StatusReport.Forward(alias: forward.alias) }
+            let traffic = self.supervisor.traffic(forward.alias)
             return StatusReport.Forward(
-                alias: forward.alias, status: status.map(Self.name) ?? "stopped", pods: status?.pods ?? [], since: status?.since,
-                lastError: status?.lastError, retries: status?.retries ?? 0, connections: status?.connections ?? 0, transport: status?.transport,
-                listening: status?.listening.map(\.description) ?? []
+                alias: forward.alias, status: Self.name(status), pods: status.pods, since: status.since, lastError: status.lastError,
+                retries: status.retries, connections: status.connections, failedConnections: status.failedConnections, reconnects: status.reconnects,
+                bytesToCluster: traffic?.bytesToCluster ?? 0, bytesFromCluster: traffic?.bytesFromCluster ?? 0, transport: status.transport,
+                listening: status.listening.map(\.description)
             )
         }
         return StatusReport(daemon: .init(pid: getpid(), running: true), forwards: forwards)

@@ -16,11 +16,14 @@ import Darwin
 /// control API on a Unix socket (mode 0600), writes each forward's live state to the store with
 /// its own pid, and on start marks stopped what a dead daemon left marked running, removes the
 /// relay pods a dead kfwd left in the namespaces its saved forwards use, then starts the
-/// forwards saved with auto-start. SIGTERM or SIGINT stop the forwards (and their relays)
-/// before it exits.
+/// forwards saved with auto-start. It serves the web dashboard on 127.0.0.1 (see
+/// ``DashboardAccess``) and keeps a log of what its forwards did. SIGTERM or SIGINT stop the
+/// forwards (and their relays) before it exits.
 public struct KfwdDaemon: Sendable {
     public let paths: DaemonPaths
     public let logger: Logger
+    /// The dashboard's port on 127.0.0.1, over the stored setting; 0 for any free port.
+    public var dashboardPort: Int?
 
     public init(paths: DaemonPaths, logger: Logger) {
         self.paths = paths
@@ -41,10 +44,18 @@ public struct KfwdDaemon: Sendable {
         var relaySettings = RelaySettings()
         if let image = settings.relayImage { relaySettings.image = image }
         let supervisor = Supervisor(cache: KubeClientCache(logger: self.logger), relaySettings: relaySettings)
-        let control = ControlService(store: store, supervisor: supervisor, podWait: .milliseconds(Int(settings.holdSeconds * 1000)), logger: self.logger)
+        let logger = self.logger
+        let log = ForwardLog { entry in
+            if entry.error { logger.warning("\(entry.text)") } else { logger.info("\(entry.text)") }
+        }
+        let access = DashboardAccess()
+        let control = ControlService(
+            store: store, supervisor: supervisor, podWait: .milliseconds(Int(settings.holdSeconds * 1000)), log: log, dashboard: access,
+            logger: self.logger
+        )
 
         let socket = self.paths.socket
-        let app = Application(
+        let controlApp = Application(
             router: control.router(),
             configuration: ApplicationConfiguration(address: .unixDomainSocket(path: socket), serverName: "kfwd"),
             onServerRunning: { _ in
@@ -54,15 +65,41 @@ public struct KfwdDaemon: Sendable {
             },
             logger: self.logger
         )
+        let dashboardPort = self.dashboardPort ?? settings.dashboardPort
+        let dashboardApp = Application(
+            router: DashboardRoutes(control: control, log: log, metrics: ForwardMetrics(), access: access).router(),
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: dashboardPort), serverName: "kfwd"),
+            onServerRunning: { channel in
+                access.bound(port: channel.localAddress?.port ?? dashboardPort)
+                log.append(LogEntry(alias: nil, message: "dashboard on http://127.0.0.1:\(access.port ?? 0)/ (kfwd dashboard opens it with its token)"))
+            },
+            logger: self.logger
+        )
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: controlApp, serviceName: "control socket"),
+                    // Without its port the dashboard is missing, not the daemon.
+                    .init(service: DashboardService(app: dashboardApp, access: access, port: dashboardPort, log: log), successTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: self.logger
+            )
+        )
         let updates = supervisor.updates()
+        let logged = supervisor.updates()
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await supervisor.run() }
             tasks.addTask { await control.record(updates) }
             tasks.addTask {
+                await log.record(logged) { supervisor.spec($0) }
+            }
+            tasks.addTask {
                 await control.removeStaleRelays()
                 await control.startAutoStart()
             }
-            do { try await app.runService() } catch { self.logger.error("control socket failed: \(error)") }
+            do { try await services.run() } catch { self.logger.error("control socket failed: \(error)") }
+            log.close()
             tasks.cancelAll()
         }
         // Graceful: nothing this daemon ran is left marked as running.

@@ -54,6 +54,11 @@ public struct ForwardStatus: Sendable, Equatable {
     public var failedConnections = 0
     /// Failed start attempts since the forward was started.
     public var retries = 0
+    /// Times new connections moved to another set of ready pods after the first (a pod was
+    /// deleted, evicted or replaced by a rollout), plus failed starts tried again.
+    public var reconnects = 0
+    /// The pods of the last `ready` with any, to tell a move from the first choice.
+    private var lastReadyPods: [String]?
     public var lastError: String?
     /// What the forward made of the last change of its kubeconfig on disk (followed, or not
     /// usable), as the user should read it.
@@ -80,6 +85,10 @@ public struct ForwardStatus: Sendable, Equatable {
             self.waitingReason = reason
         case .ready(let pods):
             self.pods = pods
+            if !pods.isEmpty {
+                if let last = self.lastReadyPods, last != pods { self.reconnects += 1 }
+                self.lastReadyPods = pods
+            }
             self.enter(pods.isEmpty ? .waiting(reason: self.waitingReason ?? "no ready pod") : .running)
         case .api(let error):
             self.apiError = error

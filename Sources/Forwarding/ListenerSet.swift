@@ -1,3 +1,4 @@
+import ChannelGlue
 import NIOCore
 
 /// The local sockets of every port mapping of a forward, all bound before anything is dialed,
@@ -6,11 +7,13 @@ struct ListenerSet: Sendable {
     let listeners: [LocalListener]
 
     /// Binds every mapping; on any failure the ones already bound are closed again.
-    static func bind(_ mappings: [PortMapping], addresses: ListenAddresses, group: any EventLoopGroup) async throws(ForwardError) -> ListenerSet {
+    static func bind(
+        _ mappings: [PortMapping], addresses: ListenAddresses, group: any EventLoopGroup, traffic: TrafficCounter?
+    ) async throws(ForwardError) -> ListenerSet {
         var listeners: [LocalListener] = []
         for mapping in mappings {
             do {
-                listeners.append(try await LocalListener.bind(mapping, addresses: addresses, group: group))
+                listeners.append(try await LocalListener.bind(mapping, addresses: addresses, group: group, traffic: traffic))
             } catch {
                 for listener in listeners { await listener.close() }
                 throw error

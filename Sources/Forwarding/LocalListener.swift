@@ -1,3 +1,4 @@
+import ChannelGlue
 import NIOCore
 import NIOPosix
 
@@ -15,8 +16,11 @@ public struct LocalListener: Sendable {
 
     /// Binds `mapping.local` on every address; a local port 0 becomes a free port, the same one
     /// on every address (as kubectl does).
+    /// - Parameter traffic: counts the bytes of every accepted connection.
     /// - Throws: ``ForwardError`` naming the port and, when Linux tells, the process holding it.
-    public static func bind(_ mapping: PortMapping, addresses: ListenAddresses, group: any EventLoopGroup) async throws(ForwardError) -> LocalListener {
+    public static func bind(
+        _ mapping: PortMapping, addresses: ListenAddresses, group: any EventLoopGroup, traffic: TrafficCounter? = nil
+    ) async throws(ForwardError) -> LocalListener {
         var mapping = mapping
         var sockets: [Bound] = []
         for address in addresses.addresses {
@@ -29,6 +33,7 @@ public struct LocalListener: Sendable {
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
                     .bind(host: address.host, port: mapping.local) { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            if let traffic { try channel.pipeline.syncOperations.addHandler(TrafficCountingHandler(counter: traffic)) }
                             try channel.pipeline.syncOperations.addHandler(HeldInputHandler())
                             return channel
                         }

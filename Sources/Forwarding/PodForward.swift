@@ -1,3 +1,4 @@
+import ChannelGlue
 import KubeClient
 import Logging
 import NIOCore
@@ -16,6 +17,8 @@ public struct PodForward: Sendable {
     /// The transport and namespace new connections use; a forward that follows its kubeconfig
     /// swaps them (``ResilientForward`` does), open connections keeping theirs.
     let route: Route
+    /// Counts the bytes of every local connection.
+    public var traffic: TrafficCounter?
 
     /// Where new connections of a ``PodForward`` go.
     final class Route: Sendable {
@@ -55,7 +58,7 @@ public struct PodForward: Sendable {
         try await self.checkPod()
         // Every connection of the forward on one event loop: a multiplexing transport's session
         // to the pod lives there too, so bytes never change threads.
-        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group.next())
+        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group.next(), traffic: self.traffic)
         listeners.announce(events)
         events(.ready(pods: [self.pod]))
         await listeners.serve { local, mapping in await self.serve(local, mapping: mapping, events: events) }

@@ -1,3 +1,4 @@
+import ChannelGlue
 import KubeClient
 import KubeLabels
 import Logging
@@ -40,6 +41,8 @@ public struct ResilientForward: Sendable {
     /// Deploys the relays that UDP and address forwards go through; shared by the forwards of
     /// a process.
     public var relays: RelayPods?
+    /// Counts the bytes of every local connection and datagram.
+    public var traffic: TrafficCounter?
 
     public init(
         cache: KubeClientCache, context: KubeContext, namespace: String, target: ForwardTarget, mappings: [PortMapping],
@@ -74,7 +77,7 @@ public struct ResilientForward: Sendable {
         // Every connection of the forward on one event loop, where its sessions to the pods live
         // too (forwards spread over the group's loops).
         let loop = group.next()
-        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: loop)
+        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: loop, traffic: self.traffic)
         listeners.announce(events)
         let route = CurrentRoute()
         let chooser = PodChooser()
@@ -117,10 +120,12 @@ public struct ResilientForward: Sendable {
     private func runPod(_ name: String, group: any EventLoopGroup, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
         let client: KubeClient
         do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error.message) }
-        let forward = PodForward(
+        var podForward = PodForward(
             client: client, transport: self.transport.transport(client: client) { events(.transport($0)) }, namespace: self.namespace, pod: name,
             mappings: self.mappings, addresses: self.addresses
         )
+        podForward.traffic = self.traffic
+        let forward = podForward
         let follower = self.kubeconfigSource.map { ContextFollower(source: $0, initial: self.context) }
         let failure: ForwardError? = await withTaskGroup(of: ForwardError?.self) { tasks in
             tasks.addTask {

@@ -1,3 +1,4 @@
+import ChannelGlue
 import KubeClient
 import Logging
 import NIOCore
@@ -13,6 +14,8 @@ public final class Supervisor: Sendable {
     private struct Entry {
         var spec: ForwardSpec
         var status: ForwardStatus
+        /// Since this start.
+        let traffic: TrafficCounter
         /// Finishing it stops the forward.
         var stop: AsyncStream<Never>.Continuation?
         var stopped: [CheckedContinuation<Bool, Never>] = []
@@ -66,18 +69,19 @@ public final class Supervisor: Sendable {
     /// - Throws: ``ForwardError`` when a forward of that alias is already running.
     public func start(_ spec: ForwardSpec) throws(ForwardError) {
         let (stopSignal, stop) = AsyncStream<Never>.makeStream()
+        let traffic = TrafficCounter()
         try self.state.withLock { state throws(ForwardError) in
             if let existing = state.entries[spec.alias], existing.stop != nil {
                 throw ForwardError("a forward named '\(spec.alias)' is already running: stop it first, or choose another alias")
             }
             if state.entries[spec.alias] == nil { state.order.append(spec.alias) }
-            let entry = Entry(spec: spec, status: ForwardStatus(alias: spec.alias), stop: stop)
+            let entry = Entry(spec: spec, status: ForwardStatus(alias: spec.alias), traffic: traffic, stop: stop)
             state.entries[spec.alias] = entry
             Self.publish(entry.status, to: &state)
         }
         self.jobsContinuation.yield {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.keepRunning(spec) }
+                group.addTask { await self.keepRunning(spec, traffic: traffic) }
                 group.addTask { for await _ in stopSignal {} }
                 await group.next()
                 group.cancelAll()
@@ -112,6 +116,16 @@ public final class Supervisor: Sendable {
         self.state.withLock { state in state.order.compactMap { state.entries[$0]?.status } }
     }
 
+    /// The bytes a forward carried since it was last started.
+    public func traffic(_ alias: String) -> TrafficCounter? {
+        self.state.withLock { $0.entries[alias]?.traffic }
+    }
+
+    /// What a forward was started with.
+    public func spec(_ alias: String) -> ForwardSpec? {
+        self.state.withLock { $0.entries[alias]?.spec }
+    }
+
     public func status(_ alias: String) -> ForwardStatus? {
         self.state.withLock { $0.entries[alias]?.status }
     }
@@ -129,7 +143,7 @@ public final class Supervisor: Sendable {
     }
 
     /// Starts the forward, and starts it again after each failed start until stopped.
-    private func keepRunning(_ spec: ForwardSpec) async {
+    private func keepRunning(_ spec: ForwardSpec, traffic: TrafficCounter) async {
         var attempt = 0
         var backoff = self.backoff
         while !Task.isCancelled {
@@ -147,6 +161,7 @@ public final class Supervisor: Sendable {
                 forward.kubeconfigSource = source
                 forward.udp = spec.udp
                 forward.relays = self.relays
+                forward.traffic = traffic
                 try await forward.run(group: self.group) { event in self.update(spec.alias) { $0.apply(event) } }
                 return
             } catch {
@@ -154,6 +169,7 @@ public final class Supervisor: Sendable {
                 let delay = backoff.next()
                 self.update(spec.alias) { status in
                     status.retries = attempt
+                    status.reconnects += 1
                     status.lastError = error.message
                     status.listening = []
                     status.pods = []

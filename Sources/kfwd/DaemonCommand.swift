@@ -18,13 +18,31 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .customLong("detach-log"), help: "Once ready, send all output to this file (how kfwd start runs it).")
     var detachLog: String?
 
+    @Option(help: "The dashboard's port on 127.0.0.1 (0: any free port). Default: KFWD_DASHBOARD_PORT, else the dashboard_port setting (8787).")
+    var dashboardPort: Int?
+
+    func validate() throws {
+        if let port = try self.effectiveDashboardPort(), !(0...65535).contains(port) {
+            throw ValidationError("--dashboard-port \(port) is not a port: use 0 to 65535")
+        }
+    }
+
+    private func effectiveDashboardPort() throws -> Int? {
+        if let port = self.dashboardPort { return port }
+        guard let text = ProcessInfo.processInfo.environment["KFWD_DASHBOARD_PORT"] else { return nil }
+        guard let port = Int(text) else { throw ValidationError("KFWD_DASHBOARD_PORT='\(text)' is not a port number") }
+        return port
+    }
+
     func run() async throws {
         let paths = DaemonPaths()
         var logger = Logger(label: "kfwd.daemon")
         logger.logLevel = .info
         let detachLog = self.detachLog
+        var daemon = KfwdDaemon(paths: paths, logger: logger)
+        daemon.dashboardPort = try self.effectiveDashboardPort()
         do {
-            try await KfwdDaemon(paths: paths, logger: logger).run {
+            try await daemon.run {
                 Terminal.line("kfwd daemon ready (pid \(getpid()), socket \(paths.socket))")
                 if let detachLog { Self.redirectOutput(to: detachLog) }
             }

@@ -7,7 +7,8 @@ struct Kfwd: AsyncParsableCommand {
         abstract: "Kubernetes port forwarding that does not fall over.",
         subcommands: [
             ForwardCommand.self, UpCommand.self, AddCommand.self, ListCommand.self, RemoveCommand.self, ImportCommand.self, ExportCommand.self,
-            StartCommand.self, StopCommand.self, StatusCommand.self, DaemonCommand.self, DemoCommand.self, RelayCommand.self,
+            StartCommand.self, StopCommand.self, StatusCommand.self, LogsCommand.self, DashboardCommand.self, DaemonCommand.self, DemoCommand.self,
+            RelayCommand.self,
         ]
     )
 }

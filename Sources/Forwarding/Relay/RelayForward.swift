@@ -34,7 +34,7 @@ struct RelayForward: Sendable {
         var udpSockets: UDPSockets?
         if self.udp {
             let idle = TimeAmount.seconds(Int64(self.relays.settings.flowIdleSeconds))
-            udpSockets = try await UDPSockets.bind(forward.mappings, addresses: forward.addresses, on: loop) { mapping in
+            udpSockets = try await UDPSockets.bind(forward.mappings, addresses: forward.addresses, on: loop, traffic: forward.traffic) { mapping in
                 // Runs on the socket's loop, as its handler's callbacks do.
                 UDPFlowTable(idleTimeout: idle, opened: { flow, socket in
                     flowOpened.yield((NIOLoopBound(flow, eventLoop: loop), mapping, socket))
@@ -44,7 +44,7 @@ struct RelayForward: Sendable {
             }
             udpSockets?.announce(events)
         } else {
-            tcp = try await ListenerSet.bind(forward.mappings, addresses: forward.addresses, group: loop)
+            tcp = try await ListenerSet.bind(forward.mappings, addresses: forward.addresses, group: loop, traffic: forward.traffic)
             tcp?.announce(events)
         }
 

@@ -22,7 +22,7 @@ struct UDPSockets: Sendable {
     /// - Parameter handler: makes the flow table of one socket (on its event loop).
     /// - Throws: ``ForwardError`` naming the port and, when Linux tells, the process holding it.
     static func bind(
-        _ mappings: [PortMapping], addresses: ListenAddresses, on loop: any EventLoop,
+        _ mappings: [PortMapping], addresses: ListenAddresses, on loop: any EventLoop, traffic: TrafficCounter?,
         handler: @escaping @Sendable (PortMapping) -> any ChannelHandler
     ) async throws(ForwardError) -> UDPSockets {
         var sockets: [Bound] = []
@@ -34,7 +34,10 @@ struct UDPSockets: Sendable {
                         let channel = try await DatagramBootstrap(group: loop)
                             .readingWholeDatagrams()
                             .channelInitializer { channel in
-                                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler(bound)) }
+                                channel.eventLoop.makeCompletedFuture {
+                                    if let traffic { try channel.pipeline.syncOperations.addHandler(DatagramCountingHandler(counter: traffic)) }
+                                    try channel.pipeline.syncOperations.addHandler(handler(bound))
+                                }
                             }
                             .bind(host: address.host, port: mapping.local).get()
                         mapping.local = channel.localAddress?.port ?? mapping.local

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A TCP client on loopback that sends `count` bytes of a pattern and checks that the same bytes
 /// come back (through an echo server), reading while it writes.
@@ -28,11 +29,27 @@ enum EchoClient {
             }
     }
 
+    /// A round trip that made no progress for its whole time limit; a stalled forward fails the
+    /// test with what arrived instead of hanging the suite.
+    struct Stalled: Error, CustomStringConvertible {
+        let port: Int
+        let matched: Int
+        let count: Int
+        let limit: Duration
+        var description: String {
+            "round trip through 127.0.0.1:\(self.port) stalled: \(self.matched) of \(self.count) bytes back, none for \(self.limit)"
+        }
+    }
+
     /// Writes in `chunk`-byte pieces, waiting `pause` after each when given (to spread a
-    /// transfer over time).
+    /// transfer over time). Throws ``Stalled`` when no byte comes back for `stallLimit`.
     /// - Returns: how many bytes came back equal to what was sent (`count` when all did).
-    static func roundTrip(port: Int, count: Int, seed: Int, chunk: Int = 16 << 10, pause: Duration? = nil) async throws -> Int {
+    static func roundTrip(
+        port: Int, count: Int, seed: Int, chunk: Int = 16 << 10, pause: Duration? = nil, stallLimit: Duration = .seconds(60)
+    ) async throws -> Int {
         let channel = try await self.connect(port: port)
+        let raw = channel.channel
+        let progress = Progress()
         return try await channel.executeThenClose { inbound, outbound in
             try await withThrowingTaskGroup(of: Int.self) { group in
                 group.addTask {
@@ -54,9 +71,24 @@ enum EchoClient {
                         }
                         guard equal else { return matched }
                         matched += buffer.readableBytes
+                        progress.advance(to: matched)
                         if matched >= count { break }
                     }
                     return matched
+                }
+                group.addTask {
+                    // Watches progress rather than bounding the whole transfer: a slow but moving
+                    // transfer under a busy suite is not a stall.
+                    var seen = -1
+                    while true {
+                        try await Task.sleep(for: stallLimit)
+                        let now = progress.matched
+                        if now == seen {
+                            raw.close(promise: nil)
+                            throw Stalled(port: port, matched: now, count: count, limit: stallLimit)
+                        }
+                        seen = now
+                    }
                 }
                 while let value = try await group.next() {
                     if value >= 0 {
@@ -67,6 +99,12 @@ enum EchoClient {
                 return 0
             }
         }
+    }
+
+    private final class Progress: Sendable {
+        private let value = Mutex(0)
+        var matched: Int { self.value.withLock { $0 } }
+        func advance(to matched: Int) { self.value.withLock { $0 = matched } }
     }
 
     static func slice(at offset: Int, count: Int) -> [UInt8] {

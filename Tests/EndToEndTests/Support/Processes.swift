@@ -7,9 +7,11 @@ import System
 import SystemPackage
 #endif
 
-/// The inherited environment plus these variables.
+/// The inherited environment plus these variables; a kfwd daemon a test starts takes any free
+/// dashboard port, never the user's 8787.
 func environmentOverrides(_ environment: [String: String]) -> [Subprocess.Environment.Key: String?] {
-    Dictionary(uniqueKeysWithValues: environment.map { (Subprocess.Environment.Key(rawValue: $0.key)!, Optional($0.value)) })
+    let environment = ["KFWD_DASHBOARD_PORT": "0"].merging(environment) { $1 }
+    return Dictionary(uniqueKeysWithValues: environment.map { (Subprocess.Environment.Key(rawValue: $0.key)!, Optional($0.value)) })
 }
 
 /// The outcome of a command run to completion.
@@ -22,12 +24,16 @@ struct CommandResult: Sendable {
 
 /// Runs a command (looked up on PATH) with extra environment and collects its output.
 func runCommand(_ name: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> CommandResult {
-    let executable: Executable = name.contains("/") ? .path(FilePath(name)) : .name(name)
     let result = try await Subprocess.run(
-        executable, arguments: Arguments(arguments), environment: .inherit.updating(environmentOverrides(environment)),
+        executable(name), arguments: Arguments(arguments), environment: .inherit.updating(environmentOverrides(environment)),
         input: .string(input ?? ""), output: .string(limit: 16 << 20), error: .string(limit: 16 << 20)
     )
     return CommandResult(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
+}
+
+/// A path, or a name looked up on PATH.
+func executable(_ name: String) -> Executable {
+    name.contains("/") ? .path(FilePath(name)) : .name(name)
 }
 
 /// Whether a program is on PATH.
@@ -45,7 +51,7 @@ func streamLines(
     onLine: (String) async throws -> Bool
 ) async throws -> (lines: [String], status: TerminationStatus) {
     let result = try await Subprocess.run(
-        .name(name), arguments: Arguments(arguments), environment: .inherit.updating(environmentOverrides(environment)),
+        executable(name), arguments: Arguments(arguments), environment: .inherit.updating(environmentOverrides(environment)),
         input: .none, output: .sequence, error: .discarded
     ) { execution in
         var lines: [String] = []

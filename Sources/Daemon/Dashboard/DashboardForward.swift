@@ -1,0 +1,55 @@
+import ConfigStore
+import Forwarding
+
+/// One row of the dashboard: a saved forward as the user wrote it and what it is doing now.
+struct DashboardForward: Codable, Sendable, Equatable {
+    var alias: String
+    /// The context by name, or `current` (the kubeconfig's current context): the dashboard
+    /// groups by it.
+    var context: String
+    var namespace: String
+    /// `svc/web`, `pods -l app=web`, `host/db.internal`; the problem when kfwd cannot run it.
+    var target: String
+    /// `8080:80`.
+    var ports: String
+    var `protocol`: String
+    var autoStart: Bool
+    /// The saved config, for the edit form.
+    var config: KftrayConfig
+    var state: StatusReport.Forward
+
+    enum CodingKeys: String, CodingKey {
+        case alias, context, namespace, target, ports, `protocol`, config, state
+        case autoStart = "auto_start"
+    }
+
+    init(_ forward: StoredForward, state: StatusReport.Forward) {
+        let config = forward.config
+        self.alias = forward.alias
+        self.context = config.namedContext ?? "current"
+        self.namespace = config.namespace ?? ""
+        do throws(ForwardError) {
+            let spec = try config.forwardSpec(podWait: .seconds(30))
+            self.target = spec.target.description
+        } catch {
+            self.target = "cannot run: \(error.message)"
+        }
+        self.ports = "\(config.localPort.map(String.init) ?? "?"):\(config.remotePort.map(String.init) ?? "?")"
+        self.protocol = config.protocol ?? "tcp"
+        self.autoStart = forward.autoStart
+        self.config = config
+        self.state = state
+    }
+}
+
+/// What the dashboard shows at once, sent whole on every change (a few rows per forward;
+/// the page redraws from it).
+struct DashboardSnapshot: Codable, Sendable, Equatable {
+    var daemonPID: Int32?
+    var forwards: [DashboardForward]
+
+    enum CodingKeys: String, CodingKey {
+        case forwards
+        case daemonPID = "daemon_pid"
+    }
+}

@@ -1,0 +1,189 @@
+import ConfigStore
+import Forwarding
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+
+/// The dashboard's page and API, all behind ``DashboardGuard``: the forwards grouped by context
+/// with live state over server-sent events, start and stop, add, edit and delete, kftray
+/// import and export, the log, and `/metrics`.
+struct DashboardRoutes: Sendable {
+    /// A body the dashboard sends to add or edit a forward.
+    struct Edit: Codable, Sendable {
+        var config: KftrayConfig
+        var autoStart: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case config
+            case autoStart = "auto_start"
+        }
+    }
+
+    /// Problems with what was sent, one per line, for the page to show.
+    struct Problems: Codable, Sendable, ResponseEncodable {
+        var errors: [String]
+    }
+
+    let control: ControlService
+    let log: ForwardLog
+    let metrics: ForwardMetrics
+    let access: DashboardAccess
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: DashboardGuard(access: self.access))
+        router.get("/") { _, _ in self.page(DashboardPage.html) }
+        router.get("/app.js") { _, _ in Self.asset(DashboardPage.script, type: "text/javascript; charset=utf-8") }
+        router.get("/app.css") { _, _ in Self.asset(DashboardPage.style, type: "text/css; charset=utf-8") }
+        router.get("/api/forwards") { _, _ in try Self.json(try self.snapshot()) }
+        router.get("/api/events") { request, _ in self.events(request) }
+        router.get("/api/logs") { request, _ in
+            let alias = request.uri.queryParameters["alias"].map(String.init)
+            var lines: [LogEntry] = []
+            for await entry in self.log.lines(alias: alias, last: 500, follow: false) { lines.append(entry) }
+            return try Self.json(lines)
+        }
+        router.post("/api/start") { request, context in
+            try Self.json(try await self.control.start(try await request.decode(as: ControlRequest.self, context: context)))
+        }
+        router.post("/api/stop") { request, context in
+            try Self.json(try await self.control.stop(try await request.decode(as: ControlRequest.self, context: context)))
+        }
+        router.post("/api/forwards") { request, context in
+            let edit = try await request.decode(as: Edit.self, context: context)
+            let alias = edit.config.effectiveAlias
+            return try await self.changing { () throws(ConfigStoreError) in
+                try self.control.store.add(edit.config, alias: alias, autoStart: edit.autoStart ?? false)
+            }
+        }
+        router.put("/api/forwards/:alias") { request, context in
+            let alias = try context.parameters.require("alias")
+            let edit = try await request.decode(as: Edit.self, context: context)
+            // A running forward restarts with what was saved; a stopped one stays stopped.
+            let wasRunning = self.control.supervisor.status(alias).map { $0.state != .stopped } ?? false
+            if wasRunning { await self.control.supervisor.stop(alias) }
+            let response = try await self.changing { () throws(ConfigStoreError) in
+                try self.control.store.replace(alias: alias, with: edit.config, autoStart: edit.autoStart ?? false)
+            }
+            let saved = try? self.control.store.forward(alias: edit.config.alias.flatMap { $0.isEmpty ? nil : $0 } ?? alias)
+            if wasRunning, let saved {
+                _ = try await self.control.start(ControlRequest(aliases: [saved.alias]))
+            }
+            return response
+        }
+        router.delete("/api/forwards/:alias") { _, context in
+            let alias = try context.parameters.require("alias")
+            await self.control.supervisor.stop(alias)
+            return try await self.changing { () throws(ConfigStoreError) in
+                try self.control.store.remove(aliases: [alias])
+                return ["removed": alias]
+            }
+        }
+        router.post("/api/import") { request, _ in
+            let body = try await request.body.collect(upTo: 16 << 20)
+            return try await self.changing { () throws(ConfigStoreError) in try self.control.store.importKftray(Data(buffer: body)) }
+        }
+        router.get("/api/export") { _, _ in
+            let data = try self.control.store.exportKftray()
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json", .contentDisposition: "attachment; filename=\"kfwd-forwards.json\""],
+                body: ResponseBody(byteBuffer: ByteBuffer(data: data))
+            )
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.metrics.render(try self.control.status())))
+            )
+        }
+        return router
+    }
+
+    func snapshot() throws -> DashboardSnapshot {
+        let report = try self.control.status()
+        let states = Dictionary(report.forwards.map { ($0.alias, $0) }, uniquingKeysWith: { $1 })
+        let forwards = try self.control.store.forwards().map { DashboardForward($0, state: states[$0.alias] ?? StatusReport.Forward(alias: $0.alias)) }
+        return DashboardSnapshot(daemonPID: report.daemon.pid, forwards: forwards)
+    }
+
+    /// Server-sent events: `forwards` with the whole snapshot whenever it changes (at once on a
+    /// status change, within a second for byte counts), and `log` for each new log line. Ends
+    /// when the browser goes or the daemon shuts down.
+    private func events(_ request: Request) -> Response {
+        enum Wake: Sendable {
+            case status
+            case tick
+            case log(LogEntry)
+        }
+        let updates = self.control.supervisor.updates()
+        let lines = self.log.lines(alias: nil, last: 0, follow: true)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: LiveResponse.body(request) { (wake: AsyncStream<Wake>.Continuation) in
+                wake.yield(.status)
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { for await _ in updates { wake.yield(.status) } }
+                    group.addTask {
+                        while (try? await Task.sleep(for: .seconds(1))) != nil { wake.yield(.tick) }
+                    }
+                    // The log's end (the daemon stopping) ends the stream.
+                    for await entry in lines { wake.yield(.log(entry)) }
+                    group.cancelAll()
+                }
+            } renderer: {
+                var sent: DashboardSnapshot?
+                return { event in
+                    switch event {
+                    case .log(let entry):
+                        return ByteBuffer(string: "event: log\ndata: \(try Self.encoded(entry))\n\n")
+                    case .status, .tick:
+                        let now = try self.snapshot()
+                        guard now != sent else { return nil }
+                        sent = now
+                        return ByteBuffer(string: "event: forwards\ndata: \(try Self.encoded(now))\n\n")
+                    }
+                }
+            }
+        )
+    }
+
+    /// Runs a change of the saved forwards: its result as JSON, or 400 with each problem.
+    private func changing<T: Encodable>(_ body: () throws(ConfigStoreError) -> T) async throws -> Response {
+        do {
+            return try Self.json(try body())
+        } catch let error as ConfigStoreError {
+            var response = try Self.json(Problems(errors: error.problems))
+            response.status = .badRequest
+            return response
+        }
+    }
+
+    private func page(_ html: String) -> Response {
+        let page = html.replacingOccurrences(of: "{{csrf}}", with: self.access.csrfToken)
+        return Self.asset(page, type: "text/html; charset=utf-8")
+    }
+
+    private static func asset(_ text: String, type: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: type, .cacheControl: "no-store", HTTPField.Name("Content-Security-Policy")!: "default-src 'self'; frame-ancestors 'none'"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+
+    static func encoded(_ value: some Encodable) throws -> String {
+        String(decoding: try StatusReport.compactEncoder.encode(value), as: UTF8.self)
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(data: try StatusReport.compactEncoder.encode(value)))
+        )
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// One line of what a forward did, in the words `kfwd up` prints and `kfwd logs` shows: the
+/// difference between two of its statuses, so that every reader tells the same story.
+public struct StatusLine: Sendable, Equatable, CustomStringConvertible {
+    public let alias: String
+    /// A failure the user should see (printed on standard error).
+    public let isError: Bool
+    public let message: String
+
+    public var description: String { "\(self.alias): \(self.message)" }
+
+    /// What changed from `previous` (nil: the forward's first status) to `status`.
+    /// - Parameter spec: names the target and remote ports in the listening line.
+    public static func changes(from previous: ForwardStatus?, to status: ForwardStatus, spec: ForwardSpec?) -> [StatusLine] {
+        var lines: [StatusLine] = []
+        func say(_ message: String, error: Bool = false) { lines.append(StatusLine(alias: status.alias, isError: error, message: message)) }
+        if status.listening != previous?.listening ?? [], !status.listening.isEmpty {
+            let remote = spec.map { " -> \($0.mappings.map { String($0.remote) }.joined(separator: ", ")) (\($0.target))" } ?? ""
+            for socket in status.listening where !(previous?.listening.contains(socket) ?? false) {
+                say("Forwarding from \(socket)\(remote)")
+            }
+        }
+        if status.failedConnections > previous?.failedConnections ?? 0, let error = status.lastError {
+            say("connection failed: \(error)", error: true)
+        }
+        if status.apiError != previous?.apiError ?? nil {
+            if let error = status.apiError {
+                say("the API server cannot be reached (\(error)); open connections keep going, retrying with backoff", error: true)
+            } else {
+                say("the API server is reachable again")
+            }
+        }
+        if let transport = status.transport, transport != previous?.transport {
+            say("transport \(transport)")
+        }
+        if let note = status.relayNote, note != previous?.relayNote {
+            say(note)
+        }
+        if let note = status.kubeconfigNote, note != previous?.kubeconfigNote {
+            say(note)
+        }
+        switch status.state {
+        case .running where status.pods != previous?.pods || previous?.state != .running:
+            say("ready, new connections go to \(status.pods.joined(separator: ", "))")
+        case .waiting(let reason) where previous?.state != status.state:
+            say("waiting: \(reason); new connections are held until a pod is ready")
+        case .retrying(let reason, let delay) where previous?.state != status.state:
+            say("\(reason); retrying in \(delay.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))", error: true)
+        case .stopped where previous?.state != .stopped:
+            say("stopped")
+        default:
+            break
+        }
+        return lines
+    }
+}
