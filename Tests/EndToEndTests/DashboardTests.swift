@@ -197,3 +197,39 @@ import Darwin
         }
     }
 }
+
+/// The dashboard in a real browser: Debian's Chromium, driven by selenium through
+/// chromedriver (`interop/dashboard_browser.py`), as a user would use it.
+@Suite struct DashboardBrowserTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("interop/dashboard_browser.py").path
+
+    @Test func startAForwardSeeItsPodsChangeLiveAfterAForcedDeletionStopItAddAndDeleteAnother() async throws {
+        try await DashboardTests.withDaemon { harness, home, dashboard, _ in
+            let url = "\(dashboard.base)/?token=\(dashboard.token)"
+            let run = try await runCommand("python3", [Self.script, url, harness.kubeconfigPath])
+            #expect(run.succeeded, "\(run.stdout)\n\(run.stderr)")
+            let said = Dictionary(
+                run.stdout.split(separator: "\n").map { line in
+                    let words = line.split(separator: " ", maxSplits: 1)
+                    return (String(words[0]), words.count > 1 ? String(words[1]) : "")
+                },
+                uniquingKeysWith: { $1 }
+            )
+            // The token left the address bar for a cookie.
+            #expect(said["address"] == "\(dashboard.base)/", "\(run.stdout)")
+            #expect(said["context"] == "Context: current")
+            #expect(said["state"] == "stopped")
+            let before = Set(said["running"]?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
+            let after = Set(said["moved"]?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
+            #expect(before.count == 2 && after.count == 2, "\(run.stdout)")
+            #expect(before.isDisjoint(with: after))
+            #expect(said["stopped"] == "stopped")
+            #expect(said["log"] == "web: stopped")
+            #expect(said["added"] == "svc/web (default)")
+            #expect(said["deleted"] == "api")
+            #expect(try await DaemonTests.status(home).forwards.map(\.alias) == ["web"])
+            #expect(try await DaemonTests.status(home).forwards.map(\.status) == ["stopped"])
+        }
+    }
+}

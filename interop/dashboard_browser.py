@@ -1,0 +1,75 @@
+"""Drives the kfwd dashboard in headless Chromium, as a user would."""
+import subprocess
+import sys
+
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+url, kubeconfig = sys.argv[1], sys.argv[2]
+options = Options()
+options.binary_location = "/usr/bin/chromium"
+for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]:
+    options.add_argument(argument)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+# The page redraws its rows from every event: an element found a moment ago may be gone.
+wait = WebDriverWait(driver, 60, ignored_exceptions=[NoSuchElementException, StaleElementReferenceException])
+
+
+def cell(name):
+    return driver.find_element(By.CSS_SELECTOR, f'tr[data-alias="web"] .{name}').text
+
+
+def click(selector):
+    def attempt(_):
+        driver.find_element(By.CSS_SELECTOR, selector).click()
+        return True
+    wait.until(attempt)
+
+
+def say(*words):
+    print(*words, flush=True)
+
+
+try:
+    driver.get(url)
+    wait.until(lambda _: cell("state"))
+    say("address", driver.current_url)
+    say("context", driver.find_element(By.CSS_SELECTOR, "section.context h2").text)
+    say("state", cell("state"))
+    click('tr[data-alias="web"] button.start')
+    wait.until(lambda _: cell("state") == "running" and cell("pods"))
+    before = cell("pods")
+    say("running", before)
+    subprocess.run(
+        ["kubectl", "--kubeconfig", kubeconfig, "delete", "pods", "-l", "app=web", "--force", "--grace-period=0"],
+        check=True, capture_output=True,
+    )
+    old = set(before.split(", "))
+    wait.until(lambda _: cell("state") == "running" and cell("pods") and old.isdisjoint(cell("pods").split(", ")))
+    say("moved", cell("pods"))
+    click('tr[data-alias="web"] button.stop')
+    wait.until(lambda _: cell("state") == "stopped")
+    say("stopped", cell("state"))
+    wait.until(lambda _: "web: stopped" in driver.find_element(By.ID, "log").text)
+    say("log", "web: stopped")
+
+    # Add a forward through the form, then delete it.
+    click("#add")
+    form = driver.find_element(By.ID, "editor-form")
+    form.find_element(By.NAME, "alias").send_keys("api")
+    form.find_element(By.NAME, "name").send_keys("web")
+    form.find_element(By.NAME, "local_port").send_keys("0")
+    form.find_element(By.NAME, "remote_port").send_keys("80")
+    click("#editor-save")
+    wait.until(lambda _: driver.find_element(By.CSS_SELECTOR, 'tr[data-alias="api"] .ports').text == "0:80/tcp")
+    say("added", driver.find_element(By.CSS_SELECTOR, 'tr[data-alias="api"] .target').text)
+    click('tr[data-alias="api"] button.delete')
+    wait.until(lambda _: driver.switch_to.alert).accept()
+    wait.until(lambda _: not driver.find_elements(By.CSS_SELECTOR, 'tr[data-alias="api"]'))
+    say("deleted", "api")
+finally:
+    driver.quit()
