@@ -1,8 +1,9 @@
 import NIOCore
 
 /// First in a local connection's pipeline: what it reads goes to the cluster, what is
-/// written to it came from the cluster, whatever transport carries it.
-public final class TrafficCountingHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// written to it came from the cluster, whatever transport carries it. (The relay counts its
+/// flows with it too: what kfwd sends is bound for the cluster's target.)
+public final class TrafficCountingHandler: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
     public typealias OutboundIn = ByteBuffer

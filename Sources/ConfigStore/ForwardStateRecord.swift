@@ -16,6 +16,7 @@ public struct ForwardStateRecord: Codable, Sendable, Equatable, FetchableRecord,
     public var since: Date
     public var lastError: String?
     public var retryCount: Int
+    /// Bytes both ways since the forward started, as of its last state change.
     public var bytes: Int64
     public var connections: Int64
 

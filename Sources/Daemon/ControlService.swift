@@ -170,7 +170,7 @@ struct ControlService: Sendable {
     }
 
     /// Writes each change of a forward's state to the store, until cancelled. A change of its
-    /// connection count alone is not written (the supervisor reports one per local
+    /// connection count (or bytes) alone is not written (the supervisor reports one per local
     /// connection, and a SQLite write each would sit on every connection's path); the count
     /// is written with the next state change, and `kfwd status` reads it live.
     func record(_ updates: AsyncStream<ForwardStatus>) async {
@@ -183,9 +183,11 @@ struct ControlService: Sendable {
             guard written[status.alias] != counted else { continue }
             written[status.alias] = status
             guard let id = try? self.store.forward(alias: status.alias)?.id else { continue }
+            let traffic = self.supervisor.traffic(status.alias)
             let record = ForwardStateRecord(
                 forwardID: id, ownerPID: pid, status: Self.name(status), pods: status.pods, since: status.since, lastError: status.lastError,
-                retryCount: status.retries, connections: Int64(status.connections)
+                retryCount: status.retries, bytes: (traffic?.bytesToCluster ?? 0) + (traffic?.bytesFromCluster ?? 0),
+                connections: Int64(status.connections)
             )
             do throws(ConfigStoreError) { try self.store.record(record) } catch {
                 self.logger.warning("cannot record a forward's state", metadata: ["kfwd.forward": "\(status.alias)", "error": "\(error)"])

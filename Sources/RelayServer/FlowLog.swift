@@ -1,3 +1,4 @@
+import ChannelGlue
 import Logging
 import NIOCore
 import RelayProtocol
@@ -9,8 +10,8 @@ final class FlowLog {
     private let peer: String
     private let started = NIODeadline.now()
     private let logger: Logger
-    var bytesIn = 0
-    var bytesOut = 0
+    /// A TCP flow's bytes: in from kfwd (to the target), out from the target.
+    let bytes = TrafficCounter()
     var datagramsIn = 0
     var datagramsOut = 0
     var datagramsDropped = 0
@@ -31,7 +32,7 @@ final class FlowLog {
             line += "\(self.datagramsIn) datagrams in, \(self.datagramsOut) out"
             if self.datagramsDropped > 0 { line += ", \(self.datagramsDropped) dropped (client not reading)" }
         case .tcp, .presence:
-            line += "\(self.bytesIn) bytes in, \(self.bytesOut) out"
+            line += "\(self.bytes.bytesToCluster) bytes in, \(self.bytes.bytesFromCluster) out"
         }
         line += ", \(String(format: seconds)) s"
         if let endReason { line += ", \(endReason)" }

@@ -138,11 +138,11 @@ final class RelayStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             switch transport {
             case .tcp:
                 let (clientSide, targetSide) = GlueHandler.pair()
-                try pipeline.addHandler(FlowCountingHandler(log: log), position: .after(self))
+                try pipeline.addHandler(TrafficCountingHandler(counter: log.bytes), position: .after(self))
                 try pipeline.addHandler(clientSide, position: .last)
                 try remote.pipeline.syncOperations.addHandler(targetSide)
                 if pending.readableBytes > 0 {
-                    log.bytesIn += pending.readableBytes
+                    log.bytes.countToCluster(pending.readableBytes)
                     remote.writeAndFlush(pending, promise: nil)
                 }
             case .udp:

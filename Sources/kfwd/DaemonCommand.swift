@@ -29,7 +29,7 @@ struct DaemonCommand: AsyncParsableCommand {
 
     private func effectiveDashboardPort() throws -> Int? {
         if let port = self.dashboardPort { return port }
-        guard let text = ProcessInfo.processInfo.environment["KFWD_DASHBOARD_PORT"] else { return nil }
+        guard let text = ProcessInfo.processInfo.environment["KFWD_DASHBOARD_PORT"], !text.isEmpty else { return nil }
         guard let port = Int(text) else { throw ValidationError("KFWD_DASHBOARD_PORT='\(text)' is not a port number") }
         return port
     }

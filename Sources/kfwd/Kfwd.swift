@@ -8,7 +8,7 @@ struct Kfwd: AsyncParsableCommand {
         subcommands: [
             ForwardCommand.self, UpCommand.self, AddCommand.self, ListCommand.self, RemoveCommand.self, ImportCommand.self, ExportCommand.self,
             StartCommand.self, StopCommand.self, StatusCommand.self, LogsCommand.self, DashboardCommand.self, DaemonCommand.self, DemoCommand.self,
-            RelayCommand.self,
+            SettingsCommand.self, RelayCommand.self,
         ]
     )
 }

@@ -124,6 +124,13 @@ import Darwin
             #expect((sample(#"kfwd_forward_bytes_total{alias="web",direction="from_cluster"}"#) ?? 0) > 0)
             #expect(metrics.body.contains("# TYPE kfwd_forward_bytes_total counter"))
 
+            // A refused edit of a running forward leaves it running as it was.
+            let refused = try await Self.curl(json + ["-X", "PUT", "-d", #"{"config":{"alias":"web","workload_type":"service","service":"web","local_port":0}}"#, "\(base)/api/forwards/web"])
+            #expect(refused.code == "400")
+            #expect(refused.body.contains("namespace"), "\(refused.body)")
+            let after = try await DaemonTests.status(home) { $0.forwards.first?.status == "running" }
+            #expect(try await DaemonTests.answers(after.forwards.first?.listening.first))
+
             // Add, a bad add that changes nothing, edit, delete.
             let added = try await Self.curl(json + ["-d", #"{"config":{"alias":"db","workload_type":"service","service":"web","namespace":"default","local_port":0,"remote_port":80}}"#, "\(base)/api/forwards"])
             #expect(added.code == "200", "\(added.body)")
@@ -230,6 +237,40 @@ import Darwin
             #expect(said["deleted"] == "api")
             #expect(try await DaemonTests.status(home).forwards.map(\.alias) == ["web"])
             #expect(try await DaemonTests.status(home).forwards.map(\.status) == ["stopped"])
+        }
+    }
+}
+
+/// `kfwd settings`: what the daemon reads at start, each value checked as its field requires.
+@Suite struct SettingsCommandTests {
+    @Test func settingsAreCheckedSavedAndTheDaemonTakesItsDashboardPortFromThem() async throws {
+        try await StoreCommandTests.withHome { home in
+            let kfwd = { (arguments: [String]) in
+                // An empty KFWD_DASHBOARD_PORT is unset: the setting decides.
+                try await runCommand(kfwdPath, arguments, environment: ["KFWD_HOME": home, "KFWD_DASHBOARD_PORT": ""])
+            }
+            let unknown = try await kfwd(["settings", "set", "dashbord_port", "9000"])
+            #expect(unknown.status == .exited(1))
+            #expect(unknown.stderr.contains("no setting is named 'dashbord_port': the settings are hold_seconds, warm_pool_size, transport"), "\(unknown.stderr)")
+            let badPort = try await kfwd(["settings", "set", "dashboard_port", "70000"])
+            #expect(badPort.status == .exited(1))
+            #expect(badPort.stderr.contains("setting dashboard_port cannot be '70000': it takes a port, 0 to 65535"))
+            #expect(try await kfwd(["settings", "set", "transport", "carrier-pigeon"]).stderr.contains("auto, tunnel, spdy or websocket"))
+            #expect(try await kfwd(["settings"]).stdout.contains("dashboard_port = 8787\n"))
+
+            let port = try await freeLoopbackPort()
+            #expect(try await kfwd(["settings", "set", "dashboard_port", String(port)]).succeeded)
+            #expect(try await kfwd(["settings", "set", "relay_image", "registry.example/relay:1"]).succeeded)
+            let shown = try await kfwd(["settings"]).stdout
+            #expect(shown.contains("dashboard_port = \(port)\n") && shown.contains("relay_image = registry.example/relay:1\n"), "\(shown)")
+            #expect(try await kfwd(["settings", "set", "relay_image", "default"]).succeeded)
+            #expect(try await kfwd(["settings", "show", "-o", "json"]).stdout.contains("\"dashboard_port\" : \(port)"))
+            #expect(!(try await kfwd(["settings"]).stdout.contains("registry.example")))
+
+            let dashboard = try await kfwd(["dashboard", "--print-url"])
+            let pid = try #require(try await DaemonTests.status(home).daemon.pid)
+            defer { kill(pid, SIGTERM) }
+            #expect(dashboard.stdout.hasPrefix("http://127.0.0.1:\(port)/?token="), "\(dashboard.stdout) \(dashboard.stderr)")
         }
     }
 }

@@ -3,9 +3,6 @@ import Forwarding
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
-import ServiceLifecycle
-
 
 /// The dashboard's page and API, all behind ``DashboardGuard``: the forwards grouped by context
 /// with live state over server-sent events, start and stop, add, edit and delete, kftray
@@ -23,7 +20,7 @@ struct DashboardRoutes: Sendable {
     }
 
     /// Problems with what was sent, one per line, for the page to show.
-    struct Problems: Codable, Sendable, ResponseEncodable {
+    struct Problems: Codable, Sendable {
         var errors: [String]
     }
 
@@ -62,16 +59,16 @@ struct DashboardRoutes: Sendable {
         router.put("/api/forwards/:alias") { request, context in
             let alias = try context.parameters.require("alias")
             let edit = try await request.decode(as: Edit.self, context: context)
-            // A running forward restarts with what was saved; a stopped one stays stopped.
+            // A running forward restarts with what was saved; a stopped one stays stopped, and
+            // one whose edit is refused runs on as it was.
             let wasRunning = self.control.supervisor.status(alias).map { $0.state != .stopped } ?? false
             if wasRunning { await self.control.supervisor.stop(alias) }
+            var saved: StoredForward?
             let response = try await self.changing { () throws(ConfigStoreError) in
-                try self.control.store.replace(alias: alias, with: edit.config, autoStart: edit.autoStart ?? false)
+                saved = try self.control.store.replace(alias: alias, with: edit.config, autoStart: edit.autoStart ?? false)
+                return saved
             }
-            let saved = try? self.control.store.forward(alias: edit.config.alias.flatMap { $0.isEmpty ? nil : $0 } ?? alias)
-            if wasRunning, let saved {
-                _ = try await self.control.start(ControlRequest(aliases: [saved.alias]))
-            }
+            if wasRunning { _ = try await self.control.start(ControlRequest(aliases: [saved?.alias ?? alias])) }
             return response
         }
         router.delete("/api/forwards/:alias") { _, context in
@@ -110,6 +107,9 @@ struct DashboardRoutes: Sendable {
         return DashboardSnapshot(daemonPID: report.daemon.pid, forwards: forwards)
     }
 
+    static let eventGap = Duration.milliseconds(200)
+    static let eventTick = Duration.milliseconds(250)
+
     /// Server-sent events: `forwards` with the whole snapshot whenever it changes (at once on a
     /// status change, within a second for byte counts), and `log` for each new log line. Ends
     /// when the browser goes or the daemon shuts down.
@@ -129,23 +129,36 @@ struct DashboardRoutes: Sendable {
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { for await _ in updates { wake.yield(.status) } }
                     group.addTask {
-                        while (try? await Task.sleep(for: .seconds(1))) != nil { wake.yield(.tick) }
+                        while (try? await Task.sleep(for: Self.eventTick)) != nil { wake.yield(.tick) }
                     }
                     // The log's end (the daemon stopping) ends the stream.
                     for await entry in lines { wake.yield(.log(entry)) }
                     group.cancelAll()
                 }
             } renderer: {
+                // Every local connection is a status change: under load the snapshot (a store
+                // read) is taken at most every `eventGap`, and what came between goes with the
+                // next tick. Byte counts change without one and are sent within a second.
                 var sent: DashboardSnapshot?
+                var taken = ContinuousClock.now - .seconds(1)
+                var pending = false
                 return { event in
+                    let now = ContinuousClock.now
                     switch event {
                     case .log(let entry):
                         return ByteBuffer(string: "event: log\ndata: \(try Self.encoded(entry))\n\n")
+                    case .status where now - taken < Self.eventGap:
+                        pending = true
+                        return nil
+                    case .tick where !pending && now - taken < .seconds(1):
+                        return nil
                     case .status, .tick:
-                        let now = try self.snapshot()
-                        guard now != sent else { return nil }
-                        sent = now
-                        return ByteBuffer(string: "event: forwards\ndata: \(try Self.encoded(now))\n\n")
+                        pending = false
+                        taken = now
+                        let snapshot = try self.snapshot()
+                        guard snapshot != sent else { return nil }
+                        sent = snapshot
+                        return ByteBuffer(string: "event: forwards\ndata: \(try Self.encoded(snapshot))\n\n")
                     }
                 }
             }
