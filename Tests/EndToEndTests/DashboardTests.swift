@@ -237,6 +237,10 @@ import Darwin
             #expect(said["deleted"] == "api")
             #expect(try await DaemonTests.status(home).forwards.map(\.alias) == ["web"])
             #expect(try await DaemonTests.status(home).forwards.map(\.status) == ["stopped"])
+            // The move to new pods counts as a reconnect, in kfwd status as on the page.
+            let report = try await runCommand(kfwdPath, ["status", "--json"], environment: ["KFWD_HOME": home])
+            let forward = (try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])?["forwards"] as? [[String: Any]]
+            #expect((forward?.first?["reconnects"] as? Int ?? 0) >= 1, "\(report.stdout)")
         }
     }
 }
