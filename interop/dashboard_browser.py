@@ -40,6 +40,11 @@ try:
     say("address", driver.current_url)
     say("context", driver.find_element(By.CSS_SELECTOR, "section.context h2").text)
     say("state", cell("state"))
+    # An edit through the form keeps what the form does not show (here the kubeconfig).
+    click('tr[data-alias="web"] button.edit')
+    driver.find_element(By.ID, "editor-form").find_element(By.NAME, "auto_start").click()
+    click("#editor-save")
+    wait.until(lambda _: not driver.find_element(By.ID, "editor").get_attribute("open"))
     click('tr[data-alias="web"] button.start')
     wait.until(lambda _: cell("state") == "running" and cell("pods"))
     before = cell("pods")

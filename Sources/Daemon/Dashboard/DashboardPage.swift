@@ -91,6 +91,7 @@ enum DashboardPage {
         let snapshot = { forwards: [] };
         let logAlias = null;
         let editing = null;
+        let editingConfig = {};
 
         function element(tag, attributes, ...children) {
           const node = document.createElement(tag);
@@ -201,6 +202,8 @@ enum DashboardPage {
 
         function openEditor(forward) {
           editing = forward ? forward.alias : null;
+          // Fields the form does not show (kubeconfig, local_address, transport...) are kept.
+          editingConfig = forward ? Object.assign({}, forward.config) : {};
           const form = document.getElementById('editor-form');
           form.reset();
           document.getElementById('editor-errors').textContent = '';
@@ -230,10 +233,11 @@ enum DashboardPage {
           event.preventDefault();
           const form = document.getElementById('editor-form');
           const kind = form.kind.value;
-          const config = {
+          const config = Object.assign({}, editingConfig, {
             alias: form.alias.value, workload_type: kind, namespace: form.namespace.value,
             local_port: Number(form.local_port.value), remote_port: Number(form.remote_port.value), protocol: form.protocol.value,
-          };
+          });
+          for (const field of ['service', 'target', 'remote_address', 'context']) delete config[field];
           if (form.context.value) config.context = form.context.value;
           if (kind === 'pod') config.target = form.name.value; else if (kind === 'proxy') config.remote_address = form.name.value; else config.service = form.name.value;
           try {
