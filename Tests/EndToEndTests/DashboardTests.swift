@@ -191,7 +191,7 @@ import Darwin
                 return true
             }
             #expect(events.lines.contains("event: forwards"))
-            #expect(snapshots.contains { $0.contains(#""context":"current""#) && $0.contains(#""status":"running""#) }, "\(snapshots)")
+            #expect(snapshots.contains { $0.contains(#""context":"kubesim""#) && $0.contains(#""status":"running""#) }, "\(snapshots)")
             #expect(try await DaemonTests.status(home) { !$0.daemon.running }.forwards.map(\.status) == ["stopped"])
         }
     }
@@ -225,7 +225,8 @@ import Darwin
             )
             // The token left the address bar for a cookie.
             #expect(said["address"] == "\(dashboard.base)/", "\(run.stdout)")
-            #expect(said["context"] == "Context: current")
+            // Saved without a context: the group is its kubeconfig's current context, by name.
+            #expect(said["context"] == "Context: kubesim")
             #expect(said["state"] == "stopped")
             let saved = try ConfigStore(environment: ["KFWD_HOME": home]).forward(alias: "web")
             #expect(saved?.autoStart == true)

@@ -4,8 +4,8 @@ import Forwarding
 /// One row of the dashboard: a saved forward as the user wrote it and what it is doing now.
 struct DashboardForward: Codable, Sendable, Equatable {
     var alias: String
-    /// The context by name, or `current` (the kubeconfig's current context): the dashboard
-    /// groups by it.
+    /// The context by name (a forward saved without one: its kubeconfig's current context):
+    /// the dashboard groups by it.
     var context: String
     var namespace: String
     /// `svc/web`, `pods -l app=web`, `host/db.internal`; the problem when kfwd cannot run it.
@@ -23,17 +23,18 @@ struct DashboardForward: Codable, Sendable, Equatable {
         case autoStart = "auto_start"
     }
 
-    init(_ forward: StoredForward, state: StatusReport.Forward) {
+    init(_ forward: StoredForward, state: StatusReport.Forward, contexts: ContextNames) {
         let config = forward.config
         self.alias = forward.alias
-        self.context = config.namedContext ?? "current"
         self.namespace = config.namespace ?? ""
+        var spec: ForwardSpec?
         do throws(ForwardError) {
-            let spec = try config.forwardSpec(podWait: .seconds(30))
-            self.target = spec.target.description
+            spec = try config.forwardSpec(podWait: .seconds(30))
+            self.target = spec?.target.description ?? ""
         } catch {
             self.target = "cannot run: \(error.message)"
         }
+        self.context = contexts.name(of: config, spec: spec)
         self.ports = "\(config.localPort.map(String.init) ?? "?"):\(config.remotePort.map(String.init) ?? "?")"
         self.protocol = config.protocol ?? "tcp"
         self.autoStart = forward.autoStart

@@ -28,6 +28,7 @@ struct DashboardRoutes: Sendable {
     let log: ForwardLog
     let metrics: ForwardMetrics
     let access: DashboardAccess
+    let contexts = ContextNames()
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
@@ -103,7 +104,7 @@ struct DashboardRoutes: Sendable {
     func snapshot() throws -> DashboardSnapshot {
         let report = try self.control.status()
         let states = Dictionary(report.forwards.map { ($0.alias, $0) }, uniquingKeysWith: { $1 })
-        let forwards = try self.control.store.forwards().map { DashboardForward($0, state: states[$0.alias] ?? StatusReport.Forward(alias: $0.alias)) }
+        let forwards = try self.control.store.forwards().map { DashboardForward($0, state: states[$0.alias] ?? StatusReport.Forward(alias: $0.alias), contexts: self.contexts) }
         return DashboardSnapshot(daemonPID: report.daemon.pid, forwards: forwards)
     }
 
