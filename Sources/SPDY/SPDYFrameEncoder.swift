@@ -5,11 +5,43 @@ import NIOCore
 public struct SPDYFrameEncoder: MessageToByteEncoder {
     public typealias OutboundIn = SPDYFrame
 
-    private let compressor = HeaderBlockCompressor()
+    /// What the bytes go out as.
+    public enum Framing: Sendable {
+        /// SPDY frames on the connection itself.
+        case plain
+        /// Each frame as a masked binary WebSocket message (the client's side of the tunnel):
+        /// a DATA frame's header and payload are masked straight into the message, so its
+        /// payload is copied once rather than into a frame and again into a message.
+        case maskedWebSocket
+    }
 
-    public init() {}
+    private let compressor = HeaderBlockCompressor()
+    private let framing: Framing
+
+    public init(framing: Framing = .plain) {
+        self.framing = framing
+    }
 
     public func encode(data frame: SPDYFrame, out: inout ByteBuffer) {
+        guard self.framing == .maskedWebSocket else { return self.encodePlain(frame, into: &out) }
+        if case .data(let streamID, let fin, let payload) = frame {
+            precondition(payload.readableBytes <= SPDYFrame.maximumLength, "split DATA larger than 16 MiB before encoding")
+            let length = 8 + payload.readableBytes
+            out.reserveCapacity(minimumWritableBytes: 14 + length)
+            let key = WebSocketMasking.writeClientHeader(.binary, length: length, into: &out)
+            let header = ((streamID & 0x7FFF_FFFF).bigEndian, (UInt32(fin ? 0x01 : 0) << 24 | UInt32(payload.readableBytes)).bigEndian)
+            var offset = 0
+            withUnsafeBytes(of: header) { WebSocketMasking.writeMasked(of: $0, key: key, offset: &offset, into: &out) }
+            payload.withUnsafeReadableBytes { WebSocketMasking.writeMasked(of: $0, key: key, offset: &offset, into: &out) }
+        } else {
+            var plain = ByteBuffer()
+            self.encodePlain(frame, into: &plain)
+            var message = WebSocketMasking.clientFrame(.binary, payload: plain, allocator: ByteBufferAllocator())
+            out.writeBuffer(&message)
+        }
+    }
+
+    private func encodePlain(_ frame: SPDYFrame, into out: inout ByteBuffer) {
         switch frame {
         case .data(let streamID, let fin, var payload):
             precondition(payload.readableBytes <= SPDYFrame.maximumLength, "split DATA larger than 16 MiB before encoding")

@@ -14,6 +14,7 @@ extension ChannelPipeline.SynchronousOperations {
     package func addSPDYCodec(tunnel: WebSocketTunnelHandler.Role? = nil) throws {
         if let tunnel { try self.addHandler(WebSocketTunnelHandler(role: tunnel)) }
         try self.addHandler(ByteToMessageHandler(SPDYFrameDecoder()))
-        try self.addHandler(MessageToByteHandler(SPDYFrameEncoder()))
+        // A client's tunnel messages are framed and masked by the encoder, in its one copy.
+        try self.addHandler(MessageToByteHandler(SPDYFrameEncoder(framing: tunnel == .client ? .maskedWebSocket : .plain)))
     }
 }

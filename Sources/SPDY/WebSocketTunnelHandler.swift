@@ -6,6 +6,8 @@ import NIOWebSocket
 /// a frame as its own message, and an empty message is not an end); writes as binary messages.
 /// Pings are answered, a text message is an error, and a Close is echoed and ends the stream
 /// (1000 is a clean end). Closing the channel sends Close 1000 first, as client-go does.
+/// A server wraps what it is given in binary messages; a client is given messages already
+/// framed and masked (``SPDYFrameEncoder/Framing/maskedWebSocket``) and passes them on.
 package final class WebSocketTunnelHandler: ChannelDuplexHandler {
     package typealias InboundIn = WebSocketFrame
     package typealias InboundOut = ByteBuffer
@@ -53,7 +55,10 @@ package final class WebSocketTunnelHandler: ChannelDuplexHandler {
     }
 
     package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        self.send(.binary, self.unwrapOutboundIn(data), context: context, promise: promise)
+        switch self.role {
+        case .client: context.write(data, promise: promise)
+        case .server: self.send(.binary, self.unwrapOutboundIn(data), context: context, promise: promise)
+        }
     }
 
     package func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
