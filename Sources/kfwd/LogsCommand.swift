@@ -41,6 +41,10 @@ struct LogsCommand: AsyncParsableCommand {
         } catch let error as DaemonError {
             Terminal.error(error.description)
             throw ExitCode.failure
+        } catch {
+            // The connection broke mid-stream: the daemon died (a clean stop ends the stream).
+            Terminal.error("the daemon stopped answering (\(error)); kfwd status tells whether it runs, and \(paths.log) has what it said")
+            throw ExitCode.failure
         }
     }
 }
