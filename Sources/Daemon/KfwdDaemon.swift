@@ -98,7 +98,7 @@ public struct KfwdDaemon: Sendable {
                 await control.removeStaleRelays()
                 await control.startAutoStart()
             }
-            do { try await services.run() } catch { self.logger.error("control socket failed: \(error)") }
+            do { try await services.run() } catch { self.logger.error("the control socket or the dashboard failed: \(error)") }
             log.close()
             tasks.cancelAll()
         }
