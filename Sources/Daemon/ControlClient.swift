@@ -67,16 +67,9 @@ public struct ControlClient: Sendable {
         }
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url.absoluteString), timeout: follow ? .hours(24 * 365) : .seconds(30))
         guard response.status == .ok else { throw DaemonError("the daemon answered \(response.status.code)") }
-        var pending = ByteBuffer()
-        for try await var chunk in response.body {
-            pending.writeBuffer(&chunk)
-            while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-                let length = newline - pending.readerIndex
-                guard let text = pending.readSlice(length: length) else { break }
-                pending.moveReaderIndex(forwardBy: 1)
-                line(try StatusReport.decoder.decode(LogEntry.self, from: text))
-            }
-            pending.discardReadBytes()
+        // Split as watch bodies are (KubeClient+Watch).
+        for try await text in response.body.splitLines(omittingEmptySubsequences: true, maximumBufferSize: 1 << 20) {
+            line(try StatusReport.decoder.decode(LogEntry.self, from: text))
         }
     }
 

@@ -57,12 +57,17 @@ struct ControlService: Sendable {
     }
 
     func status() throws -> StatusReport {
+        self.status(of: try self.store.forwards())
+    }
+
+    /// The report on these saved forwards (read once by a caller that needs them too).
+    func status(of saved: [StoredForward]) -> StatusReport {
         let live = Dictionary(self.supervisor.list().map { ($0.alias, $0) }, uniquingKeysWith: { $1 })
-        let forwards = try self.store.forwards().map { forward in
+        let forwards = saved.map { forward in
             guard let status = live[forward.alias] else { return StatusReport.Forward(alias: forward.alias) }
             let traffic = self.supervisor.traffic(forward.alias)
             return StatusReport.Forward(
-                alias: forward.alias, status: Self.name(status), pods: status.pods, since: status.since, lastError: status.lastError,
+                alias: forward.alias, status: status.state.name, pods: status.pods, since: status.since, lastError: status.lastError,
                 retries: status.retries, connections: status.connections, failedConnections: status.failedConnections, reconnects: status.reconnects,
                 bytesToCluster: traffic?.bytesToCluster ?? 0, bytesFromCluster: traffic?.bytesFromCluster ?? 0, transport: status.transport,
                 listening: status.listening.map(\.description)
@@ -185,23 +190,13 @@ struct ControlService: Sendable {
             guard let id = try? self.store.forward(alias: status.alias)?.id else { continue }
             let traffic = self.supervisor.traffic(status.alias)
             let record = ForwardStateRecord(
-                forwardID: id, ownerPID: pid, status: Self.name(status), pods: status.pods, since: status.since, lastError: status.lastError,
+                forwardID: id, ownerPID: pid, status: status.state.name, pods: status.pods, since: status.since, lastError: status.lastError,
                 retryCount: status.retries, bytes: (traffic?.bytesToCluster ?? 0) + (traffic?.bytesFromCluster ?? 0),
                 connections: Int64(status.connections)
             )
             do throws(ConfigStoreError) { try self.store.record(record) } catch {
                 self.logger.warning("cannot record a forward's state", metadata: ["kfwd.forward": "\(status.alias)", "error": "\(error)"])
             }
-        }
-    }
-
-    static func name(_ status: ForwardStatus) -> String {
-        switch status.state {
-        case .starting: "starting"
-        case .running: "running"
-        case .waiting: "waiting"
-        case .retrying: "retrying"
-        case .stopped: "stopped"
         }
     }
 }

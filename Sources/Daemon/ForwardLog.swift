@@ -66,8 +66,7 @@ public final class ForwardLog: Sendable {
         // Ended followers are dropped at the next append, not from onTermination, which runs
         // under the stream's lock while an append yields under this one.
         self.state.withLock { state in
-            let kept = state.lines.filter { alias == nil || $0.alias == alias }
-            for entry in kept.suffix(last ?? kept.count) { continuation.yield(entry) }
+            for entry in Self.select(state.lines, alias: alias, last: last) { continuation.yield(entry) }
             if follow && !state.closed {
                 state.followers[state.nextFollower] = (alias, continuation)
                 state.nextFollower += 1
@@ -76,6 +75,16 @@ public final class ForwardLog: Sendable {
             }
         }
         return stream
+    }
+
+    /// The kept lines about `alias` (all lines when nil), oldest first; the `last` ones when given.
+    public func kept(alias: String?, last: Int? = nil) -> [LogEntry] {
+        self.state.withLock { Self.select($0.lines, alias: alias, last: last) }
+    }
+
+    private static func select(_ lines: [LogEntry], alias: String?, last: Int?) -> [LogEntry] {
+        let matching = lines.filter { alias == nil || $0.alias == alias }
+        return Array(matching.suffix(last ?? matching.count))
     }
 
     /// Ends every follower (the daemon is stopping); lines can still be read.

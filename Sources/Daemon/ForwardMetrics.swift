@@ -1,3 +1,4 @@
+import Forwarding
 import Prometheus
 import Synchronization
 
@@ -6,8 +7,6 @@ import Synchronization
 /// time (the data path keeps its own counters), so metrics and `kfwd status` never disagree.
 /// Counters count since the forward last started; Prometheus treats a restart as a reset.
 final class ForwardMetrics: Sendable {
-    static let states = ["starting", "running", "waiting", "retrying", "stopped"]
-
     private struct Family: Sendable {
         let counters: [String: Counter]
         let gauges: [String: Gauge]
@@ -37,7 +36,7 @@ final class ForwardMetrics: Sendable {
                     family.counters[key]?.reset()
                     family.counters[key]?.increment(by: value)
                 }
-                for state in Self.states { family.gauges[state]?.set(Int64(state == forward.status ? 1 : 0)) }
+                for state in ForwardStatus.State.names { family.gauges[state]?.set(Int64(state == forward.status ? 1 : 0)) }
                 family.gauges["pods"]?.set(Int64(forward.pods.count))
             }
             return self.registry.emitToBuffer()
@@ -58,7 +57,7 @@ final class ForwardMetrics: Sendable {
             "from_cluster": counter("bytes", bytesHelp, [("direction", "from_cluster")]),
         ]
         var gauges: [String: Gauge] = [:]
-        for state in Self.states {
+        for state in ForwardStatus.State.names {
             gauges[state] = self.registry.makeGauge(
                 descriptor: MetricNameDescriptor(namespace: "kfwd", subsystem: "forward", metricName: "state", unitName: "", helpText: "1 for the state a forward is in."),
                 labels: labels + [("state", state)]

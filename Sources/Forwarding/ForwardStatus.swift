@@ -14,6 +14,20 @@ public struct ForwardStatus: Sendable, Equatable {
         case retrying(reason: String, after: Duration)
         case stopped
 
+        /// The state's one-word name, as `kfwd status --json`, the store and `/metrics` give it.
+        public var name: String {
+            switch self {
+            case .starting: "starting"
+            case .running: "running"
+            case .waiting: "waiting"
+            case .retrying: "retrying"
+            case .stopped: "stopped"
+            }
+        }
+
+        /// Every ``name``, in lifecycle order.
+        public static let names = ["starting", "running", "waiting", "retrying", "stopped"]
+
         public var description: String {
             switch self {
             case .starting: "starting"

@@ -1,4 +1,5 @@
-/// The shared secret between a kfwd and the relay it started.
+/// The shared secret between a kfwd and the relay it started (the daemon's dashboard makes and
+/// checks its tokens the same way).
 public enum RelaySecret {
     /// 32 random bytes as 64 hex digits: fits the header's 255 bytes and an environment variable.
     public static func generate() -> String {

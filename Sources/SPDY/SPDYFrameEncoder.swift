@@ -34,10 +34,12 @@ public struct SPDYFrameEncoder: MessageToByteEncoder {
             withUnsafeBytes(of: header) { WebSocketMasking.writeMasked(of: $0, key: key, offset: &offset, into: &out) }
             payload.withUnsafeReadableBytes { WebSocketMasking.writeMasked(of: $0, key: key, offset: &offset, into: &out) }
         } else {
+            // Control frames are small and rare: encoded plainly, then masked into the message.
             var plain = ByteBuffer()
             self.encodePlain(frame, into: &plain)
-            var message = WebSocketMasking.clientFrame(.binary, payload: plain, allocator: ByteBufferAllocator())
-            out.writeBuffer(&message)
+            let key = WebSocketMasking.writeClientHeader(.binary, length: plain.readableBytes, into: &out)
+            var offset = 0
+            plain.withUnsafeReadableBytes { WebSocketMasking.writeMasked(of: $0, key: key, offset: &offset, into: &out) }
         }
     }
 

@@ -21,7 +21,7 @@ struct DashboardCommand: AsyncParsableCommand {
         let client = ControlClient(paths: DaemonPaths())
         let info: DashboardInfo
         do {
-            try await client.ensureDaemon(executable: URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path)
+            try await client.ensureDaemon(executable: Terminal.executable)
             info = try await client.dashboard()
         } catch let error as DaemonError {
             Terminal.error(error.description)

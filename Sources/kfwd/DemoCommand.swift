@@ -32,8 +32,7 @@ struct DemoCommand: AsyncParsableCommand {
         var configuration = KubeSim.Configuration()
         configuration.objects = try ManifestLoader.parse(DemoManifest.yaml)
         // The relay image runs as this very binary's `kfwd relay`.
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-        configuration.images[RelaySettings.defaultImage] = "'\(executable)' relay --listen {host}:{port}"
+        configuration.images[RelaySettings.defaultImage] = "'\(Terminal.executable)' relay --listen {host}:{port}"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-demo-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

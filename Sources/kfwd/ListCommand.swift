@@ -51,9 +51,7 @@ struct ListCommand: AsyncParsableCommand {
         }
         switch self.output {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            FileHandle.standardOutput.write((try encoder.encode(rows)) + Data("\n".utf8))
+            try Terminal.json(rows)
         case .table:
             let table = [["ALIAS", "TARGET", "PORTS", "NAMESPACE", "CONTEXT", "STATE", "PODS"]] + rows.map { row in
                 [

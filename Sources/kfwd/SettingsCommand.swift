@@ -27,9 +27,7 @@ struct SettingsCommand: AsyncParsableCommand {
             let settings = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.settings() }
             switch self.output {
             case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                FileHandle.standardOutput.write(try encoder.encode(settings) + Data("\n".utf8))
+                try Terminal.json(settings)
             case .table:
                 for (name, value) in settings.values { Terminal.line("\(name) = \(value)") }
             }

@@ -28,7 +28,7 @@ struct StartCommand: AsyncParsableCommand {
     func run() async throws {
         let client = ControlClient(paths: DaemonPaths())
         do {
-            try await client.ensureDaemon(executable: URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path)
+            try await client.ensureDaemon(executable: Terminal.executable)
             try report(try await client.start(self.selection.request), done: "Started", unchanged: "already running")
         } catch let error as DaemonError {
             Terminal.error(error.description)
@@ -76,7 +76,7 @@ struct StatusCommand: AsyncParsableCommand {
         let store = try ConfigStore.forCLI()
         let report = try await ConfigStore.reporting { () async throws(ConfigStoreError) in try await ControlClient(paths: DaemonPaths()).report(store) }
         if self.json {
-            FileHandle.standardOutput.write(try StatusReport.encoder.encode(report) + Data("\n".utf8))
+            try Terminal.json(report)
             return
         }
         Terminal.line(report.daemon.running ? "kfwd daemon: running (pid \(report.daemon.pid.map(String.init) ?? "?"))" : "kfwd daemon: not running")

@@ -1,3 +1,4 @@
+import Daemon
 import Forwarding
 import Foundation
 import KubeClient
@@ -38,6 +39,14 @@ enum Terminal {
             self.error("connection on local port \(local): \(error.message)")
         }
     }
+
+    /// Pretty, sorted JSON on standard output, as every `--json` / `-o json` prints it.
+    static func json(_ value: some Encodable) throws {
+        FileHandle.standardOutput.write(try StatusReport.encoder.encode(value) + Data("\n".utf8))
+    }
+
+    /// This kfwd binary, which runs the daemon and the demo's relay.
+    static var executable: String { URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path }
 
     static func line(_ text: String) {
         print(text)

@@ -1,4 +1,5 @@
-import Foundation
+import HTTPTypes
+import RelayProtocol
 import Synchronization
 
 /// Who may use the dashboard: whoever holds this daemon's token (printed by `kfwd dashboard`,
@@ -11,12 +12,15 @@ public final class DashboardAccess: Sendable {
     /// Proves a state-changing request came from the dashboard's own page: it is in the page
     /// and goes back in a header, which another site's page can neither read nor send.
     let csrfToken: String
+    /// The header that carries ``csrfToken``.
+    static let csrfHeader = HTTPField.Name("X-Kfwd-CSRF")!
     private let boundPort = Mutex<Int?>(nil)
     private let failure = Mutex<String?>(nil)
 
     public init() {
-        self.token = Self.randomToken()
-        self.csrfToken = Self.randomToken()
+        // The relay's secrets are made and compared the same way.
+        self.token = RelaySecret.generate()
+        self.csrfToken = RelaySecret.generate()
     }
 
     /// The port it listens on, once bound.
@@ -55,15 +59,6 @@ public final class DashboardAccess: Sendable {
 
     /// Compared in constant time, so the token cannot be guessed a byte at a time.
     static func same(_ given: String?, _ expected: String) -> Bool {
-        guard let given else { return false }
-        let a = Array(given.utf8)
-        let b = Array(expected.utf8)
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
-    }
-
-    private static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        given.map { RelaySecret.matches($0, expected) } ?? false
     }
 }

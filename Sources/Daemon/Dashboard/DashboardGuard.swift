@@ -7,8 +7,6 @@ import Hummingbird
 /// with the cookie must come from the dashboard's own page (CSRF): its Origin, when the browser
 /// sends one, is this dashboard, and it carries the page's CSRF header.
 struct DashboardGuard<Context: RequestContext>: RouterMiddleware {
-    static var csrfHeader: HTTPField.Name { HTTPField.Name("X-Kfwd-CSRF")! }
-
     let access: DashboardAccess
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -36,7 +34,7 @@ struct DashboardGuard<Context: RequestContext>: RouterMiddleware {
             if let origin = request.headers[.origin], !self.access.allowsOrigin(origin) {
                 return Self.refuse(.forbidden, "kfwd dashboard: a page from \(origin) cannot change forwards")
             }
-            guard DashboardAccess.same(request.headers[Self.csrfHeader], self.access.csrfToken) else {
+            guard DashboardAccess.same(request.headers[DashboardAccess.csrfHeader], self.access.csrfToken) else {
                 return Self.refuse(.forbidden, "kfwd dashboard: this request did not come from the dashboard's page (no CSRF header); reload the page")
             }
         }

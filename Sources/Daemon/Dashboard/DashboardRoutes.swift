@@ -39,10 +39,7 @@ struct DashboardRoutes: Sendable {
         router.get("/api/forwards") { _, _ in try Self.json(try self.snapshot()) }
         router.get("/api/events") { request, _ in self.events(request) }
         router.get("/api/logs") { request, _ in
-            let alias = request.uri.queryParameters["alias"].map(String.init)
-            var lines: [LogEntry] = []
-            for await entry in self.log.lines(alias: alias, last: 500, follow: false) { lines.append(entry) }
-            return try Self.json(lines)
+            try Self.json(self.log.kept(alias: request.uri.queryParameters["alias"].map(String.init), last: 500))
         }
         router.post("/api/start") { request, context in
             try Self.json(try await self.control.start(try await request.decode(as: ControlRequest.self, context: context)))
@@ -102,12 +99,14 @@ struct DashboardRoutes: Sendable {
     }
 
     func snapshot() throws -> DashboardSnapshot {
-        let report = try self.control.status()
-        let states = Dictionary(report.forwards.map { ($0.alias, $0) }, uniquingKeysWith: { $1 })
-        let forwards = try self.control.store.forwards().map { DashboardForward($0, state: states[$0.alias] ?? StatusReport.Forward(alias: $0.alias), contexts: self.contexts) }
+        let saved = try self.control.store.forwards()
+        let report = self.control.status(of: saved)
+        // The report has one entry per saved forward, in the same order.
+        let forwards = zip(saved, report.forwards).map { DashboardForward($0, state: $1, contexts: self.contexts) }
         return DashboardSnapshot(daemonPID: report.daemon.pid, forwards: forwards)
     }
 
+    static let contentSecurityPolicy = HTTPField.Name("Content-Security-Policy")!
     static let eventGap = Duration.milliseconds(200)
     static let eventTick = Duration.milliseconds(250)
 
@@ -185,7 +184,7 @@ struct DashboardRoutes: Sendable {
     private static func asset(_ text: String, type: String) -> Response {
         Response(
             status: .ok,
-            headers: [.contentType: type, .cacheControl: "no-store", HTTPField.Name("Content-Security-Policy")!: "default-src 'self'; frame-ancestors 'none'"],
+            headers: [.contentType: type, .cacheControl: "no-store", Self.contentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text))
         )
     }
