@@ -23,6 +23,17 @@ def cell(name):
     return driver.find_element(By.CSS_SELECTOR, f'tr[data-alias="web"] .{name}').text
 
 
+def text_of(selector):
+    """An element's text, read again when a redraw replaced it between finding and reading."""
+    text = []
+    wait.until(lambda _: text.append(driver.find_element(By.CSS_SELECTOR, selector).text) or True)
+    return text[-1]
+
+
+def read(name):
+    return text_of(f'tr[data-alias="web"] .{name}')
+
+
 def click(selector):
     def attempt(_):
         driver.find_element(By.CSS_SELECTOR, selector).click()
@@ -38,8 +49,8 @@ try:
     driver.get(url)
     wait.until(lambda _: cell("state"))
     say("address", driver.current_url)
-    say("context", driver.find_element(By.CSS_SELECTOR, "section.context h2").text)
-    say("state", cell("state"))
+    say("context", text_of("section.context h2"))
+    say("state", read("state"))
     # An edit through the form keeps what the form does not show (here the kubeconfig).
     click('tr[data-alias="web"] button.edit')
     driver.find_element(By.ID, "editor-form").find_element(By.NAME, "auto_start").click()
@@ -47,7 +58,7 @@ try:
     wait.until(lambda _: not driver.find_element(By.ID, "editor").get_attribute("open"))
     click('tr[data-alias="web"] button.start')
     wait.until(lambda _: cell("state") == "running" and cell("pods"))
-    before = cell("pods")
+    before = read("pods")
     say("running", before)
     subprocess.run(
         ["kubectl", "--kubeconfig", kubeconfig, "delete", "pods", "-l", "app=web", "--force", "--grace-period=0"],
@@ -55,10 +66,10 @@ try:
     )
     old = set(before.split(", "))
     wait.until(lambda _: cell("state") == "running" and cell("pods") and old.isdisjoint(cell("pods").split(", ")))
-    say("moved", cell("pods"))
+    say("moved", read("pods"))
     click('tr[data-alias="web"] button.stop')
     wait.until(lambda _: cell("state") == "stopped")
-    say("stopped", cell("state"))
+    say("stopped", read("state"))
     wait.until(lambda _: "web: stopped" in driver.find_element(By.ID, "log").text)
     say("log", "web: stopped")
 
@@ -71,7 +82,7 @@ try:
     form.find_element(By.NAME, "remote_port").send_keys("80")
     click("#editor-save")
     wait.until(lambda _: driver.find_element(By.CSS_SELECTOR, 'tr[data-alias="api"] .ports').text == "0:80/tcp")
-    say("added", driver.find_element(By.CSS_SELECTOR, 'tr[data-alias="api"] .target').text)
+    say("added", text_of('tr[data-alias="api"] .target'))
     click('tr[data-alias="api"] button.delete')
     wait.until(lambda _: driver.switch_to.alert).accept()
     wait.until(lambda _: not driver.find_elements(By.CSS_SELECTOR, 'tr[data-alias="api"]'))
