@@ -25,7 +25,19 @@ public enum ForwardEvent: Sendable {
     case connection(local: Int, remote: Int)
     /// A local connection's stream to a pod is open (reported with `--verbose`).
     case routed(local: Int, pod: String)
+    /// A local connection stopped reading what `pod` sends long enough to hold back the pod's
+    /// SPDY session (reported with `--verbose`): connections sharing the session wait with it,
+    /// new ones get another session.
+    case heldBack(pod: String)
     /// A local connection could not be forwarded, or its stream ended in an error; only that
     /// connection was closed.
     case connectionFailed(local: Int, remote: Int, PortForwardError)
+}
+
+extension PortForwardTransportKind {
+    /// The transport of this kind for `client`, telling `events` what it negotiates and when a
+    /// local reader holds a session back.
+    func transport(client: KubeClient, events: @escaping @Sendable (ForwardEvent) -> Void) -> any PortForwardTransport {
+        self.transport(client: client, negotiated: { events(.transport($0)) }, heldBack: { events(.heldBack(pod: $0)) })
+    }
 }

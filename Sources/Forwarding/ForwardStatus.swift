@@ -114,7 +114,7 @@ public struct ForwardStatus: Sendable, Equatable {
             self.relayNote = message
         case .connection:
             self.connections += 1
-        case .routed:
+        case .routed, .heldBack:
             break
         case .connectionFailed(_, _, let error):
             self.failedConnections += 1

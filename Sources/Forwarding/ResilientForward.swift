@@ -121,7 +121,7 @@ public struct ResilientForward: Sendable {
         let client: KubeClient
         do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error.message) }
         var podForward = PodForward(
-            client: client, transport: self.transport.transport(client: client) { events(.transport($0)) }, namespace: self.namespace, pod: name,
+            client: client, transport: self.transport.transport(client: client, events: events), namespace: self.namespace, pod: name,
             mappings: self.mappings, addresses: self.addresses
         )
         podForward.traffic = self.traffic
@@ -189,7 +189,7 @@ public struct ResilientForward: Sendable {
                 namespace = self.namespace(in: context)
                 do {
                     let client = try self.cache.client(for: context)
-                    forward.route.set(transport: self.transport.transport(client: client) { events(.transport($0)) }, namespace: namespace)
+                    forward.route.set(transport: self.transport.transport(client: client, events: events), namespace: namespace)
                     events(Self.followed(context, namespace: namespace))
                 } catch {
                     events(.kubeconfig(changed: false, "the kubeconfig changed but context '\(context.name)' cannot be used (\(error.message)); keeping the previous one"))
@@ -230,7 +230,7 @@ public struct ResilientForward: Sendable {
             let namespace = self.namespace(in: context)
             let client: KubeClient
             do { client = try self.cache.client(for: context) } catch { throw ForwardError(error.message) }
-            let transport = self.transport.transport(client: client) { events(.transport($0)) }
+            let transport = self.transport.transport(client: client, events: events)
             // Open connections keep their sessions; the transport closes each when its last
             // stream ends.
             defer { transport.shutdown() }

@@ -226,7 +226,8 @@ extension KubeSim {
     }
 
     /// Waits until `condition` holds, checking it now and after every change to the cluster's
-    /// objects, open watches or pod backend connections; throws when `timeout` passes first.
+    /// objects, open watches, pod backend connections or held-back port-forward sessions; throws
+    /// when `timeout` passes first.
     public func waitUntil(timeout: Duration = .seconds(20), _ condition: @escaping @Sendable (KubeSim) -> Bool) async throws {
         let store = self.api.store
         let (changes, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -306,6 +307,11 @@ extension KubeSim {
     public func silenceConnections() {
         self.listener.silenceConnections()
     }
+
+    /// SPDY port-forward sessions (plain or tunnelled) whose client has stopped reading: what the
+    /// session sends backs up, and it stops reading its pods' connections, as spdystream's does.
+    /// ``waitUntil(timeout:_:)`` sees it change.
+    public var heldBackPortForwards: Int { self.listener.heldBackSessions }
 
     /// Brings the API server back on the same port after ``stopAPI()``.
     public func startAPI() async throws {

@@ -33,6 +33,10 @@ enum Terminal {
             self.line("Relay: \(message)")
         case .routed(let local, let pod):
             if self.verbose.withLock({ $0 }) { self.line("Connection on \(local) -> pod \(pod)") }
+        case .heldBack(let pod):
+            if self.verbose.withLock({ $0 }) {
+                self.line("A local connection to pod \(pod) is not reading what the pod sends: connections sharing its session wait for it, new ones get another session")
+            }
         case .connection(let local, _):
             self.line("Handling connection for \(local)")
         case .connectionFailed(let local, _, let error):

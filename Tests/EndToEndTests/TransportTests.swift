@@ -115,7 +115,7 @@ import Testing
     func aStalledReaderHoldsUpNoNewConnection(transport: String) async throws {
         try await SimHarness.run(manifest: Self.manifest) { harness in
             try await self.readyEcho(harness)
-            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000", "--transport", transport])) { lines in
+            let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000", "--transport", transport, "-v"])) { lines in
                 let port = try await forwardedPort(lines)
                 let stalled = try await EchoClient.connect(port: port)
                 // Writes until the whole path is full: it never reads what comes back.
@@ -126,9 +126,14 @@ import Testing
                     }
                 }
                 defer { writer.cancel() }
-                // Until the session has stopped reading, the echo keeps flowing; give it time to fill.
-                try await Task.sleep(for: .seconds(2))
+                // The echo flows until kfwd holds the session back for the reader. A connection
+                // opened before that shares the session's fate, as every SPDY client's does.
+                guard await lines.first(where: { $0.hasPrefix("A local connection to pod echo is not reading") }) != nil else {
+                    throw KubeSimTestError("kfwd never said the reader held its session back: \(lines.all)")
+                }
                 let echoed = try await EchoClient.roundTrip(port: port, count: 200_000, seed: 5)
+                // The cluster's side: the first session is at a standstill, not read by kfwd.
+                try await harness.sim.waitUntil(timeout: .seconds(60)) { $0.heldBackPortForwards == 1 }
                 let rss = Self.residentMiB(of: "kfwd", port: port)
                 return (echoed, rss)
             }

@@ -58,7 +58,7 @@ struct RelayForward: Sendable {
         }
         let fixed: Set<RelayRule>? = if case .fixed(let map) = targets { Set(map.values.map { RelayRule(self.transportKind, $0) }) } else { nil }
         let lease = await self.relays.lease(fixed ?? [], context: forward.context, namespace: forward.namespace, events: events)
-        let transport = forward.transport.transport(client: client) { events(.transport($0)) }
+        let transport = forward.transport.transport(client: client, events: events)
         let route = RelayRoute(
             relays: self.relays, lease: lease, transport: transport, namespace: forward.namespace, reportsRelay: fixed != nil,
             events: events

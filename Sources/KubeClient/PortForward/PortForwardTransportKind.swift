@@ -20,23 +20,27 @@ public enum PortForwardTransportKind: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The transport of this kind for `client`. `negotiated` hears, once, which protocol `auto`
-    /// settled on (a forced kind reports itself on first use).
-    public func transport(client: KubeClient, negotiated: @escaping @Sendable (String) -> Void = { _ in }) -> any PortForwardTransport {
+    /// settled on (a forced kind reports itself on first use); `heldBack` hears of local readers
+    /// that hold a pod's SPDY session back (see ``SPDYPortForwardTransport/init(client:mode:sessionsClosed:heldBack:)``).
+    public func transport(
+        client: KubeClient, negotiated: @escaping @Sendable (String) -> Void = { _ in },
+        heldBack: @escaping @Sendable (_ pod: String) -> Void = { _ in }
+    ) -> any PortForwardTransport {
         switch self {
         case .auto:
             let sessionsClosed = Ticker()
             return AutoPortForwardTransport(
                 candidates: [
-                    SPDYPortForwardTransport(client: client, mode: .tunnel, sessionsClosed: sessionsClosed),
-                    SPDYPortForwardTransport(client: client, mode: .spdy, sessionsClosed: sessionsClosed),
+                    SPDYPortForwardTransport(client: client, mode: .tunnel, sessionsClosed: sessionsClosed, heldBack: heldBack),
+                    SPDYPortForwardTransport(client: client, mode: .spdy, sessionsClosed: sessionsClosed, heldBack: heldBack),
                     WebSocketPortForwardTransport(client: client),
                 ],
                 negotiated: negotiated
             )
         case .tunnel:
-            return AutoPortForwardTransport(candidates: [SPDYPortForwardTransport(client: client, mode: .tunnel)], negotiated: negotiated)
+            return AutoPortForwardTransport(candidates: [SPDYPortForwardTransport(client: client, mode: .tunnel, heldBack: heldBack)], negotiated: negotiated)
         case .spdy:
-            return AutoPortForwardTransport(candidates: [SPDYPortForwardTransport(client: client, mode: .spdy)], negotiated: negotiated)
+            return AutoPortForwardTransport(candidates: [SPDYPortForwardTransport(client: client, mode: .spdy, heldBack: heldBack)], negotiated: negotiated)
         case .websocket:
             return AutoPortForwardTransport(candidates: [WebSocketPortForwardTransport(client: client)], negotiated: negotiated)
         }

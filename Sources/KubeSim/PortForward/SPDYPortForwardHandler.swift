@@ -38,6 +38,13 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
     private let endpoint: @Sendable (Int) -> BackendEndpoint?
     private let logger: Logger
     private let connectionID: Int
+    /// Told when the session comes to a standstill because its client is not reading (true):
+    /// what it sends backs up and, once a pod connection backs up in turn, it stops reading the
+    /// client too; and when it moves again (false). A busy client can cause a moment of it; a
+    /// client that stopped reading keeps it.
+    private let heldBack: @Sendable (Bool) -> Void
+    private var isHeldBack = false
+    private var readingPaused = false
     private var context: ChannelHandlerContext?
     private var pairs: [Int: Pair] = [:]
     private var pairByRequest: [String: Int] = [:]
@@ -45,9 +52,13 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
     private var nextPair = 0
     private var lastStreamID: UInt32 = 0
 
-    init(target: PortForwardTarget, connectionID: Int, endpoint: @escaping @Sendable (Int) -> BackendEndpoint?, logger: Logger) {
+    init(
+        target: PortForwardTarget, connectionID: Int, endpoint: @escaping @Sendable (Int) -> BackendEndpoint?,
+        heldBack: @escaping @Sendable (Bool) -> Void, logger: Logger
+    ) {
         self.target = target
         self.connectionID = connectionID
+        self.heldBack = heldBack
         self.endpoint = endpoint
         self.logger = logger
     }
@@ -59,6 +70,24 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         self.closeAllBackends()
+        self.setHeldBack(false)
+    }
+
+    /// Stops or resumes reading the client, as a pod connection can or cannot take more.
+    private func pauseReading(_ paused: Bool, context: ChannelHandlerContext) {
+        self.readingPaused = paused
+        context.channel.setAutoRead(!paused)
+        self.updateHeldBack(context: context)
+    }
+
+    private func updateHeldBack(context: ChannelHandlerContext) {
+        self.setHeldBack(self.readingPaused && !context.channel.isWritable)
+    }
+
+    private func setHeldBack(_ held: Bool) {
+        guard held != self.isHeldBack else { return }
+        self.isHeldBack = held
+        self.heldBack(held)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -74,6 +103,7 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
         for pair in self.pairs.values { pair.backend?.setAutoRead(writable) }
+        self.updateHeldBack(context: context)
         context.fireChannelWritabilityChanged()
     }
 
@@ -153,7 +183,7 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
         if payload.readableBytes > 0 {
             if let backend = pair.backend {
                 backend.writeAndFlush(payload, promise: nil)
-                if !backend.isWritable { context.channel.setAutoRead(false) }
+                if !backend.isWritable { self.pauseReading(true, context: context) }
             } else {
                 self.pairs[index]?.pending.append(payload)
             }
@@ -208,6 +238,7 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
         context.writeAndFlush(self.wrapOutboundOut(.data(streamID: stream, fin: false, payload: buffer)), promise: nil)
         if !context.channel.isWritable {
             for pair in self.pairs.values { pair.backend?.setAutoRead(false) }
+            self.updateHeldBack(context: context)
         }
     }
 
@@ -219,7 +250,7 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
     func backendWritabilityChanged() {
         guard let context = self.context else { return }
         let allWritable = self.pairs.values.allSatisfy { $0.backend?.isWritable ?? true }
-        context.channel.setAutoRead(allWritable)
+        self.pauseReading(!allWritable, context: context)
     }
 
     // MARK: ending a pair

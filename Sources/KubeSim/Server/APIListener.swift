@@ -21,6 +21,7 @@ final class APIListener: Sendable {
         var connections: [ObjectIdentifier: any Channel] = [:]
         var port: Int
         var spdyConnections = 0
+        var heldBack: Set<Int> = []
     }
 
     private let host: String
@@ -49,6 +50,9 @@ final class APIListener: Sendable {
         self.logger = logger
         self.state = Mutex(State(port: port))
     }
+
+    /// SPDY port-forward sessions whose client has stopped reading what they send.
+    var heldBackSessions: Int { self.state.withLock { $0.heldBack.count } }
 
     /// The bound port (the requested one until the first start).
     var port: Int { self.state.withLock { $0.port } }
@@ -157,7 +161,14 @@ final class APIListener: Sendable {
         }
         try channel.pipeline.syncOperations.addSPDYCodec(tunnel: tunnel)
         try channel.pipeline.syncOperations.addHandler(SPDYPortForwardHandler(
-            target: target, connectionID: connectionID, endpoint: { backends.endpoint(podUID: uid, port: $0) }, logger: self.logger
+            target: target, connectionID: connectionID, endpoint: { backends.endpoint(podUID: uid, port: $0) },
+            heldBack: { [self] held in
+                self.state.withLock { state in
+                    if held { state.heldBack.insert(connectionID) } else { state.heldBack.remove(connectionID) }
+                }
+                self.api.store.notifyObservers()
+            },
+            logger: self.logger
         ))
     }
 

@@ -37,13 +37,16 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     /// Why the session ended, for the pairs still open on it.
     private var failure: PortForwardError?
     private let describe: (String, Int) -> PortForwardError
+    private let heldBack: () -> Void
 
     /// - Parameters:
     ///   - pingPeriod: client-go's: 5 s on plain SPDY, 10 s in the tunnel.
     ///   - describe: turns error-stream text for a port into the user's error.
-    init(pingPeriod: TimeAmount, describe: @escaping (String, Int) -> PortForwardError) {
+    ///   - heldBack: told each time a pair's local reader first falls behind and stops the session.
+    init(pingPeriod: TimeAmount, describe: @escaping (String, Int) -> PortForwardError, heldBack: @escaping () -> Void) {
         self.pingPeriod = pingPeriod
         self.describe = describe
+        self.heldBack = heldBack
     }
 
     /// Whether new pairs may be opened: connected, not told to go away, not held up by a slow
@@ -123,10 +126,12 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
 
     var isWritable: Bool { self.context?.channel.isWritable ?? false }
 
-    /// A pair's local reader cannot take more: stop reading the session until it can.
-    func stall(for pair: SPDYStreamPair) {
-        guard self.stalledBy.insert(ObjectIdentifier(pair)).inserted, self.stalledBy.count == 1 else { return }
-        self.context?.channel.setOption(.autoRead, value: false).whenFailure { _ in }
+    /// A pair's local reader cannot take more: stop reading the session until it can. The
+    /// first time a pair holds the session back is reported (``heldBack``).
+    func stall(for pair: SPDYStreamPair, firstTime: Bool) {
+        guard self.stalledBy.insert(ObjectIdentifier(pair)).inserted else { return }
+        if self.stalledBy.count == 1 { self.context?.channel.setOption(.autoRead, value: false).whenFailure { _ in } }
+        if firstTime { self.heldBack() }
     }
 
     func resume(for pair: SPDYStreamPair) {

@@ -18,16 +18,22 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
     public let client: KubeClient
     public let mode: Mode
     private let pool: SPDYSessionPool
+    private let heldBack: @Sendable (_ pod: String) -> Void
 
     public var name: String { self.mode == .tunnel ? "tunnel" : "spdy" }
     public var multiplexes: Bool { true }
 
-    /// - Parameter sessionsClosed: fired when a session closes (transports that fall back to
-    ///   one another share one).
-    public init(client: KubeClient, mode: Mode, sessionsClosed: Ticker = Ticker()) {
+    /// - Parameters:
+    ///   - sessionsClosed: fired when a session closes (transports that fall back to one another
+    ///     share one).
+    ///   - heldBack: told, with the pod's name, when a local connection stops reading what its pod
+    ///     sends for long enough to stop that pod's session (SPDY has no per-stream flow control):
+    ///     connections already on the session wait with it, new ones get another session.
+    public init(client: KubeClient, mode: Mode, sessionsClosed: Ticker = Ticker(), heldBack: @escaping @Sendable (_ pod: String) -> Void = { _ in }) {
         self.client = client
         self.mode = mode
         self.pool = SPDYSessionPool(closed: sessionsClosed)
+        self.heldBack = heldBack
     }
 
     public var sessionsClosed: Ticker? { self.pool.closed }
@@ -76,6 +82,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
         let describe: @Sendable (String, Int) -> PortForwardError = { text, port in
             dialer.errorStreamError(text, pod: pod, namespace: namespace, port: port)
         }
+        let heldBack: @Sendable () -> Void = { [heldBack = self.heldBack] in heldBack(pod) }
         let settle: @Sendable (any Channel, NIOLoopBound<SPDYClientSessionHandler>) async throws(PortForwardError) -> SPDYSessionPool.Session = {
             channel, handler in SPDYSessionPool.Session(channel: channel, handler: handler)
         }
@@ -91,7 +98,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
                         wrongProtocol: { .wrongProtocol($0) },
                         upgradePipelineHandler: { channel in
                             channel.eventLoop.makeCompletedFuture {
-                                .upgraded(try Self.addSession(to: channel, pingPeriod: .seconds(5), describe: describe))
+                                .upgraded(try Self.addSession(to: channel, pingPeriod: .seconds(5), describe: describe, heldBack: heldBack))
                             }
                         }
                     )
@@ -108,7 +115,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
                             let chosen = response.headers.first(name: "Sec-WebSocket-Protocol")
                             guard chosen == PortForwardSPDY.tunnelSubprotocol else { return .wrongProtocol(chosen) }
                             try channel.pipeline.syncOperations.addSPDYCodec(tunnel: .client)
-                            return .upgraded(try Self.addSession(to: channel, pingPeriod: .seconds(10), describe: describe))
+                            return .upgraded(try Self.addSession(to: channel, pingPeriod: .seconds(10), describe: describe, heldBack: heldBack))
                         }
                     }
                 },
@@ -126,9 +133,10 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
     }
 
     private static func addSession(
-        to channel: any Channel, pingPeriod: TimeAmount, describe: @escaping @Sendable (String, Int) -> PortForwardError
+        to channel: any Channel, pingPeriod: TimeAmount, describe: @escaping @Sendable (String, Int) -> PortForwardError,
+        heldBack: @escaping @Sendable () -> Void
     ) throws -> NIOLoopBound<SPDYClientSessionHandler> {
-        let handler = SPDYClientSessionHandler(pingPeriod: pingPeriod, describe: describe)
+        let handler = SPDYClientSessionHandler(pingPeriod: pingPeriod, describe: describe, heldBack: heldBack)
         try channel.pipeline.syncOperations.addHandler(handler)
         return NIOLoopBound(handler, eventLoop: channel.eventLoop)
     }

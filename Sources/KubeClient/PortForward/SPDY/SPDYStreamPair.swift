@@ -29,6 +29,8 @@ final class SPDYStreamPair {
     private var pendingRead = false
     /// Written to the local connection in the session's current read, flushed at its end.
     private var flushPending = false
+    /// Whether the local reader has fallen behind before (the session reports the first time).
+    private var hasStalled = false
 
     init(errorID: UInt32, dataID: UInt32, port: Int, session: SPDYClientSessionHandler, eventLoop: any EventLoop) {
         self.errorID = errorID
@@ -50,7 +52,6 @@ final class SPDYStreamPair {
                     self.flushPending = true
                     self.session.needsFlush(self)
                 }
-                if !localContext.channel.isWritable { self.session.stall(for: self) }
             } else {
                 self.held.append(payload)
             }
@@ -76,7 +77,17 @@ final class SPDYStreamPair {
 
     func flushLocal() {
         self.flushPending = false
-        self.localContext?.flush()
+        guard let localContext else { return }
+        localContext.flush()
+        self.stallIfBehind(localContext)
+    }
+
+    /// Still over the high-water mark once flushed: the local reader is behind (not merely
+    /// handed one large frame), so the session stops reading until it catches up.
+    private func stallIfBehind(_ localContext: ChannelHandlerContext) {
+        guard !localContext.channel.isWritable else { return }
+        self.session.stall(for: self, firstTime: !self.hasStalled)
+        self.hasStalled = true
     }
 
     func sessionBecameWritable() {
@@ -138,7 +149,10 @@ final class SPDYStreamPair {
         if replaying.readableBytes > 0 { self.localRead(replaying) }
         for buffer in self.held { self.localContext?.write(NIOAny(buffer), promise: nil) }
         self.held = []
-        self.localContext?.flush()
+        if let localContext {
+            localContext.flush()
+            self.stallIfBehind(localContext)
+        }
         self.session.flush()
         try local.syncOptions?.setOption(.autoRead, value: true)
         local.read()
