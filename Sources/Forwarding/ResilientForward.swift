@@ -150,20 +150,24 @@ public struct ResilientForward: Sendable {
     private func watchPod(_ name: String, forward: PodForward, follower: ContextFollower?, events: @escaping @Sendable (ForwardEvent) -> Void) async -> ForwardError? {
         var context = self.context
         var namespace = self.namespace
+        var followed = false
         while !Task.isCancelled {
-            let (watched, watchedContext) = (namespace, context)
+            let (watched, watchedContext, switched) = (namespace, context, followed)
             let outcome: PodWatch? = try? await self.cache.withInformer(Pod.self, context: context, namespace: namespace) { pods in
                 await withTaskGroup(of: PodWatch.self) { tasks in
                     tasks.addTask {
                         await pods.waitForSync()
-                        // Gone only after it was seen: a pod that never existed is the forward's
-                        // own startup error to report.
+                        // On the first context, gone only after it was seen: a pod that never
+                        // existed is the forward's own startup error to report. After a switch,
+                        // new connections already go to the pod there, which may be deleted
+                        // before this watch has listed it.
                         var seen = false
                         return await StoreChanges.rerun(on: [pods]) { () -> PodWatch? in
                             if pods.object(namespace: watched, name: name) != nil {
                                 seen = true
-                            } else if seen {
-                                return .deleted(ForwardError("pod \(name) in namespace \(watched) was deleted; pod/NAME forwards to that one pod, as kubectl does (forward svc/ or deploy/ to follow the pods)"))
+                            } else if seen || switched {
+                                let gone = seen ? "was deleted" : "was deleted (or is not in context '\(watchedContext.name)')"
+                                return .deleted(ForwardError("pod \(name) in namespace \(watched) \(gone); pod/NAME forwards to that one pod, as kubectl does (forward svc/ or deploy/ to follow the pods)"))
                             }
                             return nil
                         } ?? .cancelled
@@ -187,6 +191,7 @@ public struct ResilientForward: Sendable {
                 // The kubeconfig moved: the same pod name in the new context.
                 context = follower.current
                 namespace = self.namespace(in: context)
+                followed = true
                 do {
                     let client = try self.cache.client(for: context)
                     forward.route.set(transport: self.transport.transport(client: client, events: events), namespace: namespace)

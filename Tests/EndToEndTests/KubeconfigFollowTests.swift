@@ -69,6 +69,9 @@ import Testing
             let run = try await runKfwd(["forward", "pod/solo", ":8080", "--kubeconfig", harness.kubeconfigPath]) { lines in
                 let port = try await forwardedPort(lines)
                 let before = try await namespaceOf(port)
+                // The new context's pod list is slow to come: the deletion below lands before it
+                // (as it did once on a loaded machine), and must still end the forward.
+                harness.sim.responseDelay = .seconds(3)
                 #expect(try await self.kubectl(harness, ["config", "use-context", "b"]).succeeded)
                 _ = await lines.first { $0.hasPrefix("The kubeconfig changed") }
                 let after = try await namespaceOf(port)
