@@ -203,13 +203,17 @@ import Testing
                 let kubectlPort = try await forwardedPort(kubectlLines)
                 let kfwd = try await runKfwd(self.forward(harness, ["svc/web", ":80"])) { lines in
                     let port = try await forwardedPort(lines)
-                    let (kfwdResults, (kubectlResults, _)) = try await RequestLoop(port: port).running {
-                        try await RequestLoop(port: kubectlPort).running {
-                            try await Task.sleep(for: .seconds(1))
+                    let (kfwdLoop, kubectlLoop) = (RequestLoop(port: port), RequestLoop(port: kubectlPort))
+                    let (kfwdResults, (kubectlResults, _)) = try await kfwdLoop.running {
+                        try await kubectlLoop.running {
+                            try await kfwdLoop.waitUntil { $0.filter(\.ok).count >= 3 }
+                            try await kubectlLoop.waitUntil { $0.filter(\.ok).count >= 3 }
                             let deleted = try await runCommand("kubectl", ["delete", "pods", "-l", "app=web", "--force", "--grace-period=0"], environment: environment)
                             #expect(deleted.succeeded, "\(deleted.stderr)")
                             try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
-                            try await Task.sleep(for: .seconds(2))
+                            // A curl loop keeps going through kfwd, however loaded the machine.
+                            let ready = ContinuousClock.now
+                            try await kfwdLoop.waitUntil { $0.filter { $0.start > ready }.count >= 5 }
                         }
                     }
                     return (kfwdResults, kubectlResults)
@@ -219,8 +223,6 @@ import Testing
                 return kfwd
             }
             let (kfwdResults, kubectlResults) = kubectl.value.value
-            // A curl loop: fewer when the whole suite loads the two cores, but it kept going.
-            #expect(kfwdResults.count > 10, "only \(kfwdResults.count) requests through kfwd")
             #expect(kfwdResults.filter { !$0.ok }.count <= 1, "kfwd: \(kfwdResults.filter { !$0.ok }) \(kubectl.value.lines.filter { $0.hasPrefix("error") })")
             // kubectl served until the deletion, then lost its pod and exited.
             #expect(kubectlResults.first?.ok == true)
