@@ -13,7 +13,8 @@ import Logging
 /// Every forwarder runs for the whole benchmark; the measurements go round them `BENCH_ROUNDS`
 /// times and each figure is the median of its rounds (a 2-core VM moves single runs by 30%).
 /// kfwd runs from `.build/release/kfwd` of the main package (build it first; `BENCH_KFWD` names
-/// another binary); kubectl from PATH.
+/// another binary); kubectl from PATH. `BENCH_KFWD_B` names a second kfwd binary, measured in the
+/// same rounds over the two SPDY transports (an A/B of a change, free of run-to-run drift).
 enum VersusKubectl {
     struct Forwarder {
         let name: String
@@ -85,6 +86,11 @@ enum VersusKubectl {
             try sim.writeKubeconfig(to: kubeconfig)
             guard let backend = sim.backendEndpoint(pod: "echo", port: 7000) else { fatalError("no backend") }
             let common = ["KUBECONFIG": kubeconfig, "HOME": directory.path]
+            let other = environment["BENCH_KFWD_B"].map { binary in
+                ["tunnel", "spdy"].map {
+                    Forwarder(name: "kfwd B (\($0))", executable: binary, arguments: ["forward", "pod/echo", ":7000", "--transport", $0], environment: common)
+                }
+            }
             let forwarders = [
                 Forwarder(name: "kubectl (tunnel)", executable: "/usr/bin/env", arguments: ["kubectl", "port-forward", "pod/echo", ":7000"], environment: common),
                 Forwarder(
@@ -94,7 +100,7 @@ enum VersusKubectl {
                 Forwarder(name: "kfwd (tunnel)", executable: kfwd, arguments: ["forward", "pod/echo", ":7000", "--transport", "tunnel"], environment: common),
                 Forwarder(name: "kfwd (spdy)", executable: kfwd, arguments: ["forward", "pod/echo", ":7000", "--transport", "spdy"], environment: common),
                 Forwarder(name: "kfwd (websocket)", executable: kfwd, arguments: ["forward", "pod/echo", ":7000", "--transport", "websocket"], environment: common),
-            ]
+            ] + (other ?? [])
             let bytes = Int(gib * Double(1 << 30))
             let running = try forwarders.map { try Self.start($0) }
             defer {
