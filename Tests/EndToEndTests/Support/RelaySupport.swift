@@ -120,23 +120,35 @@ func withPostgres<T: Sendable>(_ body: @escaping @Sendable (Int) async throws ->
     let (initdb, initArguments) = command("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"])
     let initialized = try await runCommand(initdb, initArguments)
     guard initialized.succeeded else { throw KubeSimTestError("initdb failed: \(initialized.stderr)") }
-    let port = try await freeLoopbackPort()
-    let (server, serverArguments) = command(
-        "postgres", ["-D", data, "-h", "127.0.0.1", "-p", String(port), "-k", directory.path, "-c", "fsync=off"]
-    )
-    let executable: Executable = server.contains("/") ? .path(FilePath(server)) : .name(server)
-    let (value, _, _) = try await runLongLived(executable, serverArguments) { lines in
-        guard await lines.first(where: { $0.contains("ready to accept connections") }) != nil else {
-            throw KubeSimTestError("postgres did not start: \(lines.all)")
+    // A port found free can be taken by another test before postgres binds it: then another.
+    for _ in 0..<5 {
+        let port = try await freeLoopbackPort()
+        let (server, serverArguments) = command(
+            "postgres", ["-D", data, "-h", "127.0.0.1", "-p", String(port), "-k", directory.path, "-c", "fsync=off"]
+        )
+        let executable: Executable = server.contains("/") ? .path(FilePath(server)) : .name(server)
+        let (value, _, _) = try await runLongLived(executable, serverArguments) { lines -> T? in
+            let started = await lines.first { $0.contains("ready to accept connections") || $0.contains("could not bind") }
+            if started?.contains("could not bind") == true { return nil }
+            guard started != nil else { throw KubeSimTestError("postgres did not start: \(lines.all)") }
+            return try await body(port)
         }
-        return try await body(port)
+        if let value { return value }
     }
-    return value
+    throw KubeSimTestError("postgres found no free port in five tries")
 }
 
-/// A port nothing listens on right now.
+/// A port nothing listens on right now, for a server started next. It is taken from below the
+/// kernel's ephemeral range, where no socket bound to port 0 (by the tests running alongside)
+/// and no outgoing connection can land before that server binds it.
 func freeLoopbackPort() async throws -> Int {
-    let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-    defer { probe.close(promise: nil) }
-    return probe.localAddress!.port!
+    let range = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
+    let ephemeral = range.flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32768
+    for _ in 0..<100 {
+        let candidate = Int.random(in: 10000..<max(10001, ephemeral))
+        guard let probe = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: candidate).get() else { continue }
+        try? await probe.close()
+        return candidate
+    }
+    throw KubeSimTestError("no free port below \(ephemeral) in 100 tries")
 }
