@@ -57,7 +57,9 @@ try:
     click("#editor-save")
     wait.until(lambda _: not driver.find_element(By.ID, "editor").get_attribute("open"))
     click('tr[data-alias="web"] button.start')
-    wait.until(lambda _: cell("state") == "running" and cell("pods"))
+    # The Deployment's two replicas, both ready (the page redraws as each one comes).
+    two_pods = lambda: len([name for name in cell("pods").split(", ") if name]) == 2
+    wait.until(lambda _: cell("state") == "running" and two_pods())
     before = read("pods")
     say("running", before)
     subprocess.run(
@@ -65,7 +67,7 @@ try:
         check=True, capture_output=True,
     )
     old = set(before.split(", "))
-    wait.until(lambda _: cell("state") == "running" and cell("pods") and old.isdisjoint(cell("pods").split(", ")))
+    wait.until(lambda _: cell("state") == "running" and two_pods() and old.isdisjoint(cell("pods").split(", ")))
     say("moved", read("pods"))
     click('tr[data-alias="web"] button.stop')
     wait.until(lambda _: cell("state") == "stopped")
