@@ -108,12 +108,17 @@ import SystemPackage
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-big-\(UUID().uuidString).json").path
         try Data("[\(entries.joined(separator: ","))]".utf8).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
-        // How long an import takes here, so that the kills spread over its whole life.
-        let lifetime = try await Self.withHome { home in
-            let start = ContinuousClock.now
-            let result = try await Self.kfwd(home, ["import", file])
-            #expect(result.succeeded)
-            return ContinuousClock.now - start
+        // How long an import takes here, so that the kills spread over its whole life: the
+        // quickest of three, since the suite's other tests load the machine unevenly and a
+        // slow measure would put most kills after the import's end.
+        var lifetime = Duration.seconds(3600)
+        for _ in 0..<3 {
+            lifetime = min(lifetime, try await Self.withHome { home in
+                let start = ContinuousClock.now
+                let result = try await Self.kfwd(home, ["import", file])
+                #expect(result.succeeded)
+                return ContinuousClock.now - start
+            })
         }
         var counts: [Int: Int] = [:]
         var killed = 0
