@@ -174,8 +174,8 @@ public struct ResilientForward: Sendable {
                     }
                     if let follower {
                         tasks.addTask {
-                            await follower.waitForChange(from: watchedContext)
-                            return Task.isCancelled ? .cancelled : .contextChanged
+                            guard let next = await self.nextUsableContext(after: watchedContext, follower: follower, events: events) else { return .cancelled }
+                            return .contextChanged(next)
                         }
                     }
                     let first = await tasks.next() ?? .cancelled
@@ -186,21 +186,36 @@ public struct ResilientForward: Sendable {
             switch outcome {
             case .deleted(let error):
                 return error
-            case .contextChanged:
-                guard let follower else { return nil }
+            case .contextChanged(let next):
                 // The kubeconfig moved: the same pod name in the new context.
-                context = follower.current
+                guard let client = try? self.cache.client(for: next) else { continue }
+                context = next
                 namespace = self.namespace(in: context)
                 followed = true
-                do {
-                    let client = try self.cache.client(for: context)
-                    forward.route.set(transport: self.transport.transport(client: client, events: events), namespace: namespace)
-                    events(Self.followed(context, namespace: namespace))
-                } catch {
-                    events(.kubeconfig(changed: false, "the kubeconfig changed but context '\(context.name)' cannot be used (\(error.message)); keeping the previous one"))
-                }
+                forward.route.set(transport: self.transport.transport(client: client, events: events), namespace: namespace)
+                events(Self.followed(context, namespace: namespace))
             case .cancelled, nil:
                 return nil
+            }
+        }
+        return nil
+    }
+
+    /// The next context the followed kubeconfig names that kfwd can make a client for (nil when
+    /// cancelled). One it cannot use is reported and waited past: the forward keeps `context`.
+    private func nextUsableContext(
+        after context: KubeContext, follower: ContextFollower, events: @Sendable (ForwardEvent) -> Void
+    ) async -> KubeContext? {
+        var seen = context
+        while !Task.isCancelled {
+            await follower.waitForChange(from: seen)
+            seen = follower.current
+            guard seen != context else { continue }
+            do {
+                _ = try self.cache.client(for: seen)
+                return seen
+            } catch {
+                events(.kubeconfig(changed: false, "the kubeconfig changed but context '\(seen.name)' cannot be used (\(error.message)); keeping context '\(context.name)'"))
             }
         }
         return nil
@@ -218,7 +233,7 @@ public struct ResilientForward: Sendable {
 
     private enum PodWatch: Sendable {
         case deleted(ForwardError)
-        case contextChanged
+        case contextChanged(KubeContext)
         case cancelled
     }
 
@@ -232,6 +247,7 @@ public struct ResilientForward: Sendable {
         var next = follower?.current ?? self.context
         while !Task.isCancelled {
             let context = next
+            var switched: KubeContext?
             let namespace = self.namespace(in: context)
             let client: KubeClient
             do { client = try self.cache.client(for: context) } catch { throw ForwardError(error.message) }
@@ -246,21 +262,27 @@ public struct ResilientForward: Sendable {
                     if context != self.context {
                         events(Self.followed(context, namespace: namespace))
                     }
-                    await withTaskGroup(of: Void.self) { group in
-                        group.addTask { await Self.reportPods(picker, mappings: mappings, events: events) }
+                    switched = await withTaskGroup(of: KubeContext?.self) { group in
+                        group.addTask {
+                            await Self.reportPods(picker, mappings: mappings, events: events)
+                            return nil
+                        }
                         if transport.multiplexes {
                             group.addTask {
                                 await Self.keepSessions(picker: picker, transport: transport, namespace: namespace, ports: mappings.map(\.remote), loop: loop)
+                                return nil
                             }
                         }
                         if let warm {
                             group.addTask {
                                 await warm.fill(picker: picker, transport: transport, namespace: namespace, chooser: chooser, sticky: self.sticky || picker.sticky)
+                                return nil
                             }
                         }
-                        if let follower { group.addTask { await follower.waitForChange(from: context) } }
-                        await group.next()
+                        if let follower { group.addTask { await self.nextUsableContext(after: context, follower: follower, events: events) } }
+                        let first = await group.next() ?? nil
                         group.cancelAll()
+                        return first
                     }
                 }
             } catch let error as ForwardError {
@@ -268,8 +290,8 @@ public struct ResilientForward: Sendable {
             } catch {
                 throw ForwardError("\(error)")
             }
-            guard let follower else { return }
-            next = follower.current
+            guard let follower, !Task.isCancelled else { return }
+            next = switched ?? follower.current
         }
     }
 

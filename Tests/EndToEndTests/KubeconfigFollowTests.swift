@@ -87,6 +87,60 @@ import Testing
         }
     }
 
+    /// A switch to a context kfwd cannot connect with (its cluster's CA is not a certificate):
+    /// the pod forward says so and carries on in the context it had, still watching its pod there.
+    @Test func aPodForwardKeepsItsContextWhenTheNewOneCannotBeUsed() async throws {
+        let manifest = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: solo, namespace: default}
+            spec:
+              containers: [{name: web, image: kubesim/http-echo, ports: [{containerPort: 8080}]}]
+            """
+        try await SimHarness.run(manifest: manifest) { harness in
+            try await harness.sim.waitUntil { isReady($0.object("pods", name: "solo")) }
+            let garbage = try harness.write("not-a-ca.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
+            #expect(try await self.kubectl(harness, ["config", "set-cluster", "broken", "--server=\(harness.sim.url)", "--certificate-authority=\(garbage)", "--embed-certs"]).succeeded)
+            #expect(try await self.kubectl(harness, ["config", "set-context", "broken", "--cluster=broken", "--user=kubesim-admin"]).succeeded)
+            let run = try await runKfwd(["forward", "pod/solo", ":8080", "--kubeconfig", harness.kubeconfigPath]) { lines in
+                let port = try await forwardedPort(lines)
+                #expect(try await RequestLoop.request(port: port).ok)
+                #expect(try await self.kubectl(harness, ["config", "use-context", "broken"]).succeeded)
+                let said = await lines.first { $0.contains("cannot be used") }
+                // Still forwarding, in the context it had.
+                let after = try await RequestLoop.request(port: port)
+                try harness.sim.delete("pods", name: "solo", gracePeriod: 0)
+                await lines.untilEnd()
+                return (said, after.ok)
+            }
+            #expect(run.value.0?.hasSuffix("keeping context 'kubesim'") == true, "\(run.lines)")
+            #expect(run.value.1, "\(run.lines)")
+            #expect(run.lines.contains { $0.hasPrefix("error: pod solo in namespace default was deleted") }, "\(run.lines)")
+            #expect(run.status == .exited(1))
+        }
+    }
+
+    /// The same for a Service: its forward keeps serving from the context it had.
+    @Test func aServiceForwardKeepsItsContextWhenTheNewOneCannotBeUsed() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            let garbage = try harness.write("not-a-ca.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
+            #expect(try await self.kubectl(harness, ["config", "set-cluster", "broken", "--server=\(harness.sim.url)", "--certificate-authority=\(garbage)", "--embed-certs"]).succeeded)
+            #expect(try await self.kubectl(harness, ["config", "set-context", "broken", "--cluster=broken", "--user=kubesim-admin"]).succeeded)
+            let run = try await runKfwd(["forward", "svc/web", ":80", "--kubeconfig", harness.kubeconfigPath]) { lines in
+                let port = try await forwardedPort(lines)
+                #expect(try await self.kubectl(harness, ["config", "use-context", "broken"]).succeeded)
+                let said = await lines.first { $0.contains("cannot be used") }
+                var after: [Bool] = []
+                for _ in 0..<3 { after.append(try await RequestLoop.request(port: port).ok) }
+                return (said, after)
+            }
+            #expect(run.value.0?.contains("the certificate-authority of cluster 'broken' is not a PEM certificate") == true, "\(run.lines)")
+            #expect(run.value.1 == [true, true, true], "\(run.lines)")
+            #expect(run.status.isSuccess)
+        }
+    }
+
     @Test func rotatedCredentialsAreTakenUpAndAHeldConnectionGoesThrough() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }

@@ -54,6 +54,10 @@ public final class KubeClient: Sendable {
             self.connectHost = nil
         }
         self.baseURL = components.url!
+        // The TLS material the kubeconfig names is checked now, not at the first connection, so
+        // that a context kfwd cannot connect with is refused before anything switches to it.
+        // (An exec plugin's client certificate comes later, with its first run.)
+        _ = try TLSSettings.configuration(for: context, identity: CredentialProvider.Presented())
     }
 
     /// Runs `body` with a client and shuts it down afterwards.
