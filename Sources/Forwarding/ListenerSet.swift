@@ -7,13 +7,19 @@ struct ListenerSet: Sendable {
     let listeners: [LocalListener]
 
     /// Binds every mapping; on any failure the ones already bound are closed again.
+    /// - Parameter accepted: called with each accepted connection and its remote port, on the
+    ///   connection's event loop, before any task serves it.
     static func bind(
-        _ mappings: [PortMapping], addresses: ListenAddresses, group: any EventLoopGroup, traffic: TrafficCounter?
+        _ mappings: [PortMapping], addresses: ListenAddresses, group: any EventLoopGroup, traffic: TrafficCounter?,
+        accepted: (@Sendable (any Channel, Int) -> Void)? = nil
     ) async throws(ForwardError) -> ListenerSet {
         var listeners: [LocalListener] = []
         for mapping in mappings {
             do {
-                listeners.append(try await LocalListener.bind(mapping, addresses: addresses, group: group, traffic: traffic))
+                let remote = mapping.remote
+                var hook: (@Sendable (any Channel) -> Void)?
+                if let accepted { hook = { accepted($0, remote) } }
+                listeners.append(try await LocalListener.bind(mapping, addresses: addresses, group: group, traffic: traffic, accepted: hook))
             } catch {
                 for listener in listeners { await listener.close() }
                 throw error

@@ -16,10 +16,14 @@ public struct LocalListener: Sendable {
 
     /// Binds `mapping.local` on every address; a local port 0 becomes a free port, the same one
     /// on every address (as kubectl does).
-    /// - Parameter traffic: counts the bytes of every accepted connection.
+    /// - Parameters:
+    ///   - traffic: counts the bytes of every accepted connection.
+    ///   - accepted: called with each accepted connection on its event loop, before any task
+    ///     serves it (to open its stream at once).
     /// - Throws: ``ForwardError`` naming the port and, when Linux tells, the process holding it.
     public static func bind(
-        _ mapping: PortMapping, addresses: ListenAddresses, group: any EventLoopGroup, traffic: TrafficCounter? = nil
+        _ mapping: PortMapping, addresses: ListenAddresses, group: any EventLoopGroup, traffic: TrafficCounter? = nil,
+        accepted: (@Sendable (any Channel) -> Void)? = nil
     ) async throws(ForwardError) -> LocalListener {
         var mapping = mapping
         var sockets: [Bound] = []
@@ -35,6 +39,7 @@ public struct LocalListener: Sendable {
                         channel.eventLoop.makeCompletedFuture {
                             if let traffic { try channel.pipeline.syncOperations.addHandler(TrafficCountingHandler(counter: traffic)) }
                             try channel.pipeline.syncOperations.addHandler(HeldInputHandler())
+                            accepted?(channel)
                             return channel
                         }
                     }

@@ -58,10 +58,22 @@ public struct PodForward: Sendable {
         try await self.checkPod()
         // Every connection of the forward on one event loop: a multiplexing transport's session
         // to the pod lives there too, so bytes never change threads.
-        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: group.next(), traffic: self.traffic)
+        // A multiplexing transport opens each connection's streams as it is accepted, on its
+        // event loop, when the session is up: no task stands between the accept and the pod.
+        let early = EarlyStreams()
+        let listeners = try await ListenerSet.bind(
+            self.mappings, addresses: self.addresses, group: group.next(), traffic: self.traffic,
+            accepted: { [route = self.route, pod = self.pod] local, remote in
+                let current = route.value
+                if let stream = current.transport.openNow(namespace: current.namespace, pod: pod, port: remote, on: local.eventLoop) {
+                    early.put(stream, for: local)
+                }
+            }
+        )
         listeners.announce(events)
         events(.ready(pods: [self.pod]))
-        await listeners.serve { local, mapping in await self.serve(local, mapping: mapping, events: events) }
+        await listeners.serve { local, mapping in await self.serve(local, mapping: mapping, early: early.take(for: local), events: events) }
+        early.closeAll()
         self.route.value.transport.shutdown()
     }
 
@@ -85,14 +97,14 @@ public struct PodForward: Sendable {
 
     /// One local connection: its own stream, opened on its event loop, spliced until either end
     /// closes. Cancellation (Ctrl-C) closes both.
-    private func serve(_ local: any Channel, mapping: PortMapping, events: @escaping @Sendable (ForwardEvent) -> Void) async {
+    private func serve(_ local: any Channel, mapping: PortMapping, early: (any PortForwardStream)?, events: @escaping @Sendable (ForwardEvent) -> Void) async {
         events(.connection(local: mapping.local, remote: mapping.remote))
         // Closing the local connection is enough: the glue closes the stream with it, and a
         // stream opened after that finds its partner closed and closes itself.
         await withTaskCancellationHandler {
             do throws(PortForwardError) {
                 let route = self.route.value
-                let stream = try await route.transport.open(namespace: route.namespace, pod: self.pod, port: mapping.remote, on: local.eventLoop)
+                let stream = if let early { early } else { try await route.transport.open(namespace: route.namespace, pod: self.pod, port: mapping.remote, on: local.eventLoop) }
                 try await stream.splice(with: local)
             } catch {
                 local.close(promise: nil)

@@ -28,6 +28,12 @@ public final class AutoPortForwardTransport: PortForwardTransport {
         }
     }
 
+    /// Only once a transport was negotiated: before that, a stream needs the negotiation.
+    public func openNow(namespace: String, pod: String, port: Int, on eventLoop: any EventLoop) -> (any PortForwardStream)? {
+        guard let index = self.chosen.withLock({ $0 }) else { return nil }
+        return self.candidates[index].openNow(namespace: namespace, pod: pod, port: port, on: eventLoop)
+    }
+
     public func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError) {
         try await self.attempt { transport throws(PortForwardError) in
             try await transport.prepare(namespace: namespace, pod: pod, on: eventLoop)

@@ -11,11 +11,14 @@ final class SPDYPortForwardStream: PortForwardStream {
     private let port: Int
     private let opened = NIOLockedValueBox<NIOLoopBound<SPDYStreamPair>?>(nil)
 
-    init(transport: SPDYPortForwardTransport, key: SPDYSessionPool.Key, session: SPDYSessionPool.Session, port: Int) {
+    /// - Parameter opened: the pair, when it was opened as the connection was accepted
+    ///   (``SPDYPortForwardTransport/openNow(namespace:pod:port:on:)``).
+    init(transport: SPDYPortForwardTransport, key: SPDYSessionPool.Key, session: SPDYSessionPool.Session, port: Int, opened: NIOLoopBound<SPDYStreamPair>? = nil) {
         self.transport = transport
         self.key = key
         self.session = session
         self.port = port
+        self.opened.withLockedValue { $0 = opened }
     }
 
     private enum Attach: Sendable {
@@ -33,8 +36,9 @@ final class SPDYPortForwardStream: PortForwardStream {
         for attempt in 0..<2 {
             let attach: Attach
             do {
+                let early = attempt == 0 ? self.opened.withLockedValue { $0 } : nil
                 attach = try await eventLoop.submit { [port = self.port, opened = self.opened, handler = session.handler] () throws -> Attach in
-                    guard let pair = handler.value.openPair(port: port) else { return .unusable }
+                    guard let pair = early?.value ?? handler.value.openPair(port: port) else { return .unusable }
                     let bound = NIOLoopBound(pair, eventLoop: eventLoop)
                     opened.withLockedValue { $0 = bound }
                     let localHandler = SPDYLocalHandler(pair: pair)

@@ -49,6 +49,13 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
         return SPDYPortForwardStream(transport: self, key: key, session: session, port: port)
     }
 
+    public func openNow(namespace: String, pod: String, port: Int, on eventLoop: any EventLoop) -> (any PortForwardStream)? {
+        guard (1...65535).contains(port) else { return nil }
+        let key = SPDYSessionPool.Key(namespace: namespace, pod: pod, loop: ObjectIdentifier(eventLoop))
+        guard let session = self.pool.readySession(for: key), let pair = session.handler.value.openPair(port: port) else { return nil }
+        return SPDYPortForwardStream(transport: self, key: key, session: session, port: port, opened: NIOLoopBound(pair, eventLoop: eventLoop))
+    }
+
     /// The pool's session for `key`, dialed if there is none.
     func session(_ key: SPDYSessionPool.Key, on eventLoop: any EventLoop) async throws(PortForwardError) -> SPDYSessionPool.Session {
         try await self.pool.session(for: key, on: eventLoop) { () throws(PortForwardError) in

@@ -94,6 +94,11 @@ final class SPDYSessionPool: Sendable {
         }
     }
 
+    /// The pool's session for `key` when one is connected, without waiting for a dial.
+    func readySession(for key: Key) -> Session? {
+        self.state.withLock { $0.sessions[key]?.session }
+    }
+
     /// Takes `session` out of the pool (a new one will be dialed for its key), retiring it.
     func replace(_ key: Key, session: Session) {
         self.remove(key, ifFrom: session.channel)
