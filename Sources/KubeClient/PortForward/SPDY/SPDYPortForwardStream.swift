@@ -1,15 +1,15 @@
 import NIOCore
 import NIOConcurrencyHelpers
 
-/// One forwarded connection on a SPDY session. Its ``SPDYStreamPair`` is opened when the stream
-/// is spliced, on the session's event loop, which is also the local connection's (sessions are
-/// kept per event loop).
+/// One forwarded connection on a SPDY session. Its ``SPDYStreamPair`` is opened on the session's
+/// event loop, which is also the local connection's (sessions are kept per event loop): when the
+/// stream is spliced, or already as the connection was accepted (`openNow`).
 final class SPDYPortForwardStream: PortForwardStream {
     private let transport: SPDYPortForwardTransport
     private let key: SPDYSessionPool.Key
     private let session: SPDYSessionPool.Session
     private let port: Int
-    private let opened = NIOLockedValueBox<NIOLoopBound<SPDYStreamPair>?>(nil)
+    private let opened: NIOLockedValueBox<NIOLoopBound<SPDYStreamPair>?>
 
     /// - Parameter opened: the pair, when it was opened as the connection was accepted
     ///   (``SPDYPortForwardTransport/openNow(namespace:pod:port:on:)``).
@@ -18,7 +18,7 @@ final class SPDYPortForwardStream: PortForwardStream {
         self.key = key
         self.session = session
         self.port = port
-        self.opened.withLockedValue { $0 = opened }
+        self.opened = NIOLockedValueBox(opened)
     }
 
     private enum Attach: Sendable {
