@@ -9,6 +9,13 @@ import Testing
         try await runCommand("kubectl", arguments + ["--kubeconfig", harness.kubeconfigPath], environment: ["HOME": harness.directory.path])
     }
 
+    /// Context `broken`: the same server and user, but a cluster CA that is not a certificate.
+    private func addBrokenContext(_ harness: SimHarness) async throws {
+        let garbage = try harness.write("not-a-ca.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
+        #expect(try await self.kubectl(harness, ["config", "set-cluster", "broken", "--server=\(harness.sim.url)", "--certificate-authority=\(garbage)", "--embed-certs"]).succeeded)
+        #expect(try await self.kubectl(harness, ["config", "set-context", "broken", "--cluster=broken", "--user=kubesim-admin"]).succeeded)
+    }
+
     @Test func aContextSwitchMovesNewConnectionsToTheNewContext() async throws {
         let manifest = """
             apiVersion: v1
@@ -99,9 +106,7 @@ import Testing
             """
         try await SimHarness.run(manifest: manifest) { harness in
             try await harness.sim.waitUntil { isReady($0.object("pods", name: "solo")) }
-            let garbage = try harness.write("not-a-ca.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
-            #expect(try await self.kubectl(harness, ["config", "set-cluster", "broken", "--server=\(harness.sim.url)", "--certificate-authority=\(garbage)", "--embed-certs"]).succeeded)
-            #expect(try await self.kubectl(harness, ["config", "set-context", "broken", "--cluster=broken", "--user=kubesim-admin"]).succeeded)
+            try await self.addBrokenContext(harness)
             let run = try await runKfwd(["forward", "pod/solo", ":8080", "--kubeconfig", harness.kubeconfigPath]) { lines in
                 let port = try await forwardedPort(lines)
                 #expect(try await RequestLoop.request(port: port).ok)
@@ -124,9 +129,7 @@ import Testing
     @Test func aServiceForwardKeepsItsContextWhenTheNewOneCannotBeUsed() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
-            let garbage = try harness.write("not-a-ca.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
-            #expect(try await self.kubectl(harness, ["config", "set-cluster", "broken", "--server=\(harness.sim.url)", "--certificate-authority=\(garbage)", "--embed-certs"]).succeeded)
-            #expect(try await self.kubectl(harness, ["config", "set-context", "broken", "--cluster=broken", "--user=kubesim-admin"]).succeeded)
+            try await self.addBrokenContext(harness)
             let run = try await runKfwd(["forward", "svc/web", ":80", "--kubeconfig", harness.kubeconfigPath]) { lines in
                 let port = try await forwardedPort(lines)
                 #expect(try await self.kubectl(harness, ["config", "use-context", "broken"]).succeeded)
