@@ -89,7 +89,6 @@ public struct KfwdDaemon: Sendable {
         let updates = supervisor.updates()
         let logged = supervisor.updates()
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await supervisor.run() }
             tasks.addTask { await control.record(updates) }
             tasks.addTask {
                 await log.record(logged) { supervisor.spec($0) }
@@ -98,7 +97,12 @@ public struct KfwdDaemon: Sendable {
                 await control.removeStaleRelays()
                 await control.startAutoStart()
             }
-            do { try await services.run() } catch { self.logger.error("the control socket or the dashboard failed: \(error)") }
+            await withDiscardingTaskGroup { running in
+                // Not cancelled: it returns after the shutdown, once the relay pods are deleted.
+                running.addTask { await supervisor.run() }
+                do { try await services.run() } catch { self.logger.error("the control socket or the dashboard failed: \(error)") }
+                supervisor.shutdown()
+            }
             log.close()
             tasks.cancelAll()
         }

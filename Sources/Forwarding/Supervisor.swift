@@ -26,6 +26,7 @@ public final class Supervisor: Sendable {
         var order: [String] = []
         var subscribers: [UInt64: AsyncStream<ForwardStatus>.Continuation] = [:]
         var nextSubscriber: UInt64 = 0
+        var shuttingDown = false
     }
 
     /// The informers and clients the forwards share.
@@ -50,8 +51,11 @@ public final class Supervisor: Sendable {
         (self.jobs, self.jobsContinuation) = AsyncStream.makeStream()
     }
 
-    /// Runs the forwards and their shared informers until cancelled, then stops them all; their
-    /// relays are deleted before the clients shut down.
+    /// Runs the forwards and their shared informers until ``shutdown()``, then stops them all,
+    /// deletes their relay pods, shuts the clients down and returns.
+    ///
+    /// Cancelling it instead stops everything at once, relay pods left behind: a cancelled task's
+    /// requests never reach the cluster. The next kfwd on this machine removes them.
     public func run() async {
         await withDiscardingTaskGroup { shared in
             shared.addTask { await self.cache.run() }
@@ -65,12 +69,23 @@ public final class Supervisor: Sendable {
         }
     }
 
+    /// Stops every forward; ``run()`` returns once they have stopped and their relay pods are
+    /// deleted. Starts from now on are refused.
+    public func shutdown() {
+        self.state.withLock { state in
+            state.shuttingDown = true
+            self.jobsContinuation.finish()
+        }
+    }
+
     /// Starts a forward under its alias; a stopped forward of that alias is replaced.
-    /// - Throws: ``ForwardError`` when a forward of that alias is already running.
+    /// - Throws: ``ForwardError`` when a forward of that alias is already running, or kfwd is
+    ///   stopping.
     public func start(_ spec: ForwardSpec) throws(ForwardError) {
         let (stopSignal, stop) = AsyncStream<Never>.makeStream()
         let traffic = TrafficCounter()
         try self.state.withLock { state throws(ForwardError) in
+            guard !state.shuttingDown else { throw ForwardError("kfwd is stopping: forward '\(spec.alias)' was not started") }
             if let existing = state.entries[spec.alias], existing.stop != nil {
                 throw ForwardError("a forward named '\(spec.alias)' is already running: stop it first, or choose another alias")
             }
@@ -78,15 +93,16 @@ public final class Supervisor: Sendable {
             let entry = Entry(spec: spec, status: ForwardStatus(alias: spec.alias), traffic: traffic, stop: stop)
             state.entries[spec.alias] = entry
             Self.publish(entry.status, to: &state)
-        }
-        self.jobsContinuation.yield {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.keepRunning(spec, traffic: traffic) }
-                group.addTask { for await _ in stopSignal {} }
-                await group.next()
-                group.cancelAll()
+            // Under the lock, so that a shutdown cannot come between the check and the job.
+            self.jobsContinuation.yield {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.keepRunning(spec, traffic: traffic) }
+                    group.addTask { for await _ in stopSignal {} }
+                    await group.next()
+                    group.cancelAll()
+                }
+                self.finish(spec.alias)
             }
-            self.finish(spec.alias)
         }
     }
 

@@ -45,16 +45,17 @@ struct UpCommand: AsyncParsableCommand {
         let supervisor = Supervisor(cache: KubeClientCache(logger: logger), relaySettings: self.relay.settings)
         let updates = supervisor.updates()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await supervisor.run() }
             group.addTask { await StatusPrinter(specs: specs).print(updates) }
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+                ShutdownWatchdog.arm()
+                supervisor.shutdown()
+            }
             for spec in specs {
                 do throws(ForwardError) { try supervisor.start(spec) } catch { Terminal.error("\(spec.alias): \(error.message)") }
             }
-            group.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
-            }
-            await group.next()
-            ShutdownWatchdog.arm()
+            // Not cancelled: it returns after the shutdown, once the relay pods are deleted.
+            await supervisor.run()
             group.cancelAll()
         }
     }

@@ -100,7 +100,7 @@ import Testing
         ForwardSpec(alias: alias, kubeconfig: harness.kubeconfigPath, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)])
     }
 
-    /// Runs `supervisor` against KubeSim's two web pods for the body, then cancels it.
+    /// Runs `supervisor` against KubeSim's two web pods for the body, then shuts it down.
     private func running(
         _ supervisor: Supervisor, _ body: @escaping @Sendable (SimHarness, Supervisor, AsyncStream<ForwardStatus>) async throws -> Void
     ) async throws {
@@ -110,7 +110,8 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await supervisor.run() }
                 try await body(harness, supervisor, updates)
-                group.cancelAll()
+                supervisor.shutdown()
+                try await group.waitForAll()
             }
         }
     }

@@ -21,7 +21,8 @@ public final class KubeClientCache: Sendable {
         let stop: AsyncStream<Never>.Continuation
     }
 
-    private let clients = Mutex<[KubeContext: KubeClient]>([:])
+    /// nil once ``run()`` has shut the clients down: a client made after that would never be.
+    private let clients = Mutex<[KubeContext: KubeClient]?>([:])
     private let informers = Mutex<[InformerKey: Entry]>([:])
     private let jobs: AsyncStream<@Sendable () async -> Void>
     private let jobsContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
@@ -34,28 +35,42 @@ public final class KubeClientCache: Sendable {
         self.logger = logger
     }
 
-    /// Runs the shared informers until cancelled, then shuts every client down.
+    /// Runs the shared informers until cancelled, then shuts every client down; from then on
+    /// ``client(for:)`` refuses. So whatever still needs the cluster on the way out (deleting
+    /// relay pods) must finish before this task is cancelled.
     public func run() async {
         await withDiscardingTaskGroup { group in
             for await job in self.jobs { group.addTask { await job() } }
         }
         let clients = self.clients.withLock { state in
-            defer { state.removeAll() }
-            return Array(state.values)
+            defer { state = nil }
+            return state.map { Array($0.values) } ?? []
         }
         for client in clients { try? await client.shutdown() }
     }
 
     /// The shared client of a context.
+    /// - Throws: ``KubeError`` when the context's kubeconfig cannot be used, or the cache has
+    ///   stopped.
     public func client(for context: KubeContext) throws(KubeError) -> KubeClient {
-        if let client = self.clients.withLock({ $0[context] }) { return client }
+        switch self.clients.withLock({ $0.map { $0[context] } }) {
+        case .none: throw Self.stopped
+        case .some(.some(let client)): return client
+        case .some(.none): break
+        }
         let client = try KubeClient(context: context, options: self.options, logger: self.logger)
-        return self.clients.withLock { state in
-            if let existing = state[context] { return existing }
-            state[context] = client
+        let shared = self.clients.withLock { state -> KubeClient? in
+            guard state != nil else { return nil }
+            if let existing = state?[context] { return existing }
+            state?[context] = client
             return client
         }
+        // Made while the cache stopped: it has no connection yet, so nothing to shut down.
+        guard let shared else { throw Self.stopped }
+        return shared
     }
+
+    private static let stopped = KubeError.transport("kfwd is stopping: no new requests to the cluster")
 
     /// Runs `body` with the shared informer for this key, starting it if nobody holds it yet and
     /// stopping it when the last holder leaves.

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import NIOCore
 import NIOPosix
 import Subprocess
@@ -89,11 +90,19 @@ let kfwdPath: String = {
 }()
 
 /// Runs `kfwd ARGUMENTS` and `body` with its output; when `body` returns, kfwd gets SIGTERM.
+/// Every run also checks what a user would see on the way out: no crash, and no stop that
+/// hung until kfwd's watchdog ended it.
 /// - Returns: what `body` returned, every line kfwd printed, and how it exited.
 func runKfwd<T: Sendable>(
-    _ arguments: [String], _ body: @escaping @Sendable (OutputLines) async throws -> T
+    _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: @escaping @Sendable (OutputLines) async throws -> T
 ) async throws -> (value: T, lines: [String], status: TerminationStatus) {
-    try await runLongLived(.path(FilePath(kfwdPath)), arguments, body)
+    let run = try await runLongLived(.path(FilePath(kfwdPath)), arguments, body)
+    let troubles = run.lines.filter { line in
+        line.hasPrefix("*** Program crashed") || line.contains("Fatal error:") || line.contains("shutdown did not finish")
+    }
+    #expect(troubles.isEmpty, "kfwd \(arguments.prefix(2).joined(separator: " ")) crashed or hung stopping: \(troubles)", sourceLocation: sourceLocation)
+    return run
 }
 
 /// Runs a long-lived command (kfwd, kubectl port-forward) and `body` with its output (stdout
