@@ -58,14 +58,15 @@ public struct PodForward: Sendable {
         try await self.checkPod()
         // Every connection of the forward on one event loop: a multiplexing transport's session
         // to the pod lives there too, so bytes never change threads.
-        // A multiplexing transport opens each connection's streams as it is accepted, on its
-        // event loop, when the session is up: no task stands between the accept and the pod.
+        // A multiplexing transport opens each connection's streams and joins them to it as it is
+        // accepted, on its event loop, when the session is up: no task stands between the
+        // accept and the pod, the connection's task only waits for the end.
         let early = EarlyStreams()
         let listeners = try await ListenerSet.bind(
             self.mappings, addresses: self.addresses, group: group.next(), traffic: self.traffic,
             accepted: { [route = self.route, pod = self.pod] local, remote in
                 let current = route.value
-                if let stream = current.transport.openNow(namespace: current.namespace, pod: pod, port: remote, on: local.eventLoop) {
+                if let stream = current.transport.openNow(namespace: current.namespace, pod: pod, port: remote, joining: local) {
                     early.put(stream, for: local)
                 }
             }

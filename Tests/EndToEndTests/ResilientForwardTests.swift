@@ -376,6 +376,9 @@ final class RequestLoop: Sendable {
     static func request(port: Int) async throws -> Result {
         let start = ContinuousClock.now
         let channel = try await EchoClient.connect(port: port)
+        // A forward that never answers fails the request, not the whole run.
+        let timeout = channel.channel.eventLoop.scheduleTask(in: .seconds(30)) { channel.channel.close(promise: nil) }
+        defer { timeout.cancel() }
         let answer = try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"))
             var answer = ""

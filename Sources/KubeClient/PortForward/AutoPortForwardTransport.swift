@@ -29,9 +29,9 @@ public final class AutoPortForwardTransport: PortForwardTransport {
     }
 
     /// Only once a transport was negotiated: before that, a stream needs the negotiation.
-    public func openNow(namespace: String, pod: String, port: Int, on eventLoop: any EventLoop) -> (any PortForwardStream)? {
+    public func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> (any PortForwardStream)? {
         guard let index = self.chosen.withLock({ $0 }) else { return nil }
-        return self.candidates[index].openNow(namespace: namespace, pod: pod, port: port, on: eventLoop)
+        return self.candidates[index].openNow(namespace: namespace, pod: pod, port: port, joining: local)
     }
 
     public func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError) {

@@ -10,11 +10,12 @@ public protocol PortForwardTransport: Sendable {
     /// bytes never hop threads).
     func open(namespace: String, pod: String, port: Int, on eventLoop: any EventLoop) async throws(PortForwardError) -> any PortForwardStream
 
-    /// Opens a stream at once, without suspending, when a connection that can carry it is
-    /// already up (a multiplexing transport's session to `pod` on `eventLoop`); nil otherwise.
-    /// Called on `eventLoop`, as a local connection is accepted, so that its streams are on their
-    /// way before any task runs for it.
-    func openNow(namespace: String, pod: String, port: Int, on eventLoop: any EventLoop) -> (any PortForwardStream)?
+    /// Opens a stream and joins it to `local` at once, without suspending, when a connection that
+    /// can carry it is already up (a multiplexing transport's session to `pod` on `local`'s event
+    /// loop); nil otherwise. Called on that event loop as `local` is accepted, so that its bytes
+    /// flow before any task runs for it: the task's ``PortForwardStream/splice(with:replaying:)``
+    /// with `local` and nothing to replay then only waits for the end.
+    func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> (any PortForwardStream)?
 
     /// Whether one connection to the API server carries many streams (SPDY, the tunnel): then
     /// ``prepare(namespace:pod:on:)`` makes new connections cheap without opening streams ahead.
@@ -38,7 +39,7 @@ public protocol PortForwardTransport: Sendable {
 }
 
 extension PortForwardTransport {
-    public func openNow(namespace: String, pod: String, port: Int, on eventLoop: any EventLoop) -> (any PortForwardStream)? { nil }
+    public func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> (any PortForwardStream)? { nil }
     public var multiplexes: Bool { false }
     public func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError) {}
     public var sessionsClosed: Ticker? { nil }

@@ -2,30 +2,53 @@ import NIOCore
 import NIOConcurrencyHelpers
 
 /// One forwarded connection on a SPDY session. Its ``SPDYStreamPair`` is opened on the session's
-/// event loop, which is also the local connection's (sessions are kept per event loop): when the
-/// stream is spliced, or already as the connection was accepted (`openNow`).
+/// event loop, which is also the local connection's (sessions are kept per event loop), and
+/// joined to the connection there: when the stream is spliced, or already as the connection was
+/// accepted (``SPDYPortForwardTransport/openNow(namespace:pod:port:joining:)``).
 final class SPDYPortForwardStream: PortForwardStream {
     private let transport: SPDYPortForwardTransport
     private let key: SPDYSessionPool.Key
     private let session: SPDYSessionPool.Session
     private let port: Int
+    /// Set once the pair is open, for ``close()``.
     private let opened: NIOLockedValueBox<NIOLoopBound<SPDYStreamPair>?>
+    /// The pair and the local connection, when they were joined at accept.
+    private let joined: Joined?
 
-    /// - Parameter opened: the pair, when it was opened as the connection was accepted
-    ///   (``SPDYPortForwardTransport/openNow(namespace:pod:port:on:)``).
-    init(transport: SPDYPortForwardTransport, key: SPDYSessionPool.Key, session: SPDYSessionPool.Session, port: Int, opened: NIOLoopBound<SPDYStreamPair>? = nil) {
+    /// - Parameter joined: the pair, already joined to its local connection
+    ///   (``SPDYPortForwardTransport/openNow(namespace:pod:port:joining:)``).
+    init(transport: SPDYPortForwardTransport, key: SPDYSessionPool.Key, session: SPDYSessionPool.Session, port: Int, joined: Joined? = nil) {
         self.transport = transport
         self.key = key
         self.session = session
         self.port = port
-        self.opened = NIOLockedValueBox(opened)
+        self.opened = NIOLockedValueBox(joined?.pair)
+        self.joined = joined
+    }
+
+    /// A pair joined to its local connection: the local handler (nil when the pod's side had
+    /// already ended), and the end of the pod's side.
+    struct Joined: Sendable {
+        let pair: NIOLoopBound<SPDYStreamPair>
+        let handler: NIOLoopBound<SPDYLocalHandler>?
+        let podSideEnded: EventLoopFuture<Void>
+    }
+
+    /// Joins `pair` to `local`: from here on bytes flow both ways. On the pair's event loop.
+    static func join(_ pair: SPDYStreamPair, to local: any Channel, replaying: ByteBuffer) throws -> Joined {
+        let eventLoop = local.eventLoop
+        let handler = SPDYLocalHandler(pair: pair)
+        let attached = try pair.attach(handler, to: local, replaying: replaying)
+        return Joined(
+            pair: NIOLoopBound(pair, eventLoop: eventLoop), handler: attached ? NIOLoopBound(handler, eventLoop: eventLoop) : nil,
+            podSideEnded: pair.podSideEnded.futureResult
+        )
     }
 
     private enum Attach: Sendable {
         /// The session takes no new streams.
         case unusable
-        /// Spliced, or (handler nil) the pod's side ended before it could be.
-        case opened(NIOLoopBound<SPDYStreamPair>, handler: NIOLoopBound<SPDYLocalHandler>?, podSideEnded: EventLoopFuture<Void>)
+        case joined(Joined)
     }
 
     func splice(with local: any Channel, replaying: ByteBuffer) async throws(PortForwardError) -> SpliceOutcome {
@@ -36,21 +59,22 @@ final class SPDYPortForwardStream: PortForwardStream {
         for attempt in 0..<2 {
             let attach: Attach
             do {
-                let early = attempt == 0 ? self.opened.withLockedValue { $0 } : nil
-                attach = try await eventLoop.submit { [port = self.port, opened = self.opened, handler = session.handler] () throws -> Attach in
-                    guard let pair = early?.value ?? handler.value.openPair(port: port) else { return .unusable }
-                    let bound = NIOLoopBound(pair, eventLoop: eventLoop)
-                    opened.withLockedValue { $0 = bound }
-                    let localHandler = SPDYLocalHandler(pair: pair)
-                    let attached = try pair.attach(localHandler, to: local, replaying: replaying)
-                    return .opened(bound, handler: attached ? NIOLoopBound(localHandler, eventLoop: eventLoop) : nil, podSideEnded: pair.podSideEnded.futureResult)
-                }.get()
+                if attempt == 0, let joined = self.joined {
+                    precondition(replaying.readableBytes == 0, "a stream joined at accept has nothing to replay")
+                    attach = .joined(joined)
+                } else {
+                    attach = try await eventLoop.submit { [port = self.port, opened = self.opened, handler = session.handler] () throws -> Attach in
+                        guard let pair = handler.value.openPair(port: port) else { return .unusable }
+                        opened.withLockedValue { $0 = NIOLoopBound(pair, eventLoop: eventLoop) }
+                        return .joined(try Self.join(pair, to: local, replaying: replaying))
+                    }.get()
+                }
             } catch {
                 self.close()
                 local.close(promise: nil)
                 throw PortForwardError(kind: .transport, message: "joining the local connection to its stream failed: \(error)")
             }
-            guard case .opened(let pair, let handler, let podSideEnded) = attach else {
+            guard case .joined(let joined) = attach else {
                 if attempt == 0 {
                     do {
                         session = try await self.transport.replace(self.key, session: session, on: eventLoop)
@@ -60,8 +84,8 @@ final class SPDYPortForwardStream: PortForwardStream {
                 }
                 continue
             }
-            try? await podSideEnded.get()
-            let outcome = try? await eventLoop.submit { pair.value.conclude(removing: handler?.value, from: local) }.get()
+            try? await joined.podSideEnded.get()
+            let outcome = try? await eventLoop.submit { joined.pair.value.conclude(removing: joined.handler?.value, from: local) }.get()
             switch outcome {
             case .success(.refusedBeforeResponse(let error, let replay)):
                 return .refusedBeforeResponse(error, replay: replay)

@@ -49,11 +49,15 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
         return SPDYPortForwardStream(transport: self, key: key, session: session, port: port)
     }
 
-    public func openNow(namespace: String, pod: String, port: Int, on eventLoop: any EventLoop) -> (any PortForwardStream)? {
+    public func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> (any PortForwardStream)? {
         guard (1...65535).contains(port) else { return nil }
-        let key = SPDYSessionPool.Key(namespace: namespace, pod: pod, loop: ObjectIdentifier(eventLoop))
+        let key = SPDYSessionPool.Key(namespace: namespace, pod: pod, loop: ObjectIdentifier(local.eventLoop))
         guard let session = self.pool.readySession(for: key), let pair = session.handler.value.openPair(port: port) else { return nil }
-        return SPDYPortForwardStream(transport: self, key: key, session: session, port: port, opened: NIOLoopBound(pair, eventLoop: eventLoop))
+        guard let joined = try? SPDYPortForwardStream.join(pair, to: local, replaying: ByteBuffer()) else {
+            pair.abandon()
+            return nil
+        }
+        return SPDYPortForwardStream(transport: self, key: key, session: session, port: port, joined: joined)
     }
 
     /// The pool's session for `key`, dialed if there is none.

@@ -155,7 +155,9 @@ final class SPDYStreamPair {
         }
         self.session.flush()
         try local.syncOptions?.setOption(.autoRead, value: true)
-        local.read()
+        // Joined as it was accepted, the connection is not registered yet: it reads once active,
+        // auto-read being on. A read() now would mark a read pending that NIO never arms.
+        if local.isActive { local.read() }
         return true
     }
 
