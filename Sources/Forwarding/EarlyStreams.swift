@@ -2,28 +2,37 @@ import KubeClient
 import NIOCore
 import Synchronization
 
-/// Streams opened for local connections, and joined to them, as they were accepted, on their
-/// event loop, before a task ran for them (``PortForwardTransport/openNow(namespace:pod:port:joining:)``):
-/// the task that serves a connection takes its stream from here to wait for its end, or opens
-/// one itself when there is none.
+/// Where local connections were sent as they were accepted, on their event loop, before a task
+/// ran for them: the pod chosen and, when a multiplexing session to it was up, the stream
+/// already joined to the connection (``PortForwardTransport/openNow(namespace:pod:port:joining:)``).
+/// The task that serves a connection takes its entry to wait for the stream's end, or to open
+/// one to the chosen pod itself.
 final class EarlyStreams: Sendable {
-    private let streams = Mutex<[ObjectIdentifier: any PortForwardStream]>([:])
-
-    func put(_ stream: any PortForwardStream, for local: any Channel) {
-        self.streams.withLock { $0[ObjectIdentifier(local)] = stream }
+    struct Entry: Sendable {
+        let choice: PodChoice
+        /// Joined to the connection; nil when the pod had no session up.
+        let stream: (any PortForwardStream)?
+        /// The route's generation it was chosen on (``Route/generation``).
+        let generation: Int
     }
 
-    func take(for local: any Channel) -> (any PortForwardStream)? {
-        self.streams.withLock { $0.removeValue(forKey: ObjectIdentifier(local)) }
+    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
+
+    func put(_ entry: Entry, for local: any Channel) {
+        self.entries.withLock { $0[ObjectIdentifier(local)] = entry }
+    }
+
+    func take(for local: any Channel) -> Entry? {
+        self.entries.withLock { $0.removeValue(forKey: ObjectIdentifier(local)) }
     }
 
     /// Closes the streams no task took (connections accepted as the forward stopped), and with
     /// them their connections, so that they hold no session open.
     func closeAll() {
-        let left = self.streams.withLock { streams in
-            defer { streams = [:] }
-            return Array(streams.values)
+        let left = self.entries.withLock { entries in
+            defer { entries = [:] }
+            return Array(entries.values)
         }
-        for stream in left { stream.close() }
+        for entry in left { entry.stream?.close() }
     }
 }

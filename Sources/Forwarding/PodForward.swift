@@ -67,13 +67,13 @@ public struct PodForward: Sendable {
             accepted: { [route = self.route, pod = self.pod] local, remote in
                 let current = route.value
                 if let stream = current.transport.openNow(namespace: current.namespace, pod: pod, port: remote, joining: local) {
-                    early.put(stream, for: local)
+                    early.put(EarlyStreams.Entry(choice: PodChoice(pod: pod, port: remote), stream: stream, generation: 0), for: local)
                 }
             }
         )
         listeners.announce(events)
         events(.ready(pods: [self.pod]))
-        await listeners.serve { local, mapping in await self.serve(local, mapping: mapping, early: early.take(for: local), events: events) }
+        await listeners.serve { local, mapping in await self.serve(local, mapping: mapping, early: early.take(for: local)?.stream, events: events) }
         early.closeAll()
         self.route.value.transport.shutdown()
     }

@@ -77,16 +77,24 @@ public struct ResilientForward: Sendable {
         // Every connection of the forward on one event loop, where its sessions to the pods live
         // too (forwards spread over the group's loops).
         let loop = group.next()
-        let listeners = try await ListenerSet.bind(self.mappings, addresses: self.addresses, group: loop, traffic: self.traffic)
-        listeners.announce(events)
         let route = CurrentRoute()
         let chooser = PodChooser()
+        // Each connection's pod is chosen as it is accepted, on its event loop, and its streams
+        // joined to it when a session to that pod is up: no task stands between the accept and
+        // the pod.
+        let early = EarlyStreams()
+        let listeners = try await ListenerSet.bind(
+            self.mappings, addresses: self.addresses, group: loop, traffic: self.traffic,
+            accepted: { local, remote in self.start(local, remote: remote, route: route, chooser: chooser, early: early) }
+        )
+        listeners.announce(events)
         let follower = self.kubeconfigSource.map { ContextFollower(source: $0, initial: self.context) }
         let failure = await withTaskGroup(of: ForwardError?.self) { tasks in
             tasks.addTask {
                 await listeners.serve { local, mapping in
-                    await self.serve(local, mapping: mapping, route: route, chooser: chooser, events: events)
+                    await self.serve(local, mapping: mapping, route: route, chooser: chooser, early: early.take(for: local), events: events)
                 }
+                early.closeAll()
                 return nil
             }
             tasks.addTask {
@@ -247,8 +255,21 @@ public struct ResilientForward: Sendable {
     /// One local connection. It reads nothing until its first stream is spliced (auto-read is
     /// off), so a refused upgrade costs nothing; a stream whose pod could not be dialed hands
     /// back what it read, and the next pod gets it first.
+    /// A connection just accepted, on its event loop: its pod chosen from the current route, and
+    /// its streams opened and joined to it when that pod's session is up. Warm streams, when
+    /// the forward keeps them, are left to the connection's task.
+    private func start(_ local: any Channel, remote: Int, route: CurrentRoute, chooser: PodChooser, early: EarlyStreams) {
+        guard let current = route.value, current.warm == nil else { return }
+        let candidates = current.picker.candidates(remotePort: remote)
+        guard !candidates.isEmpty else { return }
+        let choice = chooser.choose(from: candidates, sticky: self.sticky || current.picker.sticky)
+        let stream = current.transport.openNow(namespace: current.namespace, pod: choice.pod, port: choice.port, joining: local)
+        early.put(EarlyStreams.Entry(choice: choice, stream: stream, generation: current.generation), for: local)
+    }
+
     private func serve(
-        _ local: any Channel, mapping: PortMapping, route: CurrentRoute, chooser: PodChooser, events: @escaping @Sendable (ForwardEvent) -> Void
+        _ local: any Channel, mapping: PortMapping, route: CurrentRoute, chooser: PodChooser, early: EarlyStreams.Entry?,
+        events: @escaping @Sendable (ForwardEvent) -> Void
     ) async {
         events(.connection(local: mapping.local, remote: mapping.remote))
         await withTaskCancellationHandler {
@@ -258,9 +279,23 @@ public struct ResilientForward: Sendable {
             var lastError: PortForwardError?
             // What earlier streams read from the connection and no pod has seen.
             var replay = ByteBuffer()
+            var early = early
             // Not `while local.isActive`: an accepted channel reaches this task before it is
             // active. A closed one ends the hold below, or its splice.
             while true {
+                // Joined as it was accepted (its route may have changed since, as an open
+                // connection's may).
+                if let joined = early, let stream = joined.stream {
+                    early = nil
+                    refusedOn = joined.generation
+                    events(.routed(local: mapping.local, pod: joined.choice.pod))
+                    guard case .refused(let error, let bytes) = await Self.splice(stream, with: local, replaying: replay, mapping: mapping, events: events)
+                    else { return }
+                    refused.insert(joined.choice.pod)
+                    lastError = error
+                    replay = bytes
+                    continue
+                }
                 // Subscribed before reading the store, so a change right after the read still wakes us.
                 let current = route.value
                 let changes = StoreChanges((current?.picker.informers ?? []) + [route.ticker])
@@ -299,7 +334,10 @@ public struct ResilientForward: Sendable {
                 {
                     (choice, stream) = warm
                 } else {
-                    choice = chooser.choose(from: candidates, sticky: self.sticky || current.picker.sticky)
+                    // The pod chosen at accept, when it had no session up and is still a candidate.
+                    let chosen = early.flatMap { $0.generation == current.generation && candidates.contains($0.choice) ? $0.choice : nil }
+                    early = nil
+                    choice = chosen ?? chooser.choose(from: candidates, sticky: self.sticky || current.picker.sticky)
                     do throws(PortForwardError) {
                         stream = try await current.transport.open(namespace: current.namespace, pod: choice.pod, port: choice.port, on: local.eventLoop)
                     } catch {
@@ -314,24 +352,35 @@ public struct ResilientForward: Sendable {
                     }
                 }
                 events(.routed(local: mapping.local, pod: choice.pod))
-                do throws(PortForwardError) {
-                    switch try await stream.splice(with: local, replaying: replay) {
-                    case .finished:
-                        return
-                    case .refusedBeforeResponse(let error, let bytes):
-                        // The pod never saw these bytes: another pod gets them.
-                        refused.insert(choice.pod)
-                        lastError = error
-                        replay = bytes
-                        continue
-                    }
-                } catch {
-                    events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
-                    return
-                }
+                guard case .refused(let error, let bytes) = await Self.splice(stream, with: local, replaying: replay, mapping: mapping, events: events)
+                else { return }
+                refused.insert(choice.pod)
+                lastError = error
+                replay = bytes
             }
         } onCancel: {
             local.close(promise: nil)
+        }
+    }
+
+    private enum Spliced {
+        case done
+        /// The pod never saw these bytes: another pod gets them.
+        case refused(PortForwardError, replay: ByteBuffer)
+    }
+
+    private static func splice(
+        _ stream: any PortForwardStream, with local: any Channel, replaying replay: ByteBuffer, mapping: PortMapping,
+        events: @Sendable (ForwardEvent) -> Void
+    ) async -> Spliced {
+        do throws(PortForwardError) {
+            switch try await stream.splice(with: local, replaying: replay) {
+            case .finished: return .done
+            case .refusedBeforeResponse(let error, let bytes): return .refused(error, replay: bytes)
+            }
+        } catch {
+            events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+            return .done
         }
     }
 
