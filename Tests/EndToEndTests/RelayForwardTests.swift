@@ -353,8 +353,12 @@ import Testing
                 let (value, _, _) = try await runLongLived(.name("python3"), ["-c", Self.steadyClient, String(port)]) { replies in
                     guard await replies.first(where: { $0 == "reply 5" }) != nil else { throw KubeSimTestError("no replies: \(lines.all)") }
                     try harness.sim.delete("pods", name: first, gracePeriod: 0)
-                    let seenAtDeletion = replies.all.count
-                    guard await replies.first(where: { line in Int(line.dropFirst("reply ".count)).map { $0 > seenAtDeletion + 5 } ?? false }) != nil
+                    // Replies still on their way from the old pod count for nothing: traffic
+                    // must go on once kfwd has moved to the new one.
+                    guard await lines.first(where: { $0.hasPrefix("Ready: new connections go to pod ") && !$0.contains(first) }) != nil
+                    else { throw KubeSimTestError("kfwd did not move to a new pod: \(lines.all)") }
+                    let seenAfterMove = replies.all.count
+                    guard await replies.first(where: { line in Int(line.dropFirst("reply ".count)).map { $0 > seenAfterMove + 5 } ?? false }) != nil
                     else { throw KubeSimTestError("traffic did not resume on the new pod: \(lines.all)") }
                     return harness.sim.readyPods("app=echo").compactMap { $0[path: ["metadata", "name"]]?.stringValue }
                 }
