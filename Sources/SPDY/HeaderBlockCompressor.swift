@@ -20,6 +20,12 @@ final class HeaderBlockCompressor {
             deflateSetDictionary(self.stream, dictionary.baseAddress, uInt(dictionary.count))
         }
         precondition(dictionaryStatus == Z_OK, "zlib deflateSetDictionary failed (\(dictionaryStatus))")
+        // Level 9 walks up to 4096 earlier positions for each byte, and a session's header
+        // blocks are nearly all alike, so its chains are long: zlib was 12% of kfwd's CPU per
+        // new connection, 2% with at most 256 (docs/benchmarks.md). The first blocks come out
+        // byte for byte as at level 9 (the golden tests); 64 would change them.
+        let tuneStatus = deflateTune(self.stream, 32, 258, 258, 256)
+        precondition(tuneStatus == Z_OK, "zlib deflateTune failed (\(tuneStatus))")
     }
 
     deinit {
