@@ -110,6 +110,29 @@ import Darwin
         }
     }
 
+    /// A daemon stopped the usual way (SIGTERM, as systemd and `kfwd daemon` in a terminal do)
+    /// stops its forwards and deletes their relay pods before it exits, and exits 0.
+    @Test func aDaemonStoppedWithSIGTERMDeletesItsRelayPods() async throws {
+        try await RelayForwardTests.run { harness in
+            try await StoreCommandTests.withHome { home in
+                let kfwd = { @Sendable (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: ["KFWD_HOME": home]) }
+                var settings = StoreSettings()
+                settings.relayImage = testRelayImage
+                try ConfigStore(environment: ["KFWD_HOME": home]).update(settings)
+                #expect(try await kfwd(["add", "echo", "svc/echo", ":9999", "--udp", "--kubeconfig", harness.kubeconfigPath]).succeeded)
+                let run = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon"], environment: ["KFWD_HOME": home]) { lines in
+                    guard await lines.first(where: { $0.hasPrefix("kfwd daemon ready") }) != nil else { throw KubeSimTestError("no daemon: \(lines.all)") }
+                    let started = try await kfwd(["start", "echo"])
+                    #expect(started.succeeded, "\(started.stderr)")
+                    try await harness.sim.waitUntil { sim in sim.relayPods().count == 1 }
+                }
+                #expect(run.status == .exited(0), "\(run.lines)")
+                #expect(!run.lines.contains { $0.contains("Program crashed") || $0.contains("Fatal error") }, "\(run.lines)")
+                try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty }
+            }
+        }
+    }
+
     /// A daemon killed while a UDP forward ran left its relay pod; the next daemon removes it at
     /// start, before anything is started in that namespace.
     @Test func aStartingDaemonRemovesTheRelayADeadOneLeft() async throws {
