@@ -26,8 +26,8 @@ public enum ForwardEvent: Sendable {
     /// A local connection's stream to a pod is open (reported with `--verbose`).
     case routed(local: Int, pod: String)
     /// A local connection stopped reading what `pod` sends long enough to hold back the pod's
-    /// SPDY session (reported with `--verbose`): connections sharing the session wait with it,
-    /// new ones get another session.
+    /// SPDY session (printed by `kfwd forward` with `--verbose`, always logged by `kfwd up` and
+    /// the daemon): connections sharing the session wait with it, new ones get another session.
     case heldBack(pod: String)
     /// A local connection could not be forwarded, or its stream ended in an error; only that
     /// connection was closed.
@@ -39,5 +39,12 @@ extension PortForwardTransportKind {
     /// local reader holds a session back.
     func transport(client: KubeClient, events: @escaping @Sendable (ForwardEvent) -> Void) -> any PortForwardTransport {
         self.transport(client: client, negotiated: { events(.transport($0)) }, heldBack: { events(.heldBack(pod: $0)) })
+    }
+}
+
+extension ForwardEvent {
+    /// What ``heldBack(pod:)`` means, in the words every reader prints.
+    public static func heldBackMessage(pod: String) -> String {
+        "a local connection to pod \(pod) is not reading what the pod sends: connections sharing its session wait for it, new ones get another session"
     }
 }

@@ -66,6 +66,10 @@ public struct ForwardStatus: Sendable, Equatable {
     public var relayNote: String?
     public var connections = 0
     public var failedConnections = 0
+    /// Times a local connection stopped reading and held back its pod's SPDY session, and the
+    /// pod of the last one.
+    public var heldBack = 0
+    public var heldBackPod: String?
     /// Failed start attempts since the forward was started.
     public var retries = 0
     /// Times new connections moved to another set of ready pods after the first (a pod was
@@ -114,7 +118,10 @@ public struct ForwardStatus: Sendable, Equatable {
             self.relayNote = message
         case .connection:
             self.connections += 1
-        case .routed, .heldBack:
+        case .heldBack(let pod):
+            self.heldBack += 1
+            self.heldBackPod = pod
+        case .routed:
             break
         case .connectionFailed(_, _, let error):
             self.failedConnections += 1

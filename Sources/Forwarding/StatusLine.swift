@@ -31,6 +31,9 @@ public struct StatusLine: Sendable, Equatable, CustomStringConvertible {
                 say("the API server is reachable again")
             }
         }
+        if status.heldBack > previous?.heldBack ?? 0, let pod = status.heldBackPod {
+            say(ForwardEvent.heldBackMessage(pod: pod))
+        }
         if let transport = status.transport, transport != previous?.transport {
             say("transport \(transport)")
         }

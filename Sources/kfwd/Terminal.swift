@@ -35,7 +35,8 @@ enum Terminal {
             if self.verbose.withLock({ $0 }) { self.line("Connection on \(local) -> pod \(pod)") }
         case .heldBack(let pod):
             if self.verbose.withLock({ $0 }) {
-                self.line("A local connection to pod \(pod) is not reading what the pod sends: connections sharing its session wait for it, new ones get another session")
+                let message = ForwardEvent.heldBackMessage(pod: pod)
+                self.line(message.prefix(1).uppercased() + message.dropFirst())
             }
         case .connection(let local, _):
             self.line("Handling connection for \(local)")

@@ -1,5 +1,6 @@
 import ConfigStore
 import Forwarding
+import NIOCore
 import Foundation
 import Subprocess
 import Testing
@@ -106,6 +107,43 @@ import Darwin
                 kill(next, SIGTERM)
                 while ProcessLiveness.isAlive(next) { _ = try await Self.status(home) }
                 #expect(try await kfwd(["list", "-o", "json"]).stdout.contains("\"state\" : \"stopped\""))
+            }
+        }
+    }
+
+    /// A local client that stops reading holds back its pod's SPDY session; the daemon's log
+    /// (`kfwd logs`) says so, as `kfwd forward -v` does, so that a user who wonders why a
+    /// connection stalls can find out.
+    @Test func theDaemonLogSaysWhenALocalReaderHoldsItsSessionBack() async throws {
+        try await SimHarness.run(manifest: TransportTests.manifest) { harness in
+            try await harness.sim.waitUntil { isReady($0.object("pods", name: "echo")) }
+            try await StoreCommandTests.withHome { home in
+                let kfwd = { @Sendable (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: ["KFWD_HOME": home]) }
+                #expect(try await kfwd(["add", "echo", "-l", "app=echo", ":7000", "--kubeconfig", harness.kubeconfigPath]).succeeded)
+                _ = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon"], environment: ["KFWD_HOME": home]) { lines in
+                    guard await lines.first(where: { $0.hasPrefix("kfwd daemon ready") }) != nil else { throw KubeSimTestError("no daemon: \(lines.all)") }
+                    #expect(try await kfwd(["start", "echo"]).succeeded)
+                    let status = try await Self.status(home) { $0.forwards.first?.listening.isEmpty == false }
+                    guard let port = status.forwards.first?.listening.first?.split(separator: ":").last.flatMap({ Int($0) }) else {
+                        throw KubeSimTestError("no port: \(status.forwards)")
+                    }
+                    let stalled = try await EchoClient.connect(port: port)
+                    // Writes until the whole path is full: it never reads what comes back.
+                    let writer = Task {
+                        try await stalled.executeThenClose { _, outbound in
+                            let chunk = ByteBuffer(repeating: 0x61, count: 64 << 10)
+                            for _ in 0..<(1 << 14) { try await outbound.write(chunk) }
+                        }
+                    }
+                    defer { writer.cancel() }
+                    // Asked again until it is there (each ask is a process: no spinning, and bounded).
+                    var log = ""
+                    for _ in 0..<600 where !log.contains("is not reading") { log = try await kfwd(["logs", "echo"]).stdout }
+                    #expect(
+                        log.contains("echo: a local connection to pod echo is not reading what the pod sends: connections sharing its session wait for it, new ones get another session"),
+                        "\(log)"
+                    )
+                }
             }
         }
     }
