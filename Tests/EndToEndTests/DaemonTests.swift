@@ -1,6 +1,5 @@
 import ConfigStore
 import Forwarding
-import NIOCore
 import Foundation
 import Subprocess
 import Testing
@@ -127,14 +126,7 @@ import Darwin
                     guard let port = status.forwards.first?.listening.first?.split(separator: ":").last.flatMap({ Int($0) }) else {
                         throw KubeSimTestError("no port: \(status.forwards)")
                     }
-                    let stalled = try await EchoClient.connect(port: port)
-                    // Writes until the whole path is full: it never reads what comes back.
-                    let writer = Task {
-                        try await stalled.executeThenClose { _, outbound in
-                            let chunk = ByteBuffer(repeating: 0x61, count: 64 << 10)
-                            for _ in 0..<(1 << 14) { try await outbound.write(chunk) }
-                        }
-                    }
+                    let writer = try await EchoClient.neverReading(port: port)
                     defer { writer.cancel() }
                     // Asked again until it is there (each ask is a process: no spinning, and bounded).
                     var log = ""

@@ -117,14 +117,7 @@ import Testing
             try await self.readyEcho(harness)
             let run = try await runKfwd(self.forward(harness, ["pod/echo", ":7000", "--transport", transport, "-v"])) { lines in
                 let port = try await forwardedPort(lines)
-                let stalled = try await EchoClient.connect(port: port)
-                // Writes until the whole path is full: it never reads what comes back.
-                let writer = Task {
-                    try await stalled.executeThenClose { _, outbound in
-                        let chunk = ByteBuffer(repeating: 0x61, count: 64 << 10)
-                        for _ in 0..<(1 << 14) { try await outbound.write(chunk) }
-                    }
-                }
+                let writer = try await EchoClient.neverReading(port: port)
                 defer { writer.cancel() }
                 // The echo flows until kfwd holds the session back for the reader. A connection
                 // opened before that shares the session's fate, as every SPDY client's does.

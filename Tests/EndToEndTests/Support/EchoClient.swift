@@ -29,6 +29,18 @@ enum EchoClient {
             }
     }
 
+    /// A client that writes until the whole path is full and never reads what comes back: the
+    /// stalled local reader. Cancel the task to let it go.
+    static func neverReading(port: Int) async throws -> Task<Void, any Error> {
+        let stalled = try await self.connect(port: port)
+        return Task {
+            try await stalled.executeThenClose { _, outbound in
+                let chunk = ByteBuffer(repeating: 0x61, count: 64 << 10)
+                for _ in 0..<(1 << 14) { try await outbound.write(chunk) }
+            }
+        }
+    }
+
     /// A round trip that made no progress for its whole time limit; a stalled forward fails the
     /// test with what arrived instead of hanging the suite.
     struct Stalled: Error, CustomStringConvertible {
