@@ -7,9 +7,10 @@ import NIOCore
 extension ResilientForward {
     /// A connection just accepted, on its event loop: its pod chosen from the current route, and
     /// its streams opened and joined to it when that pod's session is up. Warm streams, when
-    /// the forward keeps them, are left to the connection's task.
+    /// the forward keeps them, and a transport with a connection per stream (nothing to join
+    /// here) are left to the connection's task.
     func start(_ local: any Channel, remote: Int, route: CurrentRoute, chooser: PodChooser, early: EarlyStreams) {
-        guard let current = route.value, current.warm == nil else { return }
+        guard let current = route.value, current.warm == nil, current.transport.multiplexes else { return }
         let candidates = current.picker.candidates(remotePort: remote)
         guard !candidates.isEmpty else { return }
         let choice = chooser.choose(from: candidates, sticky: self.sticky || current.picker.sticky)

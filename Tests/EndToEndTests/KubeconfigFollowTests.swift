@@ -9,6 +9,17 @@ import Testing
         try await runCommand("kubectl", arguments + ["--kubeconfig", harness.kubeconfigPath], environment: ["HOME": harness.directory.path])
     }
 
+    /// An http-echo pod named `solo`.
+    private static func soloPod(in namespace: String) -> String {
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: solo, namespace: \(namespace)}
+        spec:
+          containers: [{name: web, image: kubesim/http-echo, ports: [{containerPort: 8080}]}]
+        """
+    }
+
     /// Context `broken`: the same server and user, but a cluster CA that is not a certificate.
     private func addBrokenContext(_ harness: SimHarness) async throws {
         let garbage = try harness.write("not-a-ca.pem", "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
@@ -54,16 +65,7 @@ import Testing
     /// pod/NAME follows too: after a switch, new connections go to the pod of that name in the
     /// new context's namespace, and a deletion is watched there.
     @Test func aPodForwardFollowsAContextSwitchToThePodOfThatName() async throws {
-        let solo = { (namespace: String) in
-            """
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: solo, namespace: \(namespace)}
-            spec:
-              containers: [{name: web, image: kubesim/http-echo, ports: [{containerPort: 8080}]}]
-            """
-        }
-        let manifest = "apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n---\n\(solo("default"))\n---\n\(solo("other"))"
+        let manifest = "apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n---\n\(Self.soloPod(in: "default"))\n---\n\(Self.soloPod(in: "other"))"
         try await SimHarness.run(manifest: manifest) { harness in
             try await harness.sim.waitUntil { sim in
                 isReady(sim.object("pods", name: "solo")) && isReady(sim.object("pods", namespace: "other", name: "solo"))
@@ -97,14 +99,7 @@ import Testing
     /// A switch to a context kfwd cannot connect with (its cluster's CA is not a certificate):
     /// the pod forward says so and carries on in the context it had, still watching its pod there.
     @Test func aPodForwardKeepsItsContextWhenTheNewOneCannotBeUsed() async throws {
-        let manifest = """
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: solo, namespace: default}
-            spec:
-              containers: [{name: web, image: kubesim/http-echo, ports: [{containerPort: 8080}]}]
-            """
-        try await SimHarness.run(manifest: manifest) { harness in
+        try await SimHarness.run(manifest: Self.soloPod(in: "default")) { harness in
             try await harness.sim.waitUntil { isReady($0.object("pods", name: "solo")) }
             try await self.addBrokenContext(harness)
             let run = try await runKfwd(["forward", "pod/solo", ":8080", "--kubeconfig", harness.kubeconfigPath]) { lines in
