@@ -104,7 +104,7 @@ final class RelayStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 .connectTimeout(.seconds(5))
                 .channelOption(.allowRemoteHalfClosure, value: true)
                 .channelOption(.socketOption(.so_keepalive), value: 1)
-                .connect(host: target.host, port: target.port)
+                .connect(literalOrHost: target.host, port: target.port)
         case .udp:
             let stream = context.channel
             let boundLog = NIOLoopBound(log, eventLoop: context.eventLoop)

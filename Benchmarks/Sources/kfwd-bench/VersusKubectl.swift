@@ -11,7 +11,8 @@ import Logging
 /// - new connection + first 64-byte echo, p50 and p99, one at a time and 100 at once.
 ///
 /// Every forwarder runs for the whole benchmark; the measurements go round them `BENCH_ROUNDS`
-/// times and each figure is the median of its rounds (a 2-core VM moves single runs by 30%).
+/// times, new connections taking the paths in turn, and each figure is the median of its rounds
+/// (a 2-core VM moves single runs by 30%).
 /// kfwd runs from `.build/release/kfwd` of the main package (build it first; `BENCH_KFWD` names
 /// another binary); kubectl from PATH. `BENCH_KFWD_B` names a second kfwd binary, measured in the
 /// same rounds over the two SPDY transports (an A/B of a change, free of run-to-run drift).
@@ -109,15 +110,12 @@ enum VersusKubectl {
                     forwarder.process.waitUntilExit()
                 }
             }
+            let paths = [Path(name: "direct loopback", host: backend.host, port: backend.port, pid: nil)]
+                + zip(forwarders, running).map { Path(name: $0.name, host: "127.0.0.1", port: $1.port, pid: $1.process.processIdentifier) }
             var measured: [String: [Figures]] = [:]
             for _ in 0..<rounds {
-                measured["direct loopback", default: []].append(
-                    try await Self.measure(host: backend.host, port: backend.port, pid: nil, bytes: bytes, bursts: bursts)
-                )
-                for (forwarder, process) in zip(forwarders, running) {
-                    measured[forwarder.name, default: []].append(
-                        try await Self.measure(host: "127.0.0.1", port: process.port, pid: process.process.processIdentifier, bytes: bytes, bursts: bursts)
-                    )
+                for (name, figures) in try await Self.measure(paths, bytes: bytes, bursts: bursts) {
+                    measured[name, default: []].append(figures)
                 }
             }
             let names = ["direct loopback"] + forwarders.map(\.name)
@@ -140,17 +138,51 @@ enum VersusKubectl {
         return Running(process: process, port: port)
     }
 
-    /// One round through one path: throughput (and the forwarder's CPU for it), then new
-    /// connections one at a time and 100 at once.
-    private static func measure(host: String, port: Int, pid: Int32?, bytes: Int, bursts: Int) async throws -> Figures {
-        _ = try await Probe.throughput(host: host, port: port, bytes: 8 << 20)
-        let cpuBefore = pid.map(Self.cpuSeconds) ?? 0
-        let throughput = try await Probe.throughput(host: host, port: port, bytes: bytes)
-        let cpu = (pid.map(Self.cpuSeconds) ?? 0) - cpuBefore
-        let sequential = try await Probe.setup(host: host, port: port, count: 200)
-        var concurrent: [Double] = []
-        for _ in 0..<bursts { concurrent += try await Probe.concurrentSetup(host: host, port: port, count: 100) }
-        return Figures(throughput: throughput, cpuPerGiB: cpu / (Double(bytes) / Double(1 << 30)), sequential: sequential, concurrent: concurrent)
+    /// Where a measurement connects: the pod's backend directly, or a forwarder's local port.
+    struct Path {
+        let name: String
+        let host: String
+        let port: Int
+        let pid: Int32?
+    }
+
+    /// One round through every path: throughput (and the forwarder's CPU for it) path after
+    /// path, then new connections one at a time and 100 at once taking the paths in turn,
+    /// connection by connection and burst by burst, so that the machine's drift (a 2-core VM
+    /// shared with others moves by 30% within a minute) falls on every path alike.
+    private static func measure(_ paths: [Path], bytes: Int, bursts: Int) async throws -> [String: Figures] {
+        var throughput: [String: (rate: Double, cpuPerGiB: Double)] = [:]
+        for path in paths {
+            _ = try await Probe.throughput(host: path.host, port: path.port, bytes: 8 << 20)
+            let cpuBefore = path.pid.map(Self.cpuSeconds) ?? 0
+            let rate = try await Probe.throughput(host: path.host, port: path.port, bytes: bytes)
+            let cpu = (path.pid.map(Self.cpuSeconds) ?? 0) - cpuBefore
+            throughput[path.name] = (rate, cpu / (Double(bytes) / Double(1 << 30)))
+        }
+        var sequential: [String: [Double]] = [:]
+        for index in 0..<200 {
+            for path in Self.turn(paths, index) {
+                sequential[path.name, default: []] += try await Probe.setup(host: path.host, port: path.port, count: 1)
+            }
+        }
+        var concurrent: [String: [Double]] = [:]
+        for index in 0..<bursts {
+            for path in Self.turn(paths, index) {
+                concurrent[path.name, default: []] += try await Probe.concurrentSetup(host: path.host, port: path.port, count: 100)
+            }
+        }
+        return Dictionary(uniqueKeysWithValues: paths.map { path in
+            (path.name, Figures(
+                throughput: throughput[path.name]?.rate ?? 0, cpuPerGiB: throughput[path.name]?.cpuPerGiB ?? 0,
+                sequential: sequential[path.name] ?? [], concurrent: concurrent[path.name] ?? []
+            ))
+        })
+    }
+
+    /// The paths starting at a different one each time, so that none always follows another.
+    private static func turn(_ paths: [Path], _ index: Int) -> [Path] {
+        let start = index % paths.count
+        return Array(paths[start...] + paths[..<start])
     }
 
     /// The port of the first `Forwarding from 127.0.0.1:PORT` line.

@@ -1,3 +1,4 @@
+import ChannelGlue
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -69,7 +70,7 @@ struct PortForwardDialer: Sendable {
             (channel, upgrade) = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(TimeAmount(self.client.options.connectTimeout))
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                .connect(host: endpoint.host, port: endpoint.port) { channel in
+                .connect(literalOrHost: endpoint.host, port: endpoint.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let tls = try NIOSSLClientHandler(context: endpoint.sslContext, serverHostname: endpoint.serverHostname)
                         try channel.pipeline.syncOperations.addHandler(tls)

@@ -90,8 +90,12 @@ final class PodBackends: Sendable {
         } else {
             let connections = ConnectionTracker(onChange: self.onConnectionChange)
             tracker = connections
+            // A pod's connections live on the loop that accepts them. With a child on another
+            // loop NIO hops there, back and there again before the child can read: three thread
+            // wake-ups per connection that a pod's own kernel accept never costs.
+            let loop = self.group.next()
             channel = try await self.bindFirst(podIP: podIP, port: containerPort) { host, port in
-                try await ServerBootstrap(group: self.group)
+                try await ServerBootstrap(group: loop, childGroup: loop)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .serverChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(connections) }

@@ -1,3 +1,4 @@
+import ChannelGlue
 import Foundation
 import Logging
 import NIOCore
@@ -170,7 +171,7 @@ final class Kubelet: Sendable {
     private func probe(_ endpoint: BackendEndpoint, key: ObjectKey, uid: String) async -> Bool {
         while self.current(key, uid: uid) != nil {
             if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.milliseconds(200)).connect(host: endpoint.host, port: endpoint.port).get()
+                .connectTimeout(.milliseconds(200)).connect(literalOrHost: endpoint.host, port: endpoint.port).get()
             {
                 try? await channel.close()
                 return true

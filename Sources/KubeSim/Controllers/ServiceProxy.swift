@@ -111,7 +111,7 @@ final class ServiceProxy: Sendable {
                 return ClientBootstrap(group: client.eventLoop)
                     .channelOption(.allowRemoteHalfClosure, value: true)
                     .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-                    .connect(host: endpoint.host, port: endpoint.port)
+                    .connect(literalOrHost: endpoint.host, port: endpoint.port)
                     .flatMapThrowing { backend in
                         let (clientSide, backendSide) = GlueHandler.pair()
                         try client.pipeline.syncOperations.addHandler(clientSide)

@@ -1,3 +1,4 @@
+import ChannelGlue
 import NIOCore
 import NIOPosix
 
@@ -32,7 +33,7 @@ final class BackendRelayHandler: ChannelInboundHandler {
                     try channel.pipeline.syncOperations.addHandler(BackendRelayHandler(owner: owner, index: index))
                 }
             }
-            .connect(host: endpoint.host, port: endpoint.port)
+            .connect(literalOrHost: endpoint.host, port: endpoint.port)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

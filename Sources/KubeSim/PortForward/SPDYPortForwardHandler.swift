@@ -51,6 +51,7 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
     private var pairByStream: [UInt32: Int] = [:]
     private var nextPair = 0
     private var lastStreamID: UInt32 = 0
+    private var repliesPending = false
 
     init(
         target: PortForwardTarget, connectionID: Int, endpoint: @escaping @Sendable (Int) -> BackendEndpoint?,
@@ -109,6 +110,14 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
 
     // MARK: frames from the client
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if self.repliesPending {
+            self.repliesPending = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .synStream(let streamID, _, _, _, let headers):
@@ -139,7 +148,10 @@ final class SPDYPortForwardHandler: ChannelInboundHandler, BackendRelayOwner {
             context.writeAndFlush(self.wrapOutboundOut(.rstStream(streamID: streamID, status: .cancel)), promise: nil)
             return
         }
-        context.writeAndFlush(self.wrapOutboundOut(.synReply(streamID: streamID, headers: SPDYHeaders())), promise: nil)
+        // Flushed once the read is done: a client that opens both streams of a pair at once gets
+        // both replies in one record.
+        context.write(self.wrapOutboundOut(.synReply(streamID: streamID, headers: SPDYHeaders())), promise: nil)
+        self.repliesPending = true
         // Clients too old to send a request id pair streams by id: error n, data n + 2.
         let requestID = headers["requestid"] ?? String(type == "error" ? streamID : streamID &- 2)
         let index: Int
