@@ -7,19 +7,16 @@ struct ListenerSet: Sendable {
     let listeners: [LocalListener]
 
     /// Binds every mapping; on any failure the ones already bound are closed again.
-    /// - Parameter accepted: called with each accepted connection and its remote port, on the
-    ///   connection's event loop, before any task serves it.
+    /// - Parameter accepted: decides for each accepted connection, on its event loop, whether
+    ///   it is served there (``LocalListener/Accepted``).
     static func bind(
         _ mappings: [PortMapping], addresses: ListenAddresses, group: any EventLoopGroup, traffic: TrafficCounter?,
-        accepted: (@Sendable (any Channel, Int) -> Void)? = nil
+        accepted: LocalListener.Accepted? = nil
     ) async throws(ForwardError) -> ListenerSet {
         var listeners: [LocalListener] = []
         for mapping in mappings {
             do {
-                let remote = mapping.remote
-                var hook: (@Sendable (any Channel) -> Void)?
-                if let accepted { hook = { accepted($0, remote) } }
-                listeners.append(try await LocalListener.bind(mapping, addresses: addresses, group: group, traffic: traffic, accepted: hook))
+                listeners.append(try await LocalListener.bind(mapping, addresses: addresses, group: group, traffic: traffic, accepted: accepted))
             } catch {
                 for listener in listeners { await listener.close() }
                 throw error
@@ -36,23 +33,26 @@ struct ListenerSet: Sendable {
         }
     }
 
-    /// Accepts until cancelled; each connection runs `handle` in its own child task, which must
-    /// close the connection when done and catch its own errors.
-    func serve(_ handle: @escaping @Sendable (any Channel, PortMapping) async -> Void) async {
+    /// Serves until cancelled, then closes the sockets and every connection still open. The
+    /// connections not served on their event loop run `handle` in a child task each, which must
+    /// close the connection when done and catch its own errors; `events` gets what the loops
+    /// report.
+    func serve(events: @escaping @Sendable (ForwardEvent) -> Void, _ handle: @escaping @Sendable (any Channel, PortMapping) async -> Void) async {
         await withDiscardingTaskGroup { group in
             for listener in self.listeners {
-                for socket in listener.sockets {
-                    group.addTask {
-                        try? await socket.server.executeThenClose { connections in
-                            try await withThrowingDiscardingTaskGroup { connectionGroup in
-                                for try await connection in connections {
-                                    connectionGroup.addTask { await handle(connection, listener.mapping) }
-                                }
-                            }
+                let connections = listener.connections
+                group.addTask {
+                    for await event in connections.events { events(event) }
+                }
+                group.addTask {
+                    await withDiscardingTaskGroup { tasks in
+                        for await connection in connections.forTasks {
+                            tasks.addTask { await handle(connection, listener.mapping) }
                         }
                     }
                 }
             }
         }
+        for listener in self.listeners { await listener.close() }
     }
 }

@@ -8,25 +8,31 @@ import NIOPosix
 public struct LocalListener: Sendable {
     public struct Bound: Sendable {
         public let address: String
-        let server: NIOAsyncChannel<any Channel, Never>
+        let server: any Channel
     }
+
+    /// Decides, on its event loop, whether a connection just accepted is served there (true:
+    /// its stream is joined, and ``AcceptedConnections`` gets what it later needs) or by a task.
+    typealias Accepted = @Sendable (any Channel, AcceptedConnections) -> Bool
 
     public let mapping: PortMapping
     public let sockets: [Bound]
+    let connections: AcceptedConnections
 
     /// Binds `mapping.local` on every address; a local port 0 becomes a free port, the same one
     /// on every address (as kubectl does).
     /// - Parameters:
     ///   - traffic: counts the bytes of every accepted connection.
-    ///   - accepted: called with each accepted connection on its event loop, before any task
-    ///     serves it (to open its stream at once).
+    ///   - accepted: called with each accepted connection on its event loop; without it, or
+    ///     when it returns false, a task serves the connection.
     /// - Throws: ``ForwardError`` naming the port and, when Linux tells, the process holding it.
-    public static func bind(
+    static func bind(
         _ mapping: PortMapping, addresses: ListenAddresses, group: any EventLoopGroup, traffic: TrafficCounter? = nil,
-        accepted: (@Sendable (any Channel) -> Void)? = nil
+        accepted: Accepted? = nil
     ) async throws(ForwardError) -> LocalListener {
         var mapping = mapping
         var sockets: [Bound] = []
+        let connections = AcceptedConnections(requested: mapping)
         for address in addresses.addresses {
             do {
                 let server = try await ServerBootstrap(group: group)
@@ -35,31 +41,39 @@ public struct LocalListener: Sendable {
                     .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                     .childChannelOption(.autoRead, value: false)
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
-                    .bind(host: address.host, port: mapping.local) { channel in
+                    .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             if let traffic { try channel.pipeline.syncOperations.addHandler(TrafficCountingHandler(counter: traffic)) }
                             try channel.pipeline.syncOperations.addHandler(HeldInputHandler())
-                            accepted?(channel)
-                            return channel
+                            connections.track(channel)
+                            if accepted?(channel, connections) != true { connections.serveInTask(channel) }
                         }
                     }
-                mapping.local = server.channel.localAddress?.port ?? mapping.local
+                    .bind(host: address.host, port: mapping.local).get()
+                mapping.local = server.localAddress?.port ?? mapping.local
                 sockets.append(Bound(address: address.host, server: server))
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
-                await LocalListener(mapping: mapping, sockets: sockets).close()
+                await LocalListener(mapping: mapping, sockets: sockets, connections: connections).close()
                 throw PortHolder.inUse(mapping, host: address.host)
             } catch {
                 if address.optional { continue }
-                await LocalListener(mapping: mapping, sockets: sockets).close()
+                await LocalListener(mapping: mapping, sockets: sockets, connections: connections).close()
                 throw ForwardError("cannot listen on \(address.host):\(mapping.local): \(error)")
             }
         }
-        return LocalListener(mapping: mapping, sockets: sockets)
+        return LocalListener(mapping: mapping, sockets: sockets, connections: connections)
     }
 
-    /// Closes every socket (a listener that was only a probe, or one that is no longer wanted).
+    /// Binds `mapping` with nobody to serve it: a probe of whether the port can be bound.
+    public static func probe(_ mapping: PortMapping, addresses: ListenAddresses, group: any EventLoopGroup) async throws(ForwardError) -> LocalListener {
+        try await Self.bind(mapping, addresses: addresses, group: group)
+    }
+
+    /// Closes every socket (a listener that was only a probe, or one that is no longer wanted),
+    /// and every connection still open.
     public func close() async {
-        for socket in self.sockets { try? await socket.server.channel.close() }
+        for socket in self.sockets { try? await socket.server.close() }
+        self.connections.stop()
     }
 }
 

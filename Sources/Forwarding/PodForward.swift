@@ -59,22 +59,33 @@ public struct PodForward: Sendable {
         // Every connection of the forward on one event loop: a multiplexing transport's session
         // to the pod lives there too, so bytes never change threads.
         // A multiplexing transport opens each connection's streams and joins them to it as it is
-        // accepted, on its event loop, when the session is up: no task stands between the
-        // accept and the pod, the connection's task only waits for the end.
-        let early = EarlyStreams()
+        // accepted, on its event loop, when the session is up: the connection is then served
+        // there from start to end, without a task.
         let listeners = try await ListenerSet.bind(
             self.mappings, addresses: self.addresses, group: group.next(), traffic: self.traffic,
-            accepted: { [route = self.route, pod = self.pod] local, remote in
+            accepted: { [route = self.route, pod = self.pod] local, connections in
                 let current = route.value
-                if let stream = current.transport.openNow(namespace: current.namespace, pod: pod, port: remote, joining: local) {
-                    early.put(EarlyStreams.Entry(choice: PodChoice(pod: pod, port: remote), stream: stream, generation: 0), for: local)
+                let mapping = connections.mapping(of: local)
+                guard let ended = current.transport.openNow(namespace: current.namespace, pod: pod, port: mapping.remote, joining: local) else {
+                    return false
                 }
+                connections.report(.connection(local: mapping.local, remote: mapping.remote))
+                ended.whenComplete { result in
+                    let error: PortForwardError
+                    switch result {
+                    case .success(.finished): return
+                    case .success(.refusedBeforeResponse(let refusal, _)): error = refusal
+                    case .failure(let failure): error = PortForwardError.from(failure)
+                    }
+                    local.close(promise: nil)
+                    connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+                }
+                return true
             }
         )
         listeners.announce(events)
         events(.ready(pods: [self.pod]))
-        await listeners.serve { local, mapping in await self.serve(local, mapping: mapping, early: early.take(for: local)?.stream, events: events) }
-        early.closeAll()
+        await listeners.serve(events: events) { local, mapping in await self.serve(local, mapping: mapping, events: events) }
         self.route.value.transport.shutdown()
     }
 
@@ -96,16 +107,16 @@ public struct PodForward: Sendable {
         }
     }
 
-    /// One local connection: its own stream, opened on its event loop, spliced until either end
-    /// closes. Cancellation (Ctrl-C) closes both.
-    private func serve(_ local: any Channel, mapping: PortMapping, early: (any PortForwardStream)?, events: @escaping @Sendable (ForwardEvent) -> Void) async {
+    /// One local connection not joined at accept: its own stream, opened on its event loop,
+    /// spliced until either end closes. Cancellation (Ctrl-C) closes both.
+    private func serve(_ local: any Channel, mapping: PortMapping, events: @escaping @Sendable (ForwardEvent) -> Void) async {
         events(.connection(local: mapping.local, remote: mapping.remote))
         // Closing the local connection is enough: the glue closes the stream with it, and a
         // stream opened after that finds its partner closed and closes itself.
         await withTaskCancellationHandler {
             do throws(PortForwardError) {
                 let route = self.route.value
-                let stream = if let early { early } else { try await route.transport.open(namespace: route.namespace, pod: self.pod, port: mapping.remote, on: local.eventLoop) }
+                let stream = try await route.transport.open(namespace: route.namespace, pod: self.pod, port: mapping.remote, on: local.eventLoop)
                 try await stream.splice(with: local)
             } catch {
                 local.close(promise: nil)

@@ -2,30 +2,52 @@ import KubeClient
 import NIOCore
 
 /// How a forward serves one local connection: its pod chosen as it is accepted, its streams
-/// joined to it then or by its task, and on a refusal the next pod, with what the connection
-/// sent so far.
+/// joined to it then (and the connection served on its event loop alone) or by its task, and on
+/// a refusal the next pod, with what the connection sent so far.
 extension ResilientForward {
     /// A connection just accepted, on its event loop: its pod chosen from the current route, and
-    /// its streams opened and joined to it when that pod's session is up. Warm streams, when
-    /// the forward keeps them, and a transport with a connection per stream (nothing to join
-    /// here) are left to the connection's task.
-    func start(_ local: any Channel, remote: Int, route: CurrentRoute, chooser: PodChooser, early: EarlyStreams) {
-        guard let current = route.value, current.warm == nil, current.transport.multiplexes else { return }
-        let candidates = current.picker.candidates(remotePort: remote)
-        guard !candidates.isEmpty else { return }
+    /// its streams opened and joined to it when that pod's session is up. Then it is served
+    /// there (true), until its pod refuses before answering: a task then takes it to the next
+    /// pod. Warm streams, when the forward keeps them, and a transport with a connection per
+    /// stream (nothing to join here) are left to the connection's task (false).
+    func start(_ local: any Channel, connections: AcceptedConnections, route: CurrentRoute, chooser: PodChooser, early: EarlyChoices) -> Bool {
+        guard let current = route.value, current.warm == nil, current.transport.multiplexes else { return false }
+        let mapping = connections.mapping(of: local)
+        let candidates = current.picker.candidates(remotePort: mapping.remote)
+        guard !candidates.isEmpty else { return false }
         let choice = chooser.choose(from: candidates, sticky: self.sticky || current.picker.sticky)
-        let stream = current.transport.openNow(namespace: current.namespace, pod: choice.pod, port: choice.port, joining: local)
-        early.put(EarlyStreams.Entry(choice: choice, stream: stream, generation: current.generation), for: local)
+        let generation = current.generation
+        guard let ended = current.transport.openNow(namespace: current.namespace, pod: choice.pod, port: choice.port, joining: local) else {
+            // No session up: the task opens a stream to the pod chosen here.
+            early.put(EarlyChoices.Entry(choice: choice, generation: generation), for: local)
+            return false
+        }
+        connections.report(.connection(local: mapping.local, remote: mapping.remote))
+        connections.report(.routed(local: mapping.local, pod: choice.pod))
+        ended.whenComplete { result in
+            switch result {
+            case .success(.finished):
+                return
+            case .success(.refusedBeforeResponse(let error, let replay)):
+                early.put(EarlyChoices.Entry(choice: choice, generation: generation, refusal: (error, replay)), for: local)
+                connections.serveInTask(local)
+            case .failure(let error):
+                connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError.from(error)))
+            }
+        }
+        return true
     }
 
     /// One local connection. It reads nothing until its first stream is spliced (auto-read is
     /// off), so a refused upgrade costs nothing; a stream whose pod could not be dialed hands
     /// back what it read, and the next pod gets it first.
     func serve(
-        _ local: any Channel, mapping: PortMapping, route: CurrentRoute, chooser: PodChooser, early: EarlyStreams.Entry?,
+        _ local: any Channel, mapping: PortMapping, route: CurrentRoute, chooser: PodChooser, early: EarlyChoices.Entry?,
         events: @escaping @Sendable (ForwardEvent) -> Void
     ) async {
-        events(.connection(local: mapping.local, remote: mapping.remote))
+        var early = early
+        // A connection refused on its loop was reported there already.
+        if early?.refusal == nil { events(.connection(local: mapping.local, remote: mapping.remote)) }
         await withTaskCancellationHandler {
             let deadline = ContinuousClock.now + self.podWait
             var refused: Set<String> = []
@@ -33,23 +55,17 @@ extension ResilientForward {
             var lastError: PortForwardError?
             // What earlier streams read from the connection and no pod has seen.
             var replay = ByteBuffer()
-            var early = early
+            if let refusal = early?.refusal, let entry = early {
+                // Joined as it was accepted, on the route of then, and refused there.
+                early = nil
+                refused.insert(entry.choice.pod)
+                refusedOn = entry.generation
+                lastError = refusal.error
+                replay = refusal.replay
+            }
             // Not `while local.isActive`: an accepted channel reaches this task before it is
             // active. A closed one ends the hold below, or its splice.
             while true {
-                // Joined as it was accepted (its route may have changed since, as an open
-                // connection's may).
-                if let joined = early, let stream = joined.stream {
-                    early = nil
-                    refusedOn = joined.generation
-                    events(.routed(local: mapping.local, pod: joined.choice.pod))
-                    guard case .refused(let error, let bytes) = await Self.splice(stream, with: local, replaying: replay, mapping: mapping, events: events)
-                    else { return }
-                    refused.insert(joined.choice.pod)
-                    lastError = error
-                    replay = bytes
-                    continue
-                }
                 // Subscribed before reading the store, so a change right after the read still wakes us.
                 let current = route.value
                 let changes = StoreChanges((current?.picker.informers ?? []) + [route.ticker])

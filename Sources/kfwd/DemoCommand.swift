@@ -90,7 +90,7 @@ struct DemoCommand: AsyncParsableCommand {
                 let probe = try await DatagramBootstrap(group: .singletonMultiThreadedEventLoopGroup).bind(host: "127.0.0.1", port: port).get()
                 try await probe.close()
             } else {
-                let probe = try await LocalListener.bind(PortMapping(local: port, remote: port), addresses: .loopback, group: .singletonMultiThreadedEventLoopGroup)
+                let probe = try await LocalListener.probe(PortMapping(local: port, remote: port), addresses: .loopback, group: .singletonMultiThreadedEventLoopGroup)
                 await probe.close()
             }
             return port

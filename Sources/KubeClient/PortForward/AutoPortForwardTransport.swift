@@ -29,7 +29,7 @@ public final class AutoPortForwardTransport: PortForwardTransport {
     }
 
     /// Only once a transport was negotiated: before that, a stream needs the negotiation.
-    public func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> (any PortForwardStream)? {
+    public func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> EventLoopFuture<SpliceOutcome>? {
         guard let index = self.chosen.withLock({ $0 }) else { return nil }
         return self.candidates[index].openNow(namespace: namespace, pod: pod, port: port, joining: local)
     }

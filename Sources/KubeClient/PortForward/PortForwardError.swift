@@ -38,6 +38,12 @@ public struct PortForwardError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { self.message }
 
+    /// `error` as a port-forward error: itself when it is one (a failed future carries it as
+    /// `any Error`), else a transport failure that names it.
+    public static func from(_ error: any Error) -> PortForwardError {
+        error as? PortForwardError ?? PortForwardError(kind: .transport, message: "\(error)")
+    }
+
     /// True when the failure proves the pod never received any of the stream's bytes, so the
     /// same bytes may be sent to another pod.
     public var backendNeverSawData: Bool {

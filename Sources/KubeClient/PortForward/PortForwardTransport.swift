@@ -13,9 +13,10 @@ public protocol PortForwardTransport: Sendable {
     /// Opens a stream and joins it to `local` at once, without suspending, when a connection that
     /// can carry it is already up (a multiplexing transport's session to `pod` on `local`'s event
     /// loop); nil otherwise. Called on that event loop as `local` is accepted, so that its bytes
-    /// flow before any task runs for it: the task's ``PortForwardStream/splice(with:replaying:)``
-    /// with `local` and nothing to replay then only waits for the end.
-    func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> (any PortForwardStream)?
+    /// flow, and the connection is served, without any task.
+    /// - Returns: how the splice ended, as ``PortForwardStream/splice(with:replaying:)`` would
+    ///   return it (a ``PortForwardError`` when it failed), completed on `local`'s event loop.
+    func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> EventLoopFuture<SpliceOutcome>?
 
     /// Whether one connection to the API server carries many streams (SPDY, the tunnel): then
     /// ``prepare(namespace:pod:on:)`` makes new connections cheap without opening streams ahead.
@@ -39,7 +40,7 @@ public protocol PortForwardTransport: Sendable {
 }
 
 extension PortForwardTransport {
-    public func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> (any PortForwardStream)? { nil }
+    public func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> EventLoopFuture<SpliceOutcome>? { nil }
     public var multiplexes: Bool { false }
     public func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError) {}
     public var sessionsClosed: Ticker? { nil }

@@ -3,27 +3,22 @@ import NIOConcurrencyHelpers
 
 /// One forwarded connection on a SPDY session. Its ``SPDYStreamPair`` is opened on the session's
 /// event loop, which is also the local connection's (sessions are kept per event loop), and
-/// joined to the connection there: when the stream is spliced, or already as the connection was
-/// accepted (``SPDYPortForwardTransport/openNow(namespace:pod:port:joining:)``).
+/// joined to the connection there when the stream is spliced. (A connection accepted while its
+/// pod's session is up needs no stream object:
+/// ``SPDYPortForwardTransport/openNow(namespace:pod:port:joining:)`` joins a pair to it at once.)
 final class SPDYPortForwardStream: PortForwardStream {
     private let transport: SPDYPortForwardTransport
     private let key: SPDYSessionPool.Key
     private let session: SPDYSessionPool.Session
     private let port: Int
     /// Set once the pair is open, for ``close()``.
-    private let opened: NIOLockedValueBox<NIOLoopBound<SPDYStreamPair>?>
-    /// The pair and the local connection, when they were joined at accept.
-    private let joined: Joined?
+    private let opened = NIOLockedValueBox<NIOLoopBound<SPDYStreamPair>?>(nil)
 
-    /// - Parameter joined: the pair, already joined to its local connection
-    ///   (``SPDYPortForwardTransport/openNow(namespace:pod:port:joining:)``).
-    init(transport: SPDYPortForwardTransport, key: SPDYSessionPool.Key, session: SPDYSessionPool.Session, port: Int, joined: Joined? = nil) {
+    init(transport: SPDYPortForwardTransport, key: SPDYSessionPool.Key, session: SPDYSessionPool.Session, port: Int) {
         self.transport = transport
         self.key = key
         self.session = session
         self.port = port
-        self.opened = NIOLockedValueBox(joined?.pair)
-        self.joined = joined
     }
 
     /// A pair joined to its local connection: the local handler (nil when the pod's side had
@@ -32,6 +27,15 @@ final class SPDYPortForwardStream: PortForwardStream {
         let pair: NIOLoopBound<SPDYStreamPair>
         let handler: NIOLoopBound<SPDYLocalHandler>?
         let podSideEnded: EventLoopFuture<Void>
+
+        /// How the splice ends, once the pod's side has: on `local`'s event loop.
+        func ended(local: any Channel) -> EventLoopFuture<SpliceOutcome> {
+            let ended = local.eventLoop.makePromise(of: SpliceOutcome.self)
+            self.podSideEnded.assumeIsolated().whenComplete { _ in
+                ended.completeWith(self.pair.value.conclude(removing: self.handler?.value, from: local).mapError { $0 })
+            }
+            return ended.futureResult
+        }
     }
 
     /// Joins `pair` to `local`: from here on bytes flow both ways. On the pair's event loop.
@@ -59,16 +63,11 @@ final class SPDYPortForwardStream: PortForwardStream {
         for attempt in 0..<2 {
             let attach: Attach
             do {
-                if attempt == 0, let joined = self.joined {
-                    precondition(replaying.readableBytes == 0, "a stream joined at accept has nothing to replay")
-                    attach = .joined(joined)
-                } else {
-                    attach = try await eventLoop.submit { [port = self.port, opened = self.opened, handler = session.handler] () throws -> Attach in
-                        guard let pair = handler.value.openPair(port: port) else { return .unusable }
-                        opened.withLockedValue { $0 = NIOLoopBound(pair, eventLoop: eventLoop) }
-                        return .joined(try Self.join(pair, to: local, replaying: replaying))
-                    }.get()
-                }
+                attach = try await eventLoop.submit { [port = self.port, opened = self.opened, handler = session.handler] () throws -> Attach in
+                    guard let pair = handler.value.openPair(port: port) else { return .unusable }
+                    opened.withLockedValue { $0 = NIOLoopBound(pair, eventLoop: eventLoop) }
+                    return .joined(try Self.join(pair, to: local, replaying: replaying))
+                }.get()
             } catch {
                 self.close()
                 local.close(promise: nil)
@@ -84,18 +83,15 @@ final class SPDYPortForwardStream: PortForwardStream {
                 }
                 continue
             }
-            try? await joined.podSideEnded.get()
-            let outcome = try? await eventLoop.submit { joined.pair.value.conclude(removing: joined.handler?.value, from: local) }.get()
-            switch outcome {
-            case .success(.refusedBeforeResponse(let error, let replay)):
-                return .refusedBeforeResponse(error, replay: replay)
-            case .failure(let error):
+            let outcome: SpliceOutcome
+            do {
+                outcome = try await eventLoop.flatSubmit { joined.ended(local: local) }.get()
+            } catch {
                 try? await local.closeFuture.get()
-                throw error
-            case .success(.finished), nil:
-                try? await local.closeFuture.get()
-                return .finished
+                throw PortForwardError.from(error)
             }
+            if case .finished = outcome { try? await local.closeFuture.get() }
+            return outcome
         }
         return try Self.refused(
             PortForwardError(kind: .rejected, message: "no SPDY session to pod \(self.key.namespace)/\(self.key.pod) takes new streams"),

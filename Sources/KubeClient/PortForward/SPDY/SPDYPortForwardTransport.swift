@@ -49,7 +49,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
         return SPDYPortForwardStream(transport: self, key: key, session: session, port: port)
     }
 
-    public func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> (any PortForwardStream)? {
+    public func openNow(namespace: String, pod: String, port: Int, joining local: any Channel) -> EventLoopFuture<SpliceOutcome>? {
         guard (1...65535).contains(port) else { return nil }
         let key = SPDYSessionPool.Key(namespace: namespace, pod: pod, loop: ObjectIdentifier(local.eventLoop))
         guard let session = self.pool.readySession(for: key), let pair = session.handler.value.openPair(port: port) else { return nil }
@@ -57,7 +57,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
             pair.abandon()
             return nil
         }
-        return SPDYPortForwardStream(transport: self, key: key, session: session, port: port, joined: joined)
+        return joined.ended(local: local)
     }
 
     /// The pool's session for `key`, dialed if there is none.
