@@ -81,6 +81,10 @@ import Testing
                 // The relay is deployed as the forward starts; on a loaded machine that takes a
                 // while, and dig gives up after its tries.
                 _ = await lines.first { $0.hasPrefix("Relay: relay ") && $0.hasSuffix(" ready") }
+                // Its session is dialed then too, not by the first query (whose first try
+                // would wait for a TLS handshake and an upgrade).
+                let session = await lines.first { $0.hasPrefix("Transport: ") }
+                #expect(session != nil, "no session to the relay before the first query")
                 let result = try await runCommand("dig", ["@127.0.0.1", "-p", String(port), "db.shop.test", "+short", "+time=5", "+tries=3"])
                 return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             }

@@ -63,7 +63,7 @@ struct RelayForward: Sendable {
             relays: self.relays, lease: lease, transport: transport, namespace: forward.namespace, reportsRelay: fixed != nil,
             events: events
         )
-        let serving = RelayServing(forward: self, route: route, tcp: tcp, udp: udpSockets, flows: flows, events: events)
+        let serving = RelayServing(forward: self, route: route, tcp: tcp, udp: udpSockets, flows: flows, loop: loop, events: events)
         let failure: ForwardError?
         switch targets {
         case .fixed(let map):

@@ -11,6 +11,8 @@ struct RelayServing: Sendable {
     let tcp: ListenerSet?
     let udp: UDPSockets?
     let flows: AsyncStream<(NIOLoopBound<UDPFlow>, PortMapping, any Channel)>
+    /// Where the forward's sockets, and so its streams to the relay, live.
+    let loop: any EventLoop
     let events: @Sendable (ForwardEvent) -> Void
 
     /// Serves streams to the target of each remote port.
@@ -80,9 +82,14 @@ struct RelayServing: Sendable {
         return await withTaskGroup(of: ForwardError?.self) { tasks in
             // The relay is deployed at start, not on the first connection; a relay that cannot
             // be deployed (no permission, an image that cannot be pulled) fails the forward.
-            tasks.addTask {
+            // Its session is dialed then too: otherwise the first connection or datagram waits
+            // for a TLS handshake and an upgrade, longer than a DNS client's first try on a
+            // loaded machine.
+            tasks.addTask { [loop = self.loop] in
                 do {
-                    try await route.withEndpoint { _ in }
+                    try await route.withEndpoint { endpoint in
+                        try? await route.transport.prepare(namespace: route.namespace, pod: endpoint.pod, on: loop)
+                    }
                     return nil
                 } catch {
                     return (error as? ForwardError) ?? ForwardError("\(error)")
