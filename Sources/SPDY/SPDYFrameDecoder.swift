@@ -2,16 +2,40 @@ import NIOCore
 
 /// Bytes to ``SPDYFrame``s for one direction of a session (it owns that direction's inflater).
 /// Any malformed frame is an ``SPDYError``: the session cannot trust what follows it.
+///
+/// In a pipeline, a DATA frame's payload is handed on as it arrives, as DATA frames of the same
+/// stream carrying the parts, the last with the frame's FIN: a byte stream reads the same, and
+/// the payload is never gathered first (a frame is up to 16 MiB and spans many reads, and
+/// gathering it copied every byte once more).
 public struct SPDYFrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = SPDYFrame
 
     private let decompressor = HeaderBlockDecompressor()
+    /// The DATA frame whose payload is still arriving.
+    private var partial: (streamID: UInt32, fin: Bool, remaining: Int)?
 
     public init() {}
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try self.decode(&buffer) else { return .needMoreData }
-        context.fireChannelRead(Self.wrapInboundOut(frame))
+        if let partial = self.partial {
+            guard buffer.readableBytes > 0 else { return .needMoreData }
+            let part = buffer.readSlice(length: min(partial.remaining, buffer.readableBytes))!
+            let remaining = partial.remaining - part.readableBytes
+            self.partial = remaining > 0 ? (partial.streamID, partial.fin, remaining) : nil
+            let frame = SPDYFrame.data(streamID: partial.streamID, fin: remaining == 0 && partial.fin, payload: part)
+            context.fireChannelRead(Self.wrapInboundOut(frame))
+            return .continue
+        }
+        if let frame = try self.decode(&buffer) {
+            context.fireChannelRead(Self.wrapInboundOut(frame))
+            return .continue
+        }
+        // A DATA frame not all here: its header now, and its payload as it comes.
+        guard let word = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self), word & 0x8000_0000 == 0,
+            let flagsAndLength = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self)
+        else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 8)
+        self.partial = (word & 0x7FFF_FFFF, (flagsAndLength >> 24) & 0x01 != 0, Int(flagsAndLength & 0x00FF_FFFF))
         return .continue
     }
 

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import Testing
 
 @testable import SPDY
@@ -141,5 +142,36 @@ import Testing
                 #expect(!error.message.isEmpty)
             }
         }
+    }
+    /// A DATA frame that spans reads reaches the session in parts as its bytes arrive: the
+    /// same stream, the same bytes in order, the FIN on the last part only; the frame behind
+    /// it decodes as usual.
+    @Test func aDataFrameSpanningReadsIsHandedOnAsItArrives() throws {
+        let payload = ByteBuffer(bytes: (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        var wire = SPDYFrameEncoder().encode(.data(streamID: 5, fin: true, payload: payload))
+        wire.writeImmutableBuffer(SPDYFrameEncoder().encode(.ping(id: 3)))
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(SPDYFrameDecoder()))
+        var received = ByteBuffer()
+        var fins: [Bool] = []
+        var after: [SPDYFrame] = []
+        // Reads that cut the header, then the payload, then the PING behind it.
+        for size in [3, 505, 7, 4000, wire.readableBytes] {
+            guard let piece = wire.readSlice(length: min(size, wire.readableBytes)) else { break }
+            try channel.writeInbound(piece)
+            while let frame = try channel.readInbound(as: SPDYFrame.self) {
+                if case .data(let streamID, let fin, var part) = frame {
+                    #expect(streamID == 5)
+                    received.writeBuffer(&part)
+                    fins.append(fin)
+                } else {
+                    after.append(frame)
+                }
+            }
+            if size == 505 { #expect(received.readableBytes == 500, "the payload read so far is handed on before the rest arrives") }
+        }
+        #expect(received == payload)
+        #expect(fins.last == true && fins.dropLast().allSatisfy { !$0 })
+        #expect(after == [.ping(id: 3)])
+        _ = try channel.finish()
     }
 }

@@ -21,7 +21,8 @@ final class SPDYStreamPair {
     private var held: [ByteBuffer] = []
     private var responseStarted = false
     private var replay: ByteBuffer? = ByteBuffer()
-    private var errorText = ""
+    /// The error stream's bytes, read as text once whole (a frame may come in parts).
+    private var errorBytes = ByteBuffer()
     private var reset: SPDYFrame.RSTStatus?
     private var sessionFailure: PortForwardError?
     private var podEnded = false
@@ -60,7 +61,8 @@ final class SPDYStreamPair {
     }
 
     func errorStreamSent(_ payload: ByteBuffer, fin: Bool) {
-        self.errorText += String(buffer: payload)
+        var payload = payload
+        self.errorBytes.writeBuffer(&payload)
     }
 
     func podReset(_ streamID: UInt32, status: SPDYFrame.RSTStatus) {
@@ -99,7 +101,7 @@ final class SPDYStreamPair {
 
     /// What ended the pair badly, if anything did.
     private var failure: PortForwardError? {
-        if !self.errorText.isEmpty { return self.session.error(for: self.errorText, port: self.port) }
+        if self.errorBytes.readableBytes > 0 { return self.session.error(for: String(buffer: self.errorBytes), port: self.port) }
         if let reset = self.reset, !self.responseStarted {
             // A reset with no reply and no text: the runtime refused the streams themselves.
             return PortForwardError(kind: .rejected, message: "the pod's runtime refused the port-forward streams to port \(self.port) (RST_STREAM \(reset))")
