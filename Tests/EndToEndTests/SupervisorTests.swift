@@ -51,6 +51,48 @@ import Testing
         }
     }
 
+    /// A connection open when its forward stops is closed with it, whether a task serves it or
+    /// its event loop alone (joined to its pod's session as it was accepted). It sends nothing,
+    /// so the pod would keep it open.
+    @Test(arguments: [false, true])
+    func aStoppedForwardClosesTheConnectionsItHeld(toPod: Bool) async throws {
+        try await self.running(Supervisor()) { harness, supervisor, updates in
+            var spec = self.web("held", harness)
+            if toPod {
+                let pod = try #require(harness.sim.readyPods("app=web").first?[path: ["metadata", "name"]]?.stringValue)
+                spec = ForwardSpec(alias: "held", kubeconfig: harness.kubeconfigPath, target: .pod(pod), mappings: [PortMapping(local: 0, remote: 8080)])
+            }
+            try supervisor.start(spec)
+            var listening: Int?
+            for await status in updates where status.state == .running {
+                listening = status.listening.first?.port
+                break
+            }
+            let port = try #require(listening)
+            // A pod forward dials its session on its first connection; the held one is joined.
+            #expect(try await RequestLoop.request(port: port).ok)
+            let held = try await EchoClient.connect(port: port)
+            let closed = try await withThrowingTaskGroup(of: Bool?.self) { group in
+                group.addTask {
+                    try await held.executeThenClose { inbound, _ in
+                        for await status in updates where status.connections == 2 { break }
+                        #expect(await supervisor.stop("held"))
+                        for try await _ in inbound {}
+                        return true
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(20))
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+            #expect(closed == true, "the connection held open was still open 20 s after its forward stopped")
+        }
+    }
+
     @Test func aForwardThatCannotStartRetriesWhileTheOthersServe() async throws {
         let supervisor = Supervisor(backoff: Backoff(initial: .milliseconds(50), cap: .milliseconds(200)))
         try await self.running(supervisor) { harness, supervisor, updates in
