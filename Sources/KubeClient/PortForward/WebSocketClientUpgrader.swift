@@ -3,20 +3,29 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import SPDY
 
 /// The client side of the WebSocket handshake (RFC 6455 section 4.1) for port-forward: sends the
-/// key, checks `Sec-WebSocket-Accept`, and installs only NIO's frame decoder; frames going out
-/// are built by ``WebSocketMasking`` (NIO's encoder masks a byte at a time).
+/// key, checks `Sec-WebSocket-Accept`, and installs only a frame decoder (NIO's, or for a byte
+/// stream such as the SPDY tunnel one that hands binary payloads on as they arrive); frames
+/// going out are built by ``WebSocketMasking`` (NIO's encoder masks a byte at a time).
 struct WebSocketClientUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPClientProtocolUpgrader {
     let supportedProtocol = "websocket"
     let requiredUpgradeHeaders: [String] = []
     private let requestKey: String
     private let maxFrameSize: Int
+    private let byteStream: Bool
     private let upgradePipelineHandler: @Sendable (any Channel, HTTPResponseHead) -> EventLoopFuture<UpgradeResult>
 
-    init(maxFrameSize: Int, upgradePipelineHandler: @escaping @Sendable (any Channel, HTTPResponseHead) -> EventLoopFuture<UpgradeResult>) {
+    /// - Parameter byteStream: message boundaries carry no meaning (the SPDY tunnel), so binary
+    ///   payloads may be handed on in parts (``StreamingWebSocketFrameDecoder``).
+    init(
+        maxFrameSize: Int, byteStream: Bool = false,
+        upgradePipelineHandler: @escaping @Sendable (any Channel, HTTPResponseHead) -> EventLoopFuture<UpgradeResult>
+    ) {
         self.requestKey = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         self.maxFrameSize = maxFrameSize
+        self.byteStream = byteStream
         self.upgradePipelineHandler = upgradePipelineHandler
     }
 
@@ -32,7 +41,11 @@ struct WebSocketClientUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPClientProto
 
     func upgrade(channel: any Channel, upgradeResponse: HTTPResponseHead) -> EventLoopFuture<UpgradeResult> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.maxFrameSize)))
+            if self.byteStream {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(StreamingWebSocketFrameDecoder(maxFrameSize: self.maxFrameSize)))
+            } else {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.maxFrameSize)))
+            }
         }.flatMap {
             self.upgradePipelineHandler(channel, upgradeResponse)
         }

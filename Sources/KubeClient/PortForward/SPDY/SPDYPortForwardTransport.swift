@@ -121,7 +121,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
             outcome = try await dialer.dial(
                 method: .GET, path: path, headers: [("Sec-WebSocket-Protocol", PortForwardSPDY.tunnelSubprotocol)], on: eventLoop,
                 upgrader: {
-                    WebSocketClientUpgrader<PortForwardDialer.Upgrade<NIOLoopBound<SPDYClientSessionHandler>>>(maxFrameSize: 32 << 20) { channel, response in
+                    WebSocketClientUpgrader<PortForwardDialer.Upgrade<NIOLoopBound<SPDYClientSessionHandler>>>(maxFrameSize: 32 << 20, byteStream: true) { channel, response in
                         channel.eventLoop.makeCompletedFuture {
                             let chosen = response.headers.first(name: "Sec-WebSocket-Protocol")
                             guard chosen == PortForwardSPDY.tunnelSubprotocol else { return .wrongProtocol(chosen) }

@@ -1,0 +1,82 @@
+import NIOCore
+import NIOWebSocket
+
+/// NIO's WebSocket frame decoder, except that an unmasked binary frame (or continuation) that
+/// has not all arrived is handed on in parts as its bytes come: the first part with the
+/// frame's opcode, the rest as continuations, the last with the frame's FIN.
+///
+/// For the SPDY tunnel, where message boundaries carry no meaning (wire doc section 3) and the
+/// server sends a SPDY frame of up to 64 KiB per message over TLS records of 16 KiB: NIO's
+/// decoder gathers every such message before passing it on, a copy of every byte. Control,
+/// text and masked frames, and any frame already whole, go through NIO's decoder as before.
+package struct StreamingWebSocketFrameDecoder: ByteToMessageDecoder {
+    package typealias InboundOut = WebSocketFrame
+
+    private let whole: WebSocketFrameDecoder
+    /// The frame whose payload is still arriving.
+    private var partial: (fin: Bool, remaining: Int)?
+
+    /// - Parameter maxFrameSize: the largest frame NIO's decoder gathers; frames handed on in
+    ///   parts are never held, so it does not bound them.
+    package init(maxFrameSize: Int) {
+        self.whole = WebSocketFrameDecoder(maxFrameSize: maxFrameSize)
+    }
+
+    package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if let partial = self.partial {
+            guard buffer.readableBytes > 0 else { return .needMoreData }
+            let part = buffer.readSlice(length: min(partial.remaining, buffer.readableBytes))!
+            let remaining = partial.remaining - part.readableBytes
+            self.partial = remaining > 0 ? (partial.fin, remaining) : nil
+            context.fireChannelRead(Self.wrapInboundOut(WebSocketFrame(fin: remaining == 0 && partial.fin, opcode: .continuation, data: part)))
+            return .continue
+        }
+        guard let header = Self.header(buffer) else { return .needMoreData }
+        if buffer.readableBytes >= header.length + header.payload {
+            // NIO's parser only ever sees whole frames, so it never holds one half-parsed.
+            return try self.whole.decode(context: context, buffer: &buffer)
+        }
+        guard header.streamable, buffer.readableBytes > header.length else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: header.length)
+        let part = buffer.readSlice(length: buffer.readableBytes)!
+        self.partial = (header.fin, header.payload - part.readableBytes)
+        context.fireChannelRead(Self.wrapInboundOut(WebSocketFrame(fin: false, opcode: header.opcode, data: part)))
+        return .continue
+    }
+
+    private struct Header {
+        let fin: Bool
+        let opcode: WebSocketOpcode
+        let length: Int
+        let payload: Int
+        /// Unmasked binary or continuation data, no reserved bits: what may be handed on in parts.
+        let streamable: Bool
+    }
+
+    /// The header at the front of `buffer` (RFC 6455 section 5.2), or nil while it is incomplete.
+    private static func header(_ buffer: ByteBuffer) -> Header? {
+        guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+            let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self)
+        else { return nil }
+        let masked = second & 0x80 != 0
+        var length = 2
+        let payload: Int
+        switch second & 0x7F {
+        case 126:
+            guard let extended = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self) else { return nil }
+            payload = Int(extended)
+            length += 2
+        case 127:
+            guard let extended = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt64.self) else { return nil }
+            // Past Int's range: NIO's decoder refuses it once whole, which it never is.
+            payload = Int(clamping: extended)
+            length += 8
+        case let short:
+            payload = Int(short)
+        }
+        if masked { length += 4 }
+        let opcode = WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F)
+        let streamable = !masked && first & 0x70 == 0 && (opcode == .binary || opcode == .continuation)
+        return Header(fin: first & 0x80 != 0, opcode: opcode ?? .continuation, length: length, payload: payload, streamable: streamable)
+    }
+}
