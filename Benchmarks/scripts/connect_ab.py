@@ -6,6 +6,7 @@ Usage: python3 connect_ab.py PORT_A PORT_B N
 import socket, sys, time
 
 def once(port):
+    """One new connection to PORT and its first 64-byte echo, in µs."""
     start = time.perf_counter()
     s = socket.create_connection(("127.0.0.1", port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -17,12 +18,13 @@ def once(port):
     s.close()
     return elapsed
 
-a_port, b_port, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-times = {a_port: [], b_port: []}
-for i in range(n):
-    order = (a_port, b_port) if i % 2 == 0 else (b_port, a_port)
-    for port in order:
-        times[port].append(once(port))
-for name, port in (("A", a_port), ("B", b_port)):
-    ts = sorted(times[port])
-    print("%s p50 %.0f p90 %.0f" % (name, ts[len(ts) // 2], ts[int(len(ts) * 0.9)]))
+if __name__ == "__main__":
+    a_port, b_port, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    times = {a_port: [], b_port: []}
+    for i in range(n):
+        order = (a_port, b_port) if i % 2 == 0 else (b_port, a_port)
+        for port in order:
+            times[port].append(once(port))
+    for name, port in (("A", a_port), ("B", b_port)):
+        ts = sorted(times[port])
+        print("%s p50 %.0f p90 %.0f" % (name, ts[len(ts) // 2], ts[int(len(ts) * 0.9)]))

@@ -7,7 +7,9 @@ Usage: python3 cpu_ab.py PID_A PORT_A PID_B PORT_B N [seq|burst]
 
 The second forwarder started often measures worse whichever binary it is: run both orders.
 """
-import os, socket, sys, threading, time
+import os, sys, threading
+
+from connect_ab import once
 
 pid_a, port_a, pid_b, port_b, n = (int(x) for x in sys.argv[1:6])
 mode = sys.argv[6] if len(sys.argv) > 6 else "seq"
@@ -19,20 +21,8 @@ def cpu(pid):
     return (int(fields[11]) + int(fields[12])) / tick
 
 
-def once(port, out):
-    start = time.perf_counter()
-    s = socket.create_connection(("127.0.0.1", port))
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    s.sendall(b"x" * 64)
-    got = b""
-    while len(got) < 64:
-        got += s.recv(64)
-    s.close()
-    out.append((time.perf_counter() - start) * 1e6)
-
-
 def burst(port, out):
-    threads = [threading.Thread(target=once, args=(port, out)) for _ in range(100)]
+    threads = [threading.Thread(target=lambda: out.append(once(port))) for _ in range(100)]
     [t.start() for t in threads]
     [t.join() for t in threads]
 
@@ -43,7 +33,10 @@ for i in range(n):
     pair = ((pid_a, port_a), (pid_b, port_b))
     for pid, port in pair if i % 2 == 0 else pair[::-1]:
         before = cpu(pid)
-        (once if mode == "seq" else burst)(port, latency[port])
+        if mode == "seq":
+            latency[port].append(once(port))
+        else:
+            burst(port, latency[port])
         used[port] += cpu(pid) - before
 connections = n * (1 if mode == "seq" else 100)
 for name, port in (("A", port_a), ("B", port_b)):

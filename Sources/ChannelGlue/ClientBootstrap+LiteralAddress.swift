@@ -24,9 +24,8 @@ extension ClientBootstrap {
         return try await self.connect(host: host, port: port, channelInitializer: channelInitializer)
     }
 
+    /// Hosts come bare (`::1`, not `[::1]`), as `connect(host:port:)` needs them anyway.
     private static func literalAddress(_ host: String, port: Int) -> SocketAddress? {
-        // A bracketed IPv6 literal, as URLs write it, is still a literal.
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        return try? SocketAddress(ipAddress: bare, port: port)
+        try? SocketAddress(ipAddress: host, port: port)
     }
 }

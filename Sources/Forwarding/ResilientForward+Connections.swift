@@ -55,7 +55,7 @@ extension ResilientForward {
             var lastError: PortForwardError?
             // What earlier streams read from the connection and no pod has seen.
             var replay = ByteBuffer()
-            if let refusal = early?.refusal, let entry = early {
+            if let entry = early, let refusal = entry.refusal {
                 // Joined as it was accepted, on the route of then, and refused there.
                 early = nil
                 refused.insert(entry.choice.pod)

@@ -118,8 +118,7 @@ enum VersusKubectl {
                     measured[name, default: []].append(figures)
                 }
             }
-            let names = ["direct loopback"] + forwarders.map(\.name)
-            Self.report(names.map { ($0, Figures.median(measured[$0] ?? [])) }, gib: gib, rounds: rounds)
+            Self.report(paths.map { ($0.name, Figures.median(measured[$0.name] ?? [])) }, gib: gib, rounds: rounds)
         }
     }
 
