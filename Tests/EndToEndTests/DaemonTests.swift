@@ -52,7 +52,9 @@ import Darwin
 
     static func answers(_ listening: String?) async throws -> Bool {
         guard let listening else { return false }
-        let result = try await runCommand("curl", ["-s", "--max-time", "5", "http://\(listening)/"])
+        // A lost connection waits out the limit; a slow one on a saturated machine (a first
+        // connection dials its pod's session) still answers within it.
+        let result = try await runCommand("curl", ["-s", "--max-time", "15", "http://\(listening)/"])
         return result.stdout.hasPrefix("pod: web-")
     }
 

@@ -38,6 +38,9 @@ public actor RelayPods {
         let name: String
         let secret: String
         let rules: Set<RelayRule>
+        /// Its create request, answered: from then on deleting it leaves nothing behind.
+        var created: Task<Void, any Error>?
+        /// Created and Ready.
         var ready: Task<Void, any Error>?
         var presence: (any Channel)?
         var retired = false
@@ -63,6 +66,9 @@ public actor RelayPods {
     private let cache: KubeClientCache
     private let logger: Logger
     private var places: [Key: Place] = [:]
+    /// Every relay this process deployed: none of them is another kfwd's leftover, even once
+    /// replaced (a sweep may list one that is being created or deleted).
+    private var made: Set<String> = []
     private var nextLease: UInt64 = 0
     private let jobs: AsyncStream<@Sendable () async -> Void>
     private let jobsContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
@@ -119,11 +125,12 @@ public actor RelayPods {
             do {
                 try await relay.ready?.value
             } catch {
-                if !relay.retired {
-                    relay.retired = true
-                    place.relays.removeAll { $0 === relay }
-                    await self.delete(relay, key: lease.key)
-                }
+                // Replaced while it started, and deleted as no stream used it: the newer one
+                // takes this stream.
+                if relay.retired { continue }
+                relay.retired = true
+                place.relays.removeAll { $0 === relay }
+                await self.delete(relay, key: lease.key)
                 throw (error as? ForwardError) ?? ForwardError("relay \(relay.name): \(error)")
             }
             // Replaced while it started (another forward needed more targets): use the newer one.
@@ -193,12 +200,17 @@ public actor RelayPods {
         place.relays.removeAll { $0.retired && $0.streams == 0 }
         place.relays.append(relay)
         self.announce(key, (reason.map { "\($0), redeploying: " } ?? "") + "deploying relay \(relay.name) in namespace \(key.namespace)")
+        self.made.insert(relay.name)
+        let created = Task { try await self.create(relay, key: key) }
+        relay.created = created
         relay.ready = Task {
-            try await self.create(relay, key: key)
+            try await created.value
+            try await self.waitUntilReady(relay, key: key)
             // Replaced ones nobody streams through go once they exist (deleting one still being
-            // created would leave its pod behind).
+            // created would leave its pod behind), ready or not: whoever waits for one of them
+            // moves on to this one.
             for old in idle {
-                _ = try? await old.ready?.value
+                _ = try? await old.created?.value
                 await self.delete(old, key: key)
             }
             self.announce(key, "relay \(relay.name) ready")
@@ -216,6 +228,9 @@ public actor RelayPods {
         } catch {
             throw ForwardError("cannot create relay pod in namespace \(key.namespace): \(error.message)")
         }
+    }
+
+    private func waitUntilReady(_ relay: Relay, key: Key) async throws {
         let name = relay.name
         let namespace = key.namespace
         let timeout = self.settings.readyTimeout
@@ -230,6 +245,8 @@ public actor RelayPods {
                             return seen ? .failure(ForwardError("relay pod \(name) was deleted before it became ready")) : nil
                         }
                         seen = true
+                        // Deleted while it started: it will never serve.
+                        if pod.isTerminating { return .failure(ForwardError("relay pod \(name) was deleted before it became ready")) }
                         if pod.isReady { return .success(()) }
                         if let phase = pod.status?.phase, phase == "Failed" || phase == "Succeeded" {
                             return .failure(ForwardError("relay pod \(name) ended (\(phase)) before it became ready"))
@@ -284,8 +301,9 @@ public actor RelayPods {
         else { return }
         for pod in pods.items {
             guard let name = pod.metadata.name, let pid = pod.metadata.annotations?[RelayPodSpec.pidAnnotation].flatMap(Int32.init) else { continue }
+            // Our own pid on a relay we did not make: a kfwd before us had it.
             let alive = pid != self.owner.pid && ProcessLiveness.isAlive(pid)
-            guard !alive, !(self.places[key]?.relays.contains { $0.name == name } ?? false) else { continue }
+            guard !alive, !self.made.contains(name) else { continue }
             let message = "removing relay \(name) left in namespace \(key.namespace) by kfwd pid \(pid), which no longer runs"
             self.logger.info("\(message)")
             self.announce(key, message)

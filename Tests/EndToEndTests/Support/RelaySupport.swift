@@ -18,8 +18,9 @@ let kfwdRelayPath: String = URL(fileURLWithPath: kfwdPath).deletingLastPathCompo
 let testRelayImage = "kfwd/relay:test"
 
 extension KubeSim.Configuration {
-    mutating func mapRelayImage() {
-        self.images["kfwd/relay"] = "\(kfwdRelayPath) --listen {host}:{port}"
+    /// `shell` runs first in the relay container's shell (to slow a relay's start, say).
+    mutating func mapRelayImage(after shell: String = "") {
+        self.images["kfwd/relay"] = "\(shell)exec \(kfwdRelayPath) --listen {host}:{port}"
     }
 }
 
