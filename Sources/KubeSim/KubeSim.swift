@@ -101,7 +101,7 @@ public final class KubeSim: Sendable {
             minRequestTimeout: configuration.minRequestTimeout,
             hooks: hooks
         )
-        let backends = PodBackends(images: configuration.images, group: group, logger: logger, onConnectionChange: { store.notifyObservers() })
+        let backends = PodBackends(images: configuration.images, group: PodBackends.threads, logger: logger, onConnectionChange: { store.notifyObservers() })
         let listener = APIListener(
             host: configuration.host, port: configuration.port, tls: sslContext, api: api, authenticator: authenticator,
             hooks: hooks, backends: backends, group: group, logger: logger

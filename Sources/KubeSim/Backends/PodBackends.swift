@@ -30,6 +30,13 @@ final class PodBackends: Sendable {
         var stopSignals: [AsyncStream<Never>.Continuation] = []
     }
 
+    /// The threads of the built-in servers, apart from the API server's. A pod is another
+    /// process: a stream's bytes change threads to reach it, whichever loop its session is on.
+    /// On shared loops, a client whose session happened to land on its pod's loop skipped every
+    /// wake-up that another client paid, which made one forwarder twice as fast as another in
+    /// bursts for no reason of its own.
+    static let threads = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+
     private let running = Mutex<[String: Running]>([:])
     private let images: [String: String]
     private let group: any EventLoopGroup
