@@ -8,14 +8,22 @@ import Synchronization
 /// each, which ``ListenerSet/serve(events:_:)`` runs.
 ///
 /// Events raised on the loop are reported by a task too: reporting may print, and a terminal
-/// that does not read must never hold up the loop that carries every connection's bytes.
+/// that does not read must never hold up the loop that carries every connection's bytes. They
+/// go in batches, ``reportDelay`` after the first of each: waking the task for every new
+/// connection cost more CPU than the connection itself, taken from the very moment the cluster
+/// side needs it, and a line about a connection is no worse for coming a few milliseconds late.
 final class AcceptedConnections: Sendable {
+    static let reportDelay: TimeAmount = .milliseconds(10)
+
     /// The mapping as asked for; the local port may still be 0 (see ``mapping(of:)``).
     let requested: PortMapping
     let forTasks: AsyncStream<any Channel>
-    let events: AsyncStream<ForwardEvent>
+    /// What the loops reported, in order, a batch at a time.
+    let events: AsyncStream<[ForwardEvent]>
     private let taskQueue: AsyncStream<any Channel>.Continuation
-    private let eventQueue: AsyncStream<ForwardEvent>.Continuation
+    private let eventQueue: AsyncStream<[ForwardEvent]>.Continuation
+    /// Reported and not yet handed on; a flush is scheduled whenever this is not empty.
+    private let unreported = Mutex<[ForwardEvent]>([])
     /// Every connection still open, closed when the forward stops (also those waiting for a
     /// task, which no task will take then).
     private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
@@ -40,16 +48,33 @@ final class AcceptedConnections: Sendable {
 
     /// Hands a connection to a task: one not joined at accept, or one whose stream was refused.
     func serveInTask(_ local: any Channel) {
+        // What the loop said about it comes before what its task will say.
+        self.flush()
         if case .terminated = self.taskQueue.yield(local) { local.close(promise: nil) }
     }
 
-    func report(_ event: ForwardEvent) {
-        self.eventQueue.yield(event)
+    /// Reports `event`, raised on `loop`, with the others of its batch.
+    func report(_ event: ForwardEvent, on loop: any EventLoop) {
+        let first = self.unreported.withLock { unreported in
+            unreported.append(event)
+            return unreported.count == 1
+        }
+        guard first else { return }
+        loop.scheduleTask(in: Self.reportDelay) { self.flush() }
+    }
+
+    private func flush() {
+        let batch = self.unreported.withLock { unreported in
+            defer { unreported = [] }
+            return unreported
+        }
+        if !batch.isEmpty { self.eventQueue.yield(batch) }
     }
 
     /// The forward stops: no more tasks or events, and every connection closes.
     func stop() {
         self.taskQueue.finish()
+        self.flush()
         self.eventQueue.finish()
         let open = self.open.withLock { open in
             defer { open = [:] }

@@ -42,7 +42,9 @@ struct ListenerSet: Sendable {
             for listener in self.listeners {
                 let connections = listener.connections
                 group.addTask {
-                    for await event in connections.events { events(event) }
+                    for await batch in connections.events {
+                        for event in batch { events(event) }
+                    }
                 }
                 group.addTask {
                     await withDiscardingTaskGroup { tasks in

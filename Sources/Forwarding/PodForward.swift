@@ -69,7 +69,7 @@ public struct PodForward: Sendable {
                 guard let ended = current.transport.openNow(namespace: current.namespace, pod: pod, port: mapping.remote, joining: local) else {
                     return false
                 }
-                connections.report(.connection(local: mapping.local, remote: mapping.remote))
+                connections.report(.connection(local: mapping.local, remote: mapping.remote), on: local.eventLoop)
                 ended.whenComplete { result in
                     let error: PortForwardError
                     switch result {
@@ -78,7 +78,7 @@ public struct PodForward: Sendable {
                     case .failure(let failure): error = PortForwardError.from(failure)
                     }
                     local.close(promise: nil)
-                    connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+                    connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, error), on: local.eventLoop)
                 }
                 return true
             }

@@ -22,8 +22,8 @@ extension ResilientForward {
             early.put(EarlyChoices.Entry(choice: choice, generation: generation), for: local)
             return false
         }
-        connections.report(.connection(local: mapping.local, remote: mapping.remote))
-        connections.report(.routed(local: mapping.local, pod: choice.pod))
+        connections.report(.connection(local: mapping.local, remote: mapping.remote), on: local.eventLoop)
+        connections.report(.routed(local: mapping.local, pod: choice.pod), on: local.eventLoop)
         ended.whenComplete { result in
             switch result {
             case .success(.finished):
@@ -32,7 +32,7 @@ extension ResilientForward {
                 early.put(EarlyChoices.Entry(choice: choice, generation: generation, refusal: (error, replay)), for: local)
                 connections.serveInTask(local)
             case .failure(let error):
-                connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError.from(error)))
+                connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError.from(error)), on: local.eventLoop)
             }
         }
         return true
