@@ -63,6 +63,8 @@ final class StoreChanges: Sendable {
 protocol TickSource: Sendable {
     func tick(_ continuation: AsyncStream<Void>.Continuation) -> UInt64
     func stopTicking(_ id: UInt64)
+    /// Changes with every tick.
+    var revision: UInt64 { get }
 }
 
 extension Informer: TickSource {}

@@ -173,7 +173,7 @@ public struct ResilientForward: Sendable {
             do {
                 try await self.withPicker(context: context, namespace: namespace) { picker in
                     let warm = self.warmStreams ? WarmStreams(loops: [loop], ports: mappings.map(\.remote)) : nil
-                    route.set(Route(context: context, namespace: namespace, picker: picker, transport: transport, warm: warm))
+                    route.set(Route(context: context, namespace: namespace, picker: CachedPodPicker(picker), transport: transport, warm: warm))
                     if context != self.context {
                         events(Self.followed(context, namespace: namespace))
                     }

@@ -20,6 +20,7 @@ public final class Informer<T: KubeResource>: Sendable {
         var tickers: [UInt64: AsyncStream<Void>.Continuation] = [:]
         var nextID: UInt64 = 0
         var lastError: KubeError?
+        var revision: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -45,6 +46,10 @@ public final class Informer<T: KubeResource>: Sendable {
     public func object(namespace: String?, name: String) -> T? {
         self.state.withLock { $0.objects[Self.key(namespace, name)] }
     }
+
+    /// Counts the changes of the store (and of ``lastError``): what was read from the store at
+    /// one revision holds until the next.
+    public var revision: UInt64 { self.state.withLock { $0.revision } }
 
     /// Whether the first list has arrived.
     public var hasSynced: Bool { self.state.withLock { $0.synced } }
@@ -107,7 +112,9 @@ public final class Informer<T: KubeResource>: Sendable {
         self.state.withLock { state in
             let changed = (state.lastError == nil) != (error == nil)
             state.lastError = error
-            if changed { for ticker in state.tickers.values { ticker.yield() } }
+            guard changed else { return }
+            state.revision += 1
+            for ticker in state.tickers.values { ticker.yield() }
         }
     }
 
@@ -138,6 +145,7 @@ public final class Informer<T: KubeResource>: Sendable {
             }
             state.objects = fresh
             state.synced = true
+            state.revision += 1
             events.append(.synced)
             for event in events { Self.deliver(event, to: &state.subscribers) }
             for ticker in state.tickers.values { ticker.yield() }
@@ -160,6 +168,7 @@ public final class Informer<T: KubeResource>: Sendable {
             case .bookmark:
                 return
             }
+            state.revision += 1
             Self.deliver(change, to: &state.subscribers)
             for ticker in state.tickers.values { ticker.yield() }
         }
