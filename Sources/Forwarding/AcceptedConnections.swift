@@ -10,7 +10,7 @@ import Synchronization
 /// Events raised on the loop are reported by a task too: reporting may print, and a terminal
 /// that does not read must never hold up the loop that carries every connection's bytes. They
 /// go in batches, ``reportDelay`` after the first of each: waking the task for every new
-/// connection cost more CPU than the connection itself, taken from the very moment the cluster
+/// connection cost a tenth of kfwd's CPU per connection, taken at the very moment the cluster
 /// side needs it, and a line about a connection is no worse for coming a few milliseconds late.
 final class AcceptedConnections: Sendable {
     static let reportDelay: TimeAmount = .milliseconds(10)

@@ -241,12 +241,12 @@ public actor RelayPods {
                     await pods.waitForSync()
                     var seen = false
                     let outcome: Result<Void, ForwardError>? = await StoreChanges.rerun(on: [pods]) {
-                        guard let pod = pods.object(namespace: namespace, name: name) else {
+                        let pod = pods.object(namespace: namespace, name: name)
+                        seen = seen || pod != nil
+                        // Gone, or being deleted while it started: it will never serve.
+                        guard let pod, !pod.isTerminating else {
                             return seen ? .failure(ForwardError("relay pod \(name) was deleted before it became ready")) : nil
                         }
-                        seen = true
-                        // Deleted while it started: it will never serve.
-                        if pod.isTerminating { return .failure(ForwardError("relay pod \(name) was deleted before it became ready")) }
                         if pod.isReady { return .success(()) }
                         if let phase = pod.status?.phase, phase == "Failed" || phase == "Succeeded" {
                             return .failure(ForwardError("relay pod \(name) ended (\(phase)) before it became ready"))
