@@ -34,6 +34,10 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     private var retired = false
     private var stalledBy: Set<ObjectIdentifier> = []
     private var pendingFlush: [SPDYStreamPair] = []
+    /// Frames for the server go out together at the end of the event loop's turn: the pairs
+    /// opened, fed and ended in one turn (connections accepted together, several local reads)
+    /// share a TLS record and a write.
+    private var flushScheduled = false
     /// Why the session ended, for the pairs still open on it.
     private var failure: PortForwardError?
     private let describe: (String, Int) -> PortForwardError
@@ -99,22 +103,30 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
         context.write(self.wrapOutboundOut(.synStream(streamID: errorID, headers: headers("error"))), promise: nil)
         // The client never writes on the error stream: half-closed at once, as client-go does.
         context.write(self.wrapOutboundOut(.data(streamID: errorID, fin: true, payload: ByteBuffer())), promise: nil)
-        context.writeAndFlush(self.wrapOutboundOut(.synStream(streamID: dataID, headers: headers("data"))), promise: nil)
+        context.write(self.wrapOutboundOut(.synStream(streamID: dataID, headers: headers("data"))), promise: nil)
+        self.flush()
         return pair
     }
 
     func send(_ payload: ByteBuffer, on streamID: UInt32, fin: Bool = false, flush: Bool) {
         guard let context else { return }
         context.write(self.wrapOutboundOut(.data(streamID: streamID, fin: fin, payload: payload)), promise: nil)
-        if flush { context.flush() }
+        if flush { self.flush() }
     }
 
+    /// Flushes at the end of this turn of the event loop.
     func flush() {
-        self.context?.flush()
+        guard !self.flushScheduled, let context else { return }
+        self.flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            self.flushScheduled = false
+            self.context?.flush()
+        }
     }
 
     func reset(_ streamID: UInt32) {
-        self.context?.writeAndFlush(self.wrapOutboundOut(.rstStream(streamID: streamID, status: .cancel)), promise: nil)
+        self.context?.write(self.wrapOutboundOut(.rstStream(streamID: streamID, status: .cancel)), promise: nil)
+        self.flush()
     }
 
     /// The pair is over on both sides: its ids are forgotten (frames for them are dropped).
