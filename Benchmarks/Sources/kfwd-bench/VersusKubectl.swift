@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeSim
 import Logging
+import NIOCore
 
 /// kfwd against kubectl port-forward, both as separate processes forwarding to the same
 /// KubeSim pod (a TCP echo), in one run, with a direct loopback connection to the pod's backend
@@ -16,6 +17,8 @@ import Logging
 /// kfwd runs from `.build/release/kfwd` of the main package (build it first; `BENCH_KFWD` names
 /// another binary); kubectl from PATH. `BENCH_KFWD_B` names a second kfwd binary, measured in the
 /// same rounds over the two SPDY transports (an A/B of a change, free of run-to-run drift).
+/// `BENCH_API_DELAY_MS` puts the API server that far away each way (``DelayProxy``), as it is
+/// from a laptop; the direct path still goes straight to the pod's backend.
 enum VersusKubectl {
     struct Forwarder {
         let name: String
@@ -68,6 +71,7 @@ enum VersusKubectl {
         let gib = Double(environment["BENCH_GIB"] ?? "1") ?? 1
         let bursts = Int(environment["BENCH_BURSTS"] ?? "5") ?? 5
         let rounds = Int(environment["BENCH_ROUNDS"] ?? "3") ?? 3
+        let apiDelay = environment["BENCH_API_DELAY_MS"].flatMap(Double.init) ?? 0
         let kfwd = environment["BENCH_KFWD"] ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/release/kfwd").path
         guard FileManager.default.isExecutableFile(atPath: kfwd) else {
@@ -85,6 +89,14 @@ enum VersusKubectl {
             defer { try? FileManager.default.removeItem(at: directory) }
             let kubeconfig = directory.appendingPathComponent("kubeconfig").path
             try sim.writeKubeconfig(to: kubeconfig)
+            if apiDelay > 0 {
+                let proxy = try await DelayProxy.start(
+                    target: try SocketAddress(ipAddress: "127.0.0.1", port: sim.port), delay: .microseconds(Int64(apiDelay * 1000))
+                )
+                let text = try String(contentsOfFile: kubeconfig, encoding: .utf8).replacingOccurrences(of: sim.url, with: "https://127.0.0.1:\(proxy)")
+                try Data(text.utf8).write(to: URL(fileURLWithPath: kubeconfig))
+                Swift.print("The API server is \(apiDelay) ms away each way (a proxy holds every chunk that long).")
+            }
             guard let backend = sim.backendEndpoint(pod: "echo", port: 7000) else { fatalError("no backend") }
             let common = ["KUBECONFIG": kubeconfig, "HOME": directory.path]
             let other = environment["BENCH_KFWD_B"].map { binary in
