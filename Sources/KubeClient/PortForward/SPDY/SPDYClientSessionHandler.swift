@@ -74,11 +74,18 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     /// Takes the session out of use: it closes now if idle, else when its last pair ends.
     func retire() {
         self.retired = true
-        if self.pairs.isEmpty { self.context?.close(promise: nil) }
+        if self.pairs.isEmpty { self.closeFlushed() }
     }
 
     private func becameIdle() {
-        if self.retired || self.goingAway { self.context?.close(promise: nil) }
+        if self.retired || self.goingAway { self.closeFlushed() }
+    }
+
+    /// Closes the session once done with it, after what is written for the server (a flush
+    /// waiting for the end of the turn, say) has gone out: a close drops unflushed writes.
+    private func closeFlushed() {
+        self.context?.flush()
+        self.context?.close(promise: nil)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -178,7 +185,7 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
             if id % 2 == 0 { context.writeAndFlush(self.wrapOutboundOut(.ping(id: id)), promise: nil) }
         case .goAway:
             self.goingAway = true
-            if self.pairs.isEmpty { context.close(promise: nil) }
+            if self.pairs.isEmpty { self.closeFlushed() }
         case .synStream(let streamID, _, _, _, _):
             // Kubernetes servers never open streams.
             context.writeAndFlush(self.wrapOutboundOut(.rstStream(streamID: streamID, status: .refusedStream)), promise: nil)
