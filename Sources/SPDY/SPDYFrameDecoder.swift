@@ -12,18 +12,15 @@ public struct SPDYFrameDecoder: ByteToMessageDecoder {
 
     private let decompressor = HeaderBlockDecompressor()
     /// The DATA frame whose payload is still arriving.
-    private var partial: (streamID: UInt32, fin: Bool, remaining: Int)?
+    private var partial: (streamID: UInt32, fin: Bool, payload: ArrivingPayload)?
 
     public init() {}
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if let partial = self.partial {
-            guard buffer.readableBytes > 0 else { return .needMoreData }
-            let part = buffer.readSlice(length: min(partial.remaining, buffer.readableBytes))!
-            let remaining = partial.remaining - part.readableBytes
-            self.partial = remaining > 0 ? (partial.streamID, partial.fin, remaining) : nil
-            let frame = SPDYFrame.data(streamID: partial.streamID, fin: remaining == 0 && partial.fin, payload: part)
-            context.fireChannelRead(Self.wrapInboundOut(frame))
+        if var partial = self.partial {
+            guard let (part, isLast) = partial.payload.next(from: &buffer) else { return .needMoreData }
+            self.partial = isLast ? nil : partial
+            context.fireChannelRead(Self.wrapInboundOut(.data(streamID: partial.streamID, fin: isLast && partial.fin, payload: part)))
             return .continue
         }
         if let frame = try self.decode(&buffer) {
@@ -35,7 +32,7 @@ public struct SPDYFrameDecoder: ByteToMessageDecoder {
             let flagsAndLength = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self)
         else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: 8)
-        self.partial = (word & 0x7FFF_FFFF, (flagsAndLength >> 24) & 0x01 != 0, Int(flagsAndLength & 0x00FF_FFFF))
+        self.partial = (word & 0x7FFF_FFFF, (flagsAndLength >> 24) & 0x01 != 0, ArrivingPayload(remaining: Int(flagsAndLength & 0x00FF_FFFF)))
         return .continue
     }
 

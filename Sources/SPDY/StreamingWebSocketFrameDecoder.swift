@@ -14,7 +14,7 @@ package struct StreamingWebSocketFrameDecoder: ByteToMessageDecoder {
 
     private let whole: WebSocketFrameDecoder
     /// The frame whose payload is still arriving.
-    private var partial: (fin: Bool, remaining: Int)?
+    private var partial: (fin: Bool, payload: ArrivingPayload)?
 
     /// - Parameter maxFrameSize: the largest frame NIO's decoder gathers; frames handed on in
     ///   parts are never held, so it does not bound them.
@@ -23,12 +23,10 @@ package struct StreamingWebSocketFrameDecoder: ByteToMessageDecoder {
     }
 
     package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if let partial = self.partial {
-            guard buffer.readableBytes > 0 else { return .needMoreData }
-            let part = buffer.readSlice(length: min(partial.remaining, buffer.readableBytes))!
-            let remaining = partial.remaining - part.readableBytes
-            self.partial = remaining > 0 ? (partial.fin, remaining) : nil
-            context.fireChannelRead(Self.wrapInboundOut(WebSocketFrame(fin: remaining == 0 && partial.fin, opcode: .continuation, data: part)))
+        if var partial = self.partial {
+            guard let (part, isLast) = partial.payload.next(from: &buffer) else { return .needMoreData }
+            self.partial = isLast ? nil : partial
+            context.fireChannelRead(Self.wrapInboundOut(WebSocketFrame(fin: isLast && partial.fin, opcode: .continuation, data: part)))
             return .continue
         }
         guard let header = Self.header(buffer) else { return .needMoreData }
@@ -38,8 +36,10 @@ package struct StreamingWebSocketFrameDecoder: ByteToMessageDecoder {
         }
         guard header.streamable, buffer.readableBytes > header.length else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: header.length)
-        let part = buffer.readSlice(length: buffer.readableBytes)!
-        self.partial = (header.fin, header.payload - part.readableBytes)
+        var payload = ArrivingPayload(remaining: header.payload)
+        // Not all here, so not the last part.
+        let (part, _) = payload.next(from: &buffer)!
+        self.partial = (header.fin, payload)
         context.fireChannelRead(Self.wrapInboundOut(WebSocketFrame(fin: false, opcode: header.opcode, data: part)))
         return .continue
     }
