@@ -13,6 +13,7 @@ package struct StreamingWebSocketFrameDecoder: ByteToMessageDecoder {
     package typealias InboundOut = WebSocketFrame
 
     private let whole: WebSocketFrameDecoder
+    private let maxFrameSize: Int
     /// The frame whose payload is still arriving.
     private var partial: (fin: Bool, payload: ArrivingPayload)?
 
@@ -20,6 +21,7 @@ package struct StreamingWebSocketFrameDecoder: ByteToMessageDecoder {
     ///   parts are never held, so it does not bound them.
     package init(maxFrameSize: Int) {
         self.whole = WebSocketFrameDecoder(maxFrameSize: maxFrameSize)
+        self.maxFrameSize = maxFrameSize
     }
 
     package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
@@ -30,8 +32,10 @@ package struct StreamingWebSocketFrameDecoder: ByteToMessageDecoder {
             return .continue
         }
         guard let header = Self.header(buffer) else { return .needMoreData }
-        if buffer.readableBytes >= header.length + header.payload {
-            // NIO's parser only ever sees whole frames, so it never holds one half-parsed.
+        // Whole (the length compared so that a 64-bit one cannot overflow), or too large to
+        // gather, which NIO's decoder refuses from its header alone. NIO's parser never sees a
+        // frame it would have to hold half-parsed.
+        if buffer.readableBytes - header.length >= header.payload || (!header.streamable && header.payload > self.maxFrameSize) {
             return try self.whole.decode(context: context, buffer: &buffer)
         }
         guard header.streamable, buffer.readableBytes > header.length else { return .needMoreData }

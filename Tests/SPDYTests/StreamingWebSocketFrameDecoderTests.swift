@@ -63,4 +63,25 @@ import Testing
         #expect(others.map(\.unmaskedData) == [ByteBuffer(string: "p"), ByteBuffer(string: "whole"), Self.payload(300)])
         _ = try channel.finish()
     }
+
+    /// A frame too large to gather is refused from its header, as NIO's decoder refuses it,
+    /// rather than gathered without bound; a binary frame with a length past Int's range is
+    /// handed on as it comes, as any binary frame.
+    @Test func aTextFrameTooLargeIsRefusedAndAHugeBinaryLengthIsNoCrash() throws {
+        let refusing = EmbeddedChannel(handler: ByteToMessageHandler(StreamingWebSocketFrameDecoder(maxFrameSize: 1 << 10)))
+        var text = ByteBuffer(bytes: [0x81, 127])
+        text.writeInteger(UInt64(1) << 40)
+        text.writeString("not all of it")
+        #expect(throws: (any Error).self) { try refusing.writeInbound(text) }
+        _ = try? refusing.finish()
+
+        let streaming = EmbeddedChannel(handler: ByteToMessageHandler(StreamingWebSocketFrameDecoder(maxFrameSize: 1 << 10)))
+        var binary = ByteBuffer(bytes: [0x82, 127])
+        binary.writeInteger(UInt64.max)
+        binary.writeString("first bytes")
+        try streaming.writeInbound(binary)
+        let part = try #require(try streaming.readInbound(as: WebSocketFrame.self))
+        #expect(part.opcode == .binary && !part.fin && part.data == ByteBuffer(string: "first bytes"))
+        _ = try? streaming.finish()
+    }
 }
