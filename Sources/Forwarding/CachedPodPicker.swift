@@ -1,14 +1,20 @@
 import KubeClient
 import Synchronization
 
-/// A picker whose candidates are read from its informers once per change of theirs rather than
-/// once per connection: connections come far more often than pods change, and reading the
-/// stores (copying objects out, filtering a namespace's slices) was a tenth of kfwd's CPU per
-/// new connection.
+/// A picker whose answers for new connections (the candidates, whether the target is sticky)
+/// are read from its informers once per change of theirs rather than once per connection:
+/// connections come far more often than pods change, and reading the stores (copying objects
+/// out, filtering a namespace's slices) was a tenth of kfwd's CPU per new connection.
 struct CachedPodPicker: PodPicker {
+    /// What was read at one set of the informers' revisions.
+    private struct Snapshot {
+        var revisions: [UInt64]
+        var byPort: [Int: [PodChoice]] = [:]
+        var sticky: Bool?
+    }
+
     private final class Memo: Sendable {
-        /// The informers' revisions the choices were read at, and the choices per remote port.
-        let state = Mutex<(revisions: [UInt64], byPort: [Int: [PodChoice]])>(([], [:]))
+        let snapshot = Mutex(Snapshot(revisions: []))
     }
 
     let base: any PodPicker
@@ -19,21 +25,27 @@ struct CachedPodPicker: PodPicker {
     }
 
     func candidates(remotePort: Int) -> [PodChoice] {
-        // Read before the stores: choices read after a change are kept under the revisions of
+        self.cached(\.byPort[remotePort]) { self.base.candidates(remotePort: remotePort) }
+    }
+
+    var sticky: Bool { self.cached(\.sticky) { self.base.sticky } }
+
+    /// `field` of the snapshot of the stores as they are now, read with `read` when unknown.
+    private func cached<T: Sendable>(_ field: WritableKeyPath<Snapshot, T?>, _ read: () -> T) -> T {
+        // Read before the stores: what is read after a change is kept under the revisions of
         // before it, and read again at the next call, never the other way round.
         let revisions = self.base.informers.map(\.revision)
-        if let known = self.memo.state.withLock({ $0.revisions == revisions ? $0.byPort[remotePort] : nil }) { return known }
-        let choices = self.base.candidates(remotePort: remotePort)
-        self.memo.state.withLock { state in
-            if state.revisions != revisions { state = (revisions, [:]) }
-            state.byPort[remotePort] = choices
+        if let known = self.memo.snapshot.withLock({ $0.revisions == revisions ? $0[keyPath: field] : nil }) { return known }
+        let value = read()
+        self.memo.snapshot.withLock { snapshot in
+            if snapshot.revisions != revisions { snapshot = Snapshot(revisions: revisions) }
+            snapshot[keyPath: field] = value
         }
-        return choices
+        return value
     }
 
     var informers: [any TickSource] { self.base.informers }
     func emptyReason(remotePort: Int) -> String { self.base.emptyReason(remotePort: remotePort) }
-    var sticky: Bool { self.base.sticky }
     var apiError: KubeError? { self.base.apiError }
     func address(of pod: String) -> String? { self.base.address(of: pod) }
 }
