@@ -47,9 +47,11 @@ import Testing
           ports: [{name: dns, port: 1053, targetPort: dns, protocol: UDP}]
         """
 
-    static func run<T: Sendable>(relayStart: String = "", _ body: (SimHarness) async throws -> T) async throws -> T {
-        try await SimHarness.run(manifest: Self.manifest, configure: { configuration in
-            configuration.mapRelayImage(after: relayStart)
+    static func run<T: Sendable>(slowRelays: SlowRelays? = nil, _ body: (SimHarness) async throws -> T) async throws -> T {
+        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-slow-relay-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        return try await SimHarness.run(manifest: Self.manifest, configure: { configuration in
+            configuration.mapRelayImage(slow: slowRelays, gate: gate)
             configuration.images["dnsmasq"] =
                 "\(dnsmasqPath ?? "dnsmasq") -k --port={port} --listen-address={host} --bind-interfaces --no-resolv --no-hosts --pid-file= --user=root --address=/db.shop.test/10.1.2.3"
         }) { harness in

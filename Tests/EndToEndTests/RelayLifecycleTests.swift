@@ -14,10 +14,7 @@ import Testing
     /// start) is answered through the replacement, and neither forward fails.
     @Test(.enabled(if: isInstalled("dig") && dnsmasqPath != nil))
     func aQueryWaitingForARelayReplacedBeforeItIsReadyIsAnsweredThroughTheReplacement() async throws {
-        // The first relay container takes 5 s to listen; later ones start at once.
-        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-slow-relay-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: gate) }
-        try await RelayForwardTests.run(relayStart: "mkdir \(gate) 2>/dev/null && sleep 5; ") { harness in
+        try await RelayForwardTests.run(slowRelays: .first) { harness in
             let supervisor = Supervisor(relaySettings: RelaySettings(image: testRelayImage))
             let updates = supervisor.updates()
             func udp(_ alias: String, _ service: String, _ port: Int) -> ForwardSpec {
@@ -60,10 +57,7 @@ import Testing
     /// replaced and waiting to be deleted (it carries this process's own pid, and is no longer
     /// among the relays in use).
     @Test func aSweepLeavesTheRelaysThisProcessMade() async throws {
-        // The first relay container starts at once; later ones take 5 s.
-        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-slow-relay-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: gate) }
-        try await RelayForwardTests.run(relayStart: "mkdir \(gate) 2>/dev/null || sleep 5; ") { harness in
+        try await RelayForwardTests.run(slowRelays: .allButFirst) { harness in
             let cache = KubeClientCache()
             let relays = RelayPods(cache: cache, settings: RelaySettings(image: testRelayImage))
             let (messages, sink) = AsyncStream<String>.makeStream()

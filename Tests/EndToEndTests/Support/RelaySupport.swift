@@ -17,10 +17,23 @@ let kfwdRelayPath: String = URL(fileURLWithPath: kfwdPath).deletingLastPathCompo
 /// port KubeSim gives the container, with the environment of its pod spec).
 let testRelayImage = "kfwd/relay:test"
 
+/// Which relay containers of a test start 5 s late, so that a test can hold a relay in its start.
+enum SlowRelays {
+    case first
+    case allButFirst
+}
+
 extension KubeSim.Configuration {
-    /// `shell` runs first in the relay container's shell (to slow a relay's start, say).
-    mutating func mapRelayImage(after shell: String = "") {
-        self.images["kfwd/relay"] = "\(shell)exec \(kfwdRelayPath) --listen {host}:{port}"
+    /// - Parameter slow: which containers start late; `gate` is a path that does not exist yet,
+    ///   made by the first container to start (the caller removes it).
+    mutating func mapRelayImage(slow: SlowRelays? = nil, gate: String = "") {
+        let start =
+            switch slow {
+            case nil: ""
+            case .first: "mkdir \(gate) 2>/dev/null && sleep 5; "
+            case .allButFirst: "mkdir \(gate) 2>/dev/null || sleep 5; "
+            }
+        self.images["kfwd/relay"] = "\(start)exec \(kfwdRelayPath) --listen {host}:{port}"
     }
 }
 
