@@ -6,18 +6,11 @@ Usage: python3 burst_cpu_split.py KUBESIM_PID PID_A PORT_A PID_B PORT_B BURSTS
 """
 import os
 import sys
-import threading
 import time
 
-from connect_ab import once
+from cpu_ab import burst, cpu
 
 sim, pid_a, port_a, pid_b, port_b, bursts = (int(x) for x in sys.argv[1:7])
-tick = os.sysconf("SC_CLK_TCK")
-
-
-def cpu(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick
 
 
 def own():
@@ -30,10 +23,7 @@ pair = ((pid_a, port_a), (pid_b, port_b))
 for i in range(bursts):
     for pid, port in pair if i % 2 == 0 else pair[::-1]:
         before = (cpu(sim), cpu(pid), own(), time.perf_counter())
-        latencies = totals[port][4]
-        threads = [threading.Thread(target=lambda: latencies.append(once(port))) for _ in range(100)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
+        burst(port, totals[port][4])
         after = (cpu(sim), cpu(pid), own(), time.perf_counter())
         for k in range(4):
             totals[port][k] += after[k] - before[k]

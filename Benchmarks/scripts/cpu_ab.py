@@ -11,35 +11,36 @@ import os, sys, threading
 
 from connect_ab import once
 
-pid_a, port_a, pid_b, port_b, n = (int(x) for x in sys.argv[1:6])
-mode = sys.argv[6] if len(sys.argv) > 6 else "seq"
-tick = os.sysconf("SC_CLK_TCK")
-
 
 def cpu(pid):
+    """User + system CPU seconds of process PID so far."""
     fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def burst(port, out):
+    """100 new connections to PORT at once; their times (µs) are appended to OUT."""
     threads = [threading.Thread(target=lambda: out.append(once(port))) for _ in range(100)]
     [t.start() for t in threads]
     [t.join() for t in threads]
 
 
-latency = {port_a: [], port_b: []}
-used = {port_a: 0.0, port_b: 0.0}
-for i in range(n):
-    pair = ((pid_a, port_a), (pid_b, port_b))
-    for pid, port in pair if i % 2 == 0 else pair[::-1]:
-        before = cpu(pid)
-        if mode == "seq":
-            latency[port].append(once(port))
-        else:
-            burst(port, latency[port])
-        used[port] += cpu(pid) - before
-connections = n * (1 if mode == "seq" else 100)
-for name, port in (("A", port_a), ("B", port_b)):
-    values = sorted(latency[port])
-    print("%s cpu per connection %.0f us, p50 %.0f us, p90 %.0f us"
-          % (name, used[port] / connections * 1e6, values[len(values) // 2], values[int(len(values) * 0.9)]))
+if __name__ == "__main__":
+    pid_a, port_a, pid_b, port_b, n = (int(x) for x in sys.argv[1:6])
+    mode = sys.argv[6] if len(sys.argv) > 6 else "seq"
+    latency = {port_a: [], port_b: []}
+    used = {port_a: 0.0, port_b: 0.0}
+    for i in range(n):
+        pair = ((pid_a, port_a), (pid_b, port_b))
+        for pid, port in pair if i % 2 == 0 else pair[::-1]:
+            before = cpu(pid)
+            if mode == "seq":
+                latency[port].append(once(port))
+            else:
+                burst(port, latency[port])
+            used[port] += cpu(pid) - before
+    connections = n * (1 if mode == "seq" else 100)
+    for name, port in (("A", port_a), ("B", port_b)):
+        values = sorted(latency[port])
+        print("%s cpu per connection %.0f us, p50 %.0f us, p90 %.0f us"
+              % (name, used[port] / connections * 1e6, values[len(values) // 2], values[int(len(values) * 0.9)]))

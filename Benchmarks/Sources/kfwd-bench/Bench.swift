@@ -25,6 +25,8 @@ struct Bench {
             try await Resilience.run()
         case "kubectl":
             try await VersusKubectl.run()
+        case "delay-proxy":
+            try await DelayProxy.run(Array(CommandLine.arguments.dropFirst(2)))
         default:
             try await Self.run()
         }

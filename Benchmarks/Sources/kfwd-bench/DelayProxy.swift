@@ -5,9 +5,13 @@ import NIOPosix
 /// API server as seen from a laptop, a round trip of twice `delay` away (netem is not in every
 /// kernel). TLS passes through untouched; order is kept (scheduled tasks with later deadlines
 /// run later); a side whose peer cannot take more stops reading until it can.
+///
+/// In the kubectl benchmark with `BENCH_API_DELAY_MS`, or on its own:
+/// `kfwd-bench delay-proxy LISTEN_PORT TARGET_PORT DELAY_MS`.
 enum DelayProxy {
-    /// Listens on a free loopback port and returns it; the proxy lives as long as the process.
-    static func start(target: SocketAddress, delay: TimeAmount) async throws -> Int {
+    /// Listens on loopback `port` (0: a free one) and returns the listening channel, which
+    /// closes with the process.
+    static func start(port: Int = 0, target: SocketAddress, delay: TimeAmount) async throws -> any Channel {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.autoRead, value: false)
@@ -25,8 +29,20 @@ enum DelayProxy {
                         toClient.partner = toServer
                     }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
-        return server.localAddress?.port ?? 0
+            .bind(host: "127.0.0.1", port: port).get()
+        return server
+    }
+
+    /// `delay-proxy LISTEN_PORT TARGET_PORT DELAY_MS`: runs until killed.
+    static func run(_ arguments: [String]) async throws {
+        guard arguments.count == 3, let listen = Int(arguments[0]), let target = Int(arguments[1]), let milliseconds = Double(arguments[2]) else {
+            Swift.print("usage: kfwd-bench delay-proxy LISTEN_PORT TARGET_PORT DELAY_MS")
+            return
+        }
+        let server = try await Self.start(
+            port: listen, target: try SocketAddress(ipAddress: "127.0.0.1", port: target), delay: .microseconds(Int64(milliseconds * 1000))
+        )
+        try await server.closeFuture.get()
     }
 
     /// Reads one side and writes what it read to `peer`, `delay` later.

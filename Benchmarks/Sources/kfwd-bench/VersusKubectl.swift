@@ -93,7 +93,8 @@ enum VersusKubectl {
                 let proxy = try await DelayProxy.start(
                     target: try SocketAddress(ipAddress: "127.0.0.1", port: sim.port), delay: .microseconds(Int64(apiDelay * 1000))
                 )
-                let text = try String(contentsOfFile: kubeconfig, encoding: .utf8).replacingOccurrences(of: sim.url, with: "https://127.0.0.1:\(proxy)")
+                let proxyPort = proxy.localAddress?.port ?? 0
+                let text = try String(contentsOfFile: kubeconfig, encoding: .utf8).replacingOccurrences(of: sim.url, with: "https://127.0.0.1:\(proxyPort)")
                 try Data(text.utf8).write(to: URL(fileURLWithPath: kubeconfig))
                 Swift.print("The API server is \(apiDelay) ms away each way (a proxy holds every chunk that long).")
             }
