@@ -36,22 +36,24 @@ final class HeaderBlockCompressor {
 
     /// Compresses one raw header block and appends it to `output`.
     func compress(_ block: ByteBuffer, into output: inout ByteBuffer) {
-        var input = Array(block.readableBytesView)
-        input.withUnsafeMutableBufferPointer { input in
-            self.stream.pointee.next_in = input.baseAddress
+        block.withUnsafeReadableBytes { input in
+            // zlib only reads through next_in; it is declared mutable for old callers.
+            self.stream.pointee.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
             self.stream.pointee.avail_in = uInt(input.count)
-            var chunk = [UInt8](repeating: 0, count: 512)
             repeat {
-                chunk.withUnsafeMutableBufferPointer { chunk in
-                    self.stream.pointee.next_out = chunk.baseAddress
-                    self.stream.pointee.avail_out = uInt(chunk.count)
+                // deflate's bound for a sync-flushed block: the input, 5 bytes per 16 KiB, the
+                // flush marker and what the previous call left pending.
+                output.writeWithUnsafeMutableBytes(minimumWritableBytes: input.count + 64) { out in
+                    self.stream.pointee.next_out = out.bindMemory(to: Bytef.self).baseAddress
+                    self.stream.pointee.avail_out = uInt(out.count)
                     let status = deflate(self.stream, Z_SYNC_FLUSH)
                     // Z_BUF_ERROR only says no progress was possible, which ends the loop below.
                     precondition(status == Z_OK || status == Z_BUF_ERROR, "zlib deflate failed (\(status))")
-                    output.writeBytes(UnsafeBufferPointer(rebasing: chunk[0..<(chunk.count - Int(self.stream.pointee.avail_out))]))
+                    return out.count - Int(self.stream.pointee.avail_out)
                 }
             } while self.stream.pointee.avail_out == 0
             self.stream.pointee.next_in = nil
+            self.stream.pointee.next_out = nil
         }
     }
 }

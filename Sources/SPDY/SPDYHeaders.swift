@@ -26,14 +26,25 @@ public struct SPDYHeaders: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     /// The raw (uncompressed) block: a pair count, then each name and value with a 32-bit length.
     func encoded() -> ByteBuffer {
         var block = ByteBuffer()
+        block.reserveCapacity(self.pairs.reduce(4) { $0 + 8 + $1.name.utf8.count + $1.value.utf8.count })
         block.writeInteger(UInt32(self.pairs.count))
         for (name, value) in self.pairs {
-            block.writeInteger(UInt32(name.utf8.count))
-            block.writeString(name.lowercased())
-            block.writeInteger(UInt32(value.utf8.count))
-            block.writeString(value)
+            // Lower-casing outside ASCII can change a name's length, so each length is the one written.
+            Self.writeLengthPrefixed(Self.isLowercaseASCII(name) ? name : name.lowercased(), into: &block)
+            Self.writeLengthPrefixed(value, into: &block)
         }
         return block
+    }
+
+    private static func isLowercaseASCII(_ name: String) -> Bool {
+        name.utf8.allSatisfy { $0 < 0x80 && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+    }
+
+    private static func writeLengthPrefixed(_ string: String, into block: inout ByteBuffer) {
+        let lengthIndex = block.writerIndex
+        block.writeInteger(UInt32(0))
+        let length = block.writeString(string)
+        block.setInteger(UInt32(length), at: lengthIndex)
     }
 
     /// Reads a raw block, refusing what spdystream refuses: an upper-case or empty name, a

@@ -124,6 +124,16 @@ import Testing
         #expect(try SPDYHeaders(decoding: block([("port", "80"), ("streamtype", "data")])) == ["port": "80", "streamtype": "data"])
     }
 
+    @Test func namesAreLowerCasedBeforeTheirLengthIsWritten() throws {
+        // The Kelvin sign is 3 bytes and lower-cases to "k", 1 byte: a length taken before
+        // lower-casing would run 2 bytes into the next pair.
+        let headers = SPDYHeaders([(name: "\u{212A}ey", value: "v"), (name: "Port", value: "80")])
+        var block = headers.encoded()
+        #expect(try SPDYHeaders(decoding: block) == SPDYHeaders([(name: "key", value: "v"), (name: "port", value: "80")]))
+        #expect(block.readInteger(as: UInt32.self) == 2)
+        #expect(block.readInteger(as: UInt32.self) == 3)
+    }
+
     /// Random bytes behind a valid frame header: every outcome is a frame, a wait, or an
     /// SPDYError.
     @Test func fuzzedFramesGiveCleanErrors() {
