@@ -27,6 +27,8 @@ struct Bench {
             try await VersusKubectl.run()
         case "delay-proxy":
             try await DelayProxy.run(Array(CommandLine.arguments.dropFirst(2)))
+        case "copy-relay":
+            try CopyRelay.run(Array(CommandLine.arguments.dropFirst(2)))
         default:
             try await Self.run()
         }

@@ -113,7 +113,7 @@ enum Probe {
         return Self.seconds(ContinuousClock.now - start) * 1_000_000
     }
 
-    private static func connect(host: String, port: Int) throws -> Int32 {
+    static func connect(host: String, port: Int) throws -> Int32 {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

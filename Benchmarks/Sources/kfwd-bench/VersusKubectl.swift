@@ -6,7 +6,8 @@ import NIOCore
 
 /// kfwd against kubectl port-forward, both as separate processes forwarding to the same
 /// KubeSim pod (a TCP echo), in one run, with a direct loopback connection to the pod's backend
-/// as the limit:
+/// as the limit, and a ``CopyRelay`` process (plain copies to the backend, no TLS) as the floor
+/// of a forwarder's CPU per GiB:
 /// - one connection moving `BENCH_GIB` GiB each way through the echo;
 /// - CPU seconds of the forwarding process per GiB (from /proc, user + system);
 /// - new connection + first 64-byte echo, p50 and p99, one at a time and 100 at once.
@@ -31,6 +32,7 @@ enum VersusKubectl {
     struct Figures {
         var throughput = 0.0
         var cpuPerGiB = 0.0
+        var systemPerGiB = 0.0
         var sequentialP50 = 0.0
         var sequentialP99 = 0.0
         var concurrentP50 = 0.0
@@ -38,9 +40,10 @@ enum VersusKubectl {
 
         init() {}
 
-        init(throughput: Double, cpuPerGiB: Double, sequential: [Double], concurrent: [Double]) {
+        init(throughput: Double, cpu: CPU, sequential: [Double], concurrent: [Double]) {
             self.throughput = throughput
-            self.cpuPerGiB = cpuPerGiB
+            self.cpuPerGiB = cpu.user + cpu.system
+            self.systemPerGiB = cpu.system
             self.sequentialP50 = Probe.percentile(sequential, 0.5)
             self.sequentialP99 = Probe.percentile(sequential, 0.99)
             self.concurrentP50 = Probe.percentile(concurrent, 0.5)
@@ -52,6 +55,7 @@ enum VersusKubectl {
             var figures = Figures()
             figures.throughput = middle(\.throughput)
             figures.cpuPerGiB = middle(\.cpuPerGiB)
+            figures.systemPerGiB = middle(\.systemPerGiB)
             figures.sequentialP50 = middle(\.sequentialP50)
             figures.sequentialP99 = middle(\.sequentialP99)
             figures.concurrentP50 = middle(\.concurrentP50)
@@ -64,6 +68,17 @@ enum VersusKubectl {
     struct Running {
         let process: Process
         let port: Int
+        let exited: DispatchSemaphore
+
+        /// SIGTERM, and SIGKILL after 10 s: a forwarder that ignores SIGTERM must not keep the
+        /// benchmark from reporting.
+        func stop() {
+            self.process.terminate()
+            if self.exited.wait(timeout: .now() + 10) == .timedOut {
+                kill(self.process.processIdentifier, SIGKILL)
+                self.exited.wait()
+            }
+        }
     }
 
     static func run() async throws {
@@ -114,15 +129,14 @@ enum VersusKubectl {
                 Forwarder(name: "kfwd (tunnel)", executable: kfwd, arguments: ["forward", "pod/echo", ":7000", "--transport", "tunnel"], environment: common),
                 Forwarder(name: "kfwd (spdy)", executable: kfwd, arguments: ["forward", "pod/echo", ":7000", "--transport", "spdy"], environment: common),
                 Forwarder(name: "kfwd (websocket)", executable: kfwd, arguments: ["forward", "pod/echo", ":7000", "--transport", "websocket"], environment: common),
+                Forwarder(
+                    name: "copy relay, no TLS (floor)", executable: Bundle.main.executablePath ?? CommandLine.arguments[0],
+                    arguments: ["copy-relay", backend.host, String(backend.port)], environment: [:]
+                ),
             ] + (other ?? [])
             let bytes = Int(gib * Double(1 << 30))
             let running = try forwarders.map { try Self.start($0) }
-            defer {
-                for forwarder in running {
-                    forwarder.process.terminate()
-                    forwarder.process.waitUntilExit()
-                }
-            }
+            defer { for forwarder in running { forwarder.stop() } }
             let paths = [Path(name: "direct loopback", host: backend.host, port: backend.port, pid: nil)]
                 + zip(forwarders, running).map { Path(name: $0.name, host: "127.0.0.1", port: $1.port, pid: $1.process.processIdentifier) }
             var measured: [String: [Figures]] = [:]
@@ -143,11 +157,13 @@ enum VersusKubectl {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
         let port = try Self.forwardedPort(output.fileHandleForReading)
         // Drain the rest so the forwarder never blocks on a full pipe ("Handling connection" lines).
         Thread { while !output.fileHandleForReading.availableData.isEmpty {} }.start()
-        return Running(process: process, port: port)
+        return Running(process: process, port: port, exited: exited)
     }
 
     /// Where a measurement connects: the pod's backend directly, or a forwarder's local port.
@@ -163,13 +179,14 @@ enum VersusKubectl {
     /// connection by connection and burst by burst, so that the machine's drift (a 2-core VM
     /// shared with others moves by 30% within a minute) falls on every path alike.
     private static func measure(_ paths: [Path], bytes: Int, bursts: Int) async throws -> [String: Figures] {
-        var throughput: [String: (rate: Double, cpuPerGiB: Double)] = [:]
+        var throughput: [String: (rate: Double, cpu: CPU)] = [:]
         for path in paths {
             _ = try await Probe.throughput(host: path.host, port: path.port, bytes: 8 << 20)
-            let cpuBefore = path.pid.map(Self.cpuSeconds) ?? 0
+            let before = path.pid.map(CPU.init) ?? CPU()
             let rate = try await Probe.throughput(host: path.host, port: path.port, bytes: bytes)
-            let cpu = (path.pid.map(Self.cpuSeconds) ?? 0) - cpuBefore
-            throughput[path.name] = (rate, cpu / (Double(bytes) / Double(1 << 30)))
+            let after = path.pid.map(CPU.init) ?? CPU()
+            let gib = Double(bytes) / Double(1 << 30)
+            throughput[path.name] = (rate, CPU(user: (after.user - before.user) / gib, system: (after.system - before.system) / gib))
         }
         var sequential: [String: [Double]] = [:]
         for index in 0..<200 {
@@ -185,7 +202,7 @@ enum VersusKubectl {
         }
         return Dictionary(uniqueKeysWithValues: paths.map { path in
             (path.name, Figures(
-                throughput: throughput[path.name]?.rate ?? 0, cpuPerGiB: throughput[path.name]?.cpuPerGiB ?? 0,
+                throughput: throughput[path.name]?.rate ?? 0, cpu: throughput[path.name]?.cpu ?? CPU(),
                 sequential: sequential[path.name] ?? [], concurrent: concurrent[path.name] ?? []
             ))
         })
@@ -211,26 +228,40 @@ enum VersusKubectl {
         }
     }
 
-    /// User + system CPU seconds of a process so far (/proc/PID/stat fields 14 and 15).
-    private static func cpuSeconds(pid: Int32) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let end = stat.lastIndex(of: ")")
-        else { return 0 }
-        let fields = stat[stat.index(after: end)...].split(separator: " ")
-        // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12.
-        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
-        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    /// User and system CPU seconds of a process so far (/proc/PID/stat fields 14 and 15), or
+    /// per GiB once divided.
+    struct CPU {
+        var user = 0.0
+        var system = 0.0
+
+        init(user: Double = 0, system: Double = 0) {
+            self.user = user
+            self.system = system
+        }
+
+        init(pid: Int32) {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let end = stat.lastIndex(of: ")")
+            else {
+                self.init()
+                return
+            }
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+            let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+            self.init(user: (Double(fields[11]) ?? 0) / tick, system: (Double(fields[12]) ?? 0) / tick)
+        }
     }
 
     private static func report(_ results: [(String, Figures)], gib: Double, rounds: Int) {
         let kubectl = Dictionary(uniqueKeysWithValues: results.filter { $0.0.hasPrefix("kubectl") }.map { ($0.0, $0.1) })
         Swift.print("Medians of \(rounds) rounds.\n")
-        Swift.print("| forwarder | echo MiB/s, 1 connection, \(gib) GiB each way | CPU s per GiB | new conn p50 (µs) | p99 | 100 at once p50 | p99 |")
-        Swift.print("|---|---|---|---|---|---|---|")
+        Swift.print("| forwarder | echo MiB/s, 1 connection, \(gib) GiB each way | CPU s per GiB | of which system | new conn p50 (µs) | p99 | 100 at once p50 | p99 |")
+        Swift.print("|---|---|---|---|---|---|---|---|")
         for (name, f) in results {
             Swift.print(String(
-                format: "| %@ | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f |", name, f.throughput, f.cpuPerGiB, f.sequentialP50, f.sequentialP99,
-                f.concurrentP50, f.concurrentP99
+                format: "| %@ | %.0f | %.2f | %.2f | %.0f | %.0f | %.0f | %.0f |", name, f.throughput, f.cpuPerGiB, f.systemPerGiB, f.sequentialP50,
+                f.sequentialP99, f.concurrentP50, f.concurrentP99
             ))
         }
         Swift.print("")
