@@ -41,8 +41,8 @@ final class HeaderBlockCompressor {
             self.stream.pointee.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
             self.stream.pointee.avail_in = uInt(input.count)
             repeat {
-                // deflate's bound for a sync-flushed block: the input, 5 bytes per 16 KiB, the
-                // flush marker and what the previous call left pending.
+                // Room for the block in one call: a sync-flushed block deflates to at most its
+                // input, 5 bytes per 16 KiB stored and the 4-byte flush marker; more is looped.
                 output.writeWithUnsafeMutableBytes(minimumWritableBytes: input.count + 64) { out in
                     self.stream.pointee.next_out = out.bindMemory(to: Bytef.self).baseAddress
                     self.stream.pointee.avail_out = uInt(out.count)
