@@ -27,21 +27,22 @@ final class HeaderBlockDecompressor {
 
     /// Inflates one compressed block (all of `compressed`) to its raw header block.
     func decompress(_ compressed: ByteBuffer) throws(SPDYError) -> ByteBuffer {
-        var input = Array(compressed.readableBytesView)
         var output = ByteBuffer()
-        try input.withUnsafeMutableBufferPointer { (input) throws(SPDYError) in
-            self.stream.pointee.next_in = input.baseAddress
+        try compressed.withUnsafeReadableBytes { (input) throws(SPDYError) in
+            // zlib only reads through next_in; it is declared mutable for old callers.
+            self.stream.pointee.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
             self.stream.pointee.avail_in = uInt(input.count)
-            defer { self.stream.pointee.next_in = nil }
-            var chunk = [UInt8](repeating: 0, count: 1024)
+            defer {
+                self.stream.pointee.next_in = nil
+                self.stream.pointee.next_out = nil
+            }
             while true {
-                let (status, produced) = chunk.withUnsafeMutableBufferPointer { chunk in
-                    self.stream.pointee.next_out = chunk.baseAddress
-                    self.stream.pointee.avail_out = uInt(chunk.count)
-                    let status = inflate(self.stream, Z_SYNC_FLUSH)
-                    let produced = chunk.count - Int(self.stream.pointee.avail_out)
-                    output.writeBytes(UnsafeBufferPointer(rebasing: chunk[0..<produced]))
-                    return (status, produced)
+                var status = Z_OK
+                let produced = output.writeWithUnsafeMutableBytes(minimumWritableBytes: 1024) { out in
+                    self.stream.pointee.next_out = out.bindMemory(to: Bytef.self).baseAddress
+                    self.stream.pointee.avail_out = uInt(out.count)
+                    status = inflate(self.stream, Z_SYNC_FLUSH)
+                    return out.count - Int(self.stream.pointee.avail_out)
                 }
                 switch status {
                 case Z_NEED_DICT:
@@ -55,7 +56,8 @@ final class HeaderBlockDecompressor {
                     if output.readableBytes > Self.maximumBlockSize {
                         throw SPDYError.headerBlock("a header block inflates past \(Self.maximumBlockSize) bytes")
                     }
-                    if self.stream.pointee.avail_in == 0, produced < chunk.count { return }
+                    // All input used and room left over: the block is whole.
+                    if self.stream.pointee.avail_in == 0, self.stream.pointee.avail_out > 0 { return }
                     if status == Z_BUF_ERROR, produced == 0 {
                         throw SPDYError.headerBlock("the compressed header block is truncated")
                     }
