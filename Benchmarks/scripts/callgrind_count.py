@@ -17,46 +17,17 @@ kernel's copies are not (perf and /proc/PID/stat see those; docs/benchmarks.md).
 """
 import collections, os, re, shutil, socket, subprocess, sys, tempfile, threading
 
+from connect_ab import once
+from echo_push import push
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 WARM_CONNECTIONS, WARM_MIB = 20, 4
 
 
-def connect_once(port):
-    with socket.create_connection(("127.0.0.1", port)) as s:
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.sendall(b"x" * 64)
-        got = b""
-        while len(got) < 64:
-            chunk = s.recv(64)
-            if not chunk:
-                raise SystemExit("port %d closed a connection before its echo" % port)
-            got += chunk
-
-
-def push(port, mib):
-    total = mib << 20
-    s = socket.create_connection(("127.0.0.1", port))
-    chunk = b"x" * (256 << 10)
-
-    def send():
-        sent = 0
-        while sent < total:
-            s.sendall(chunk)
-            sent += len(chunk)
-        s.shutdown(socket.SHUT_WR)
-
-    sender = threading.Thread(target=send)
-    sender.start()
-    received = 0
-    while True:
-        data = s.recv(1 << 20)
-        if not data:
-            break
-        received += len(data)
-    sender.join()
-    s.close()
-    if received != total:
-        raise SystemExit("port %d echoed %d of %d bytes" % (port, received, total))
+def echo(port, mib):
+    received = push(port, mib)
+    if received != mib << 20:
+        raise SystemExit("port %d echoed %d of %d bytes" % (port, received, mib << 20))
 
 
 def free_port():
@@ -147,13 +118,13 @@ def measure(spec, kubeconfig, target, remote, connections, mib, work):
             raise SystemExit("%s exited before forwarding" % spec)
         threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
         for _ in range(WARM_CONNECTIONS):
-            connect_once(port)
-        push(port, WARM_MIB)
+            once(port)
+        echo(port, WARM_MIB)
         subprocess.run(["callgrind_control", "-z", str(process.pid)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(connections):
-            connect_once(port)
+            once(port)
         per_connection = dump(process.pid, out)
-        push(port, mib)
+        echo(port, mib)
         per_mib = dump(process.pid, out)
         return per_connection, per_mib
     finally:

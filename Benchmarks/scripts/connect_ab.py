@@ -13,7 +13,10 @@ def once(port):
     s.sendall(b"x" * 64)
     got = b""
     while len(got) < 64:
-        got += s.recv(64)
+        chunk = s.recv(64)
+        if not chunk:
+            raise SystemExit("port %d closed a connection before its echo" % port)
+        got += chunk
     elapsed = (time.perf_counter() - start) * 1e6
     s.close()
     return elapsed

@@ -29,16 +29,15 @@ enum CopyRelay {
             }
             var one: Int32 = 1
             setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let done = DispatchGroup()
-            for (from, to) in [(client, target), (target, client)] {
-                done.enter()
-                Thread {
-                    Self.copy(from: from, to: to)
-                    done.leave()
-                }.start()
-            }
+            // The thread copying back closes both sockets once the other direction is done too.
+            let upDone = DispatchSemaphore(value: 0)
             Thread {
-                done.wait()
+                Self.copy(from: client, to: target)
+                upDone.signal()
+            }.start()
+            Thread {
+                Self.copy(from: target, to: client)
+                upDone.wait()
                 close(client)
                 close(target)
             }.start()
