@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "ConfigStore", "Forwarding", "KubeClient", "RelayProtocol",
+                "ChannelGlue", "ConfigStore", "Forwarding", "KubeClient", "RelayProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -52,6 +52,16 @@ public struct ControlClient: Sendable {
         try await self.send(.POST, "/v1/stop", body: request, as: ControlResult.self)
     }
 
+    public func restart(_ request: ControlRequest) async throws -> ControlResult {
+        try await self.send(.POST, "/v1/restart", body: request, as: ControlResult.self)
+    }
+
+    /// The daemon's event stream, given to `record` as it comes: each forward's state first,
+    /// then every change, until the daemon stops or the task is cancelled.
+    public func events(_ record: (ForwardEventRecord) -> Void) async throws {
+        try await self.stream("/v1/events", as: ForwardEventRecord.self, follow: true, record)
+    }
+
     public func dashboard() async throws -> DashboardInfo {
         try await self.send(.GET, "/v1/dashboard", body: ControlRequest?.none, as: DashboardInfo.self)
     }
@@ -62,14 +72,19 @@ public struct ControlClient: Sendable {
         var components = URLComponents()
         components.path = "/v1/logs"
         components.queryItems = [URLQueryItem(name: "follow", value: follow ? "true" : "false")] + (alias.map { [URLQueryItem(name: "alias", value: $0)] } ?? [])
-        guard let url = URL(httpURLWithSocketPath: self.paths.socket, uri: components.string ?? "/v1/logs") else {
+        try await self.stream(components.string ?? "/v1/logs", as: LogEntry.self, follow: follow, line)
+    }
+
+    /// An NDJSON answer, one decoded value per line as it comes.
+    private func stream<Line: Decodable>(_ uri: String, as: Line.Type, follow: Bool, _ each: (Line) -> Void) async throws {
+        guard let url = URL(httpURLWithSocketPath: self.paths.socket, uri: uri) else {
             throw DaemonError("the control socket path \(self.paths.socket) cannot be used")
         }
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url.absoluteString), timeout: follow ? .hours(24 * 365) : .seconds(30))
         guard response.status == .ok else { throw DaemonError("the daemon answered \(response.status.code)") }
         // Split as watch bodies are (KubeClient+Watch).
         for try await text in response.body.splitLines(omittingEmptySubsequences: true, maximumBufferSize: 1 << 20) {
-            line(try StatusReport.decoder.decode(LogEntry.self, from: text))
+            each(try StatusReport.decoder.decode(Line.self, from: text))
         }
     }
 

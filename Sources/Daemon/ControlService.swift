@@ -37,6 +37,24 @@ struct ControlService: Sendable {
             let body = try await request.decode(as: ControlRequest.self, context: context)
             return try await self.stop(body)
         }
+        router.post("/v1/restart") { request, context in
+            let body = try await request.decode(as: ControlRequest.self, context: context)
+            return try self.restart(body)
+        }
+        router.get("/v1/events") { request, _ in
+            // Each forward's state first, then every change as it happens, one JSON object per
+            // line; ends when the client goes or the daemon stops. A reader that falls far
+            // behind loses the oldest lines, never the daemon's time.
+            let events = self.supervisor.events(limit: 10_000)
+            return Response(
+                status: .ok, headers: [.contentType: "application/x-ndjson"],
+                body: LiveResponse.body(request) { sink in
+                    for await update in events { sink.yield(update) }
+                } renderer: {
+                    { update in ByteBuffer(string: try DashboardRoutes.encoded(ForwardEventRecord(update)) + "\n") }
+                }
+            )
+        }
         router.get("/v1/dashboard") { _, _ in DashboardInfo(url: self.dashboard.url, error: self.dashboard.error) }
         router.get("/v1/logs") { request, _ in
             let alias = request.uri.queryParameters["alias"].map(String.init)
@@ -65,13 +83,7 @@ struct ControlService: Sendable {
         let live = Dictionary(self.supervisor.list().map { ($0.alias, $0) }, uniquingKeysWith: { $1 })
         let forwards = saved.map { forward in
             guard let status = live[forward.alias] else { return StatusReport.Forward(alias: forward.alias) }
-            let traffic = self.supervisor.traffic(forward.alias)
-            return StatusReport.Forward(
-                alias: forward.alias, status: status.state.name, pods: status.pods, since: status.since, lastError: status.lastError,
-                retries: status.retries, connections: status.connections, failedConnections: status.failedConnections, reconnects: status.reconnects,
-                bytesToCluster: traffic?.bytesToCluster ?? 0, bytesFromCluster: traffic?.bytesFromCluster ?? 0, transport: status.transport,
-                listening: status.listening.map(\.description)
-            )
+            return StatusReport.Forward(status, traffic: self.supervisor.traffic(forward.alias))
         }
         return StatusReport(daemon: .init(pid: getpid(), running: true), forwards: forwards)
     }
@@ -94,12 +106,12 @@ struct ControlService: Sendable {
                 result.errors.append("\(alias): \(error.message)")
             }
         }
-        let starting = Set(result.done.filter { self.supervisor.status($0)?.state == .starting })
+        let starting = Set(result.done.filter { self.supervisor.status($0)?.state.name == "starting" })
         if !starting.isEmpty {
             _ = await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     var pending = starting
-                    for await status in updates where pending.contains(status.alias) && status.state != .starting {
+                    for await status in updates where pending.contains(status.alias) && status.state.name != "starting" {
                         pending.remove(status.alias)
                         if pending.isEmpty { return }
                     }
@@ -112,8 +124,29 @@ struct ControlService: Sendable {
         result.details = result.done.compactMap { alias in
             self.supervisor.status(alias).map { status in
                 let sockets = status.listening.map(\.description).joined(separator: ", ")
-                return "\(alias): \(status.state)\(sockets.isEmpty ? "" : ", listening on \(sockets)")"
+                let reason = status.state.reason.map { ": \($0.message)" } ?? ""
+                return "\(alias): \(status.state.name)\(reason)\(sockets.isEmpty ? "" : ", listening on \(sockets)")"
             }
+        }
+        return result
+    }
+
+    /// Restarts running forwards (ports and sessions closed and opened again) and starts
+    /// stopped ones.
+    func restart(_ request: ControlRequest) throws -> ControlResult {
+        var result = ControlResult()
+        for forward in try self.selected(request, into: &result) {
+            if self.supervisor.status(forward.alias) == nil {
+                do throws(ForwardError) {
+                    try self.supervisor.start(try forward.config.forwardSpec(podWait: self.podWait))
+                } catch {
+                    result.errors.append("\(forward.alias): \(error.message)")
+                    continue
+                }
+            } else {
+                self.supervisor.restart(forward.alias)
+            }
+            result.done.append(forward.alias)
         }
         return result
     }
@@ -188,11 +221,10 @@ struct ControlService: Sendable {
             guard written[status.alias] != counted else { continue }
             written[status.alias] = status
             guard let id = try? self.store.forward(alias: status.alias)?.id else { continue }
-            let traffic = self.supervisor.traffic(status.alias)
+            let report = StatusReport.Forward(status, traffic: self.supervisor.traffic(status.alias))
             let record = ForwardStateRecord(
-                forwardID: id, ownerPID: pid, status: status.state.name, pods: status.pods, since: status.since, lastError: status.lastError,
-                retryCount: status.retries, bytes: (traffic?.bytesToCluster ?? 0) + (traffic?.bytesFromCluster ?? 0),
-                connections: Int64(status.connections)
+                forwardID: id, ownerPID: pid, status: report.status, pods: report.pods, since: status.since, lastError: report.reason ?? report.lastError,
+                retryCount: report.retries, bytes: report.bytesToCluster + report.bytesFromCluster, connections: Int64(report.connections)
             )
             do throws(ConfigStoreError) { try self.store.record(record) } catch {
                 self.logger.warning("cannot record a forward's state", metadata: ["kfwd.forward": "\(status.alias)", "error": "\(error)"])

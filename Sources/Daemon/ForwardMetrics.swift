@@ -36,7 +36,7 @@ final class ForwardMetrics: Sendable {
                     family.counters[key]?.reset()
                     family.counters[key]?.increment(by: value)
                 }
-                for state in ForwardStatus.State.names { family.gauges[state]?.set(Int64(state == forward.status ? 1 : 0)) }
+                for state in ForwardLifecycle.State.names { family.gauges[state]?.set(Int64(state == forward.status ? 1 : 0)) }
                 family.gauges["pods"]?.set(Int64(forward.pods.count))
             }
             return self.registry.emitToBuffer()
@@ -57,7 +57,7 @@ final class ForwardMetrics: Sendable {
             "from_cluster": counter("bytes", bytesHelp, [("direction", "from_cluster")]),
         ]
         var gauges: [String: Gauge] = [:]
-        for state in ForwardStatus.State.names {
+        for state in ForwardLifecycle.State.names {
             gauges[state] = self.registry.makeGauge(
                 descriptor: MetricNameDescriptor(namespace: "kfwd", subsystem: "forward", metricName: "state", unitName: "", helpText: "1 for the state a forward is in."),
                 labels: labels + [("state", state)]

@@ -1,3 +1,5 @@
+import ChannelGlue
+import Forwarding
 import Foundation
 
 /// What `kfwd status --json` prints and the control API's `GET /v1/status` answers.
@@ -16,10 +18,22 @@ public struct StatusReport: Codable, Sendable, Equatable {
 
     public struct Forward: Codable, Sendable, Equatable {
         public var alias: String
-        /// `running`, `starting`, `waiting`, `retrying` or `stopped`.
+        /// `starting`, `running`, `waiting`, `degraded`, `retrying`, `stopping` or `stopped`
+        /// (``ForwardLifecycle/State/name``).
         public var status: String
+        /// Why it is not simply running: what it waits for, why it retries, why the API
+        /// server cannot be reached.
+        public var reason: String?
+        /// ``ForwardError/Code`` of the reason, to branch on.
+        public var code: String?
+        /// What to do about the reason, when kfwd knows.
+        public var fix: String?
+        /// Seconds between a failed run and the next try (retrying only).
+        public var retryDelay: Double?
+        /// The pods new connections go to now.
         public var pods: [String]
         public var since: Date?
+        /// The last failure since the forward was last healthy; cleared when it is.
         public var lastError: String?
         public var retries: Int
         /// Local connections accepted since the forward started.
@@ -37,7 +51,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var listening: [String]
 
         enum CodingKeys: String, CodingKey {
-            case alias, status, pods, since, retries, connections, reconnects, transport, listening
+            case alias, status, reason, code, fix, pods, since, retries, connections, reconnects, transport, listening
+            case retryDelay = "retry_delay_seconds"
             case lastError = "last_error"
             case failedConnections = "failed_connections"
             case bytesToCluster = "bytes_to_cluster"
@@ -69,6 +84,10 @@ public struct StatusReport: Codable, Sendable, Equatable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.init(alias: try container.decode(String.self, forKey: .alias))
             self.status = try container.decode(String.self, forKey: .status)
+            self.reason = try container.decodeIfPresent(String.self, forKey: .reason)
+            self.code = try container.decodeIfPresent(String.self, forKey: .code)
+            self.fix = try container.decodeIfPresent(String.self, forKey: .fix)
+            self.retryDelay = try container.decodeIfPresent(Double.self, forKey: .retryDelay)
             self.pods = try container.decodeIfPresent([String].self, forKey: .pods) ?? []
             self.since = try container.decodeIfPresent(Date.self, forKey: .since)
             self.lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
@@ -106,4 +125,24 @@ public struct StatusReport: Codable, Sendable, Equatable {
         decoder.dateDecodingStrategy = .iso8601
         return decoder
     }()
+}
+
+extension StatusReport.Forward {
+    /// What a live forward is doing: the one mapping of ``ForwardStatus`` that `kfwd status`,
+    /// the control API, the dashboard, `/metrics` and the store's state rows all read.
+    public init(_ status: ForwardStatus, traffic: TrafficCounter?) {
+        self.init(
+            alias: status.alias, status: status.state.name, pods: status.pods, since: status.since, lastError: status.lastError?.message,
+            retries: status.retries, connections: status.connections, failedConnections: status.failedConnections, reconnects: status.reconnects,
+            bytesToCluster: traffic?.bytesToCluster ?? 0, bytesFromCluster: traffic?.bytesFromCluster ?? 0, transport: status.transport,
+            listening: status.listening.map(\.description)
+        )
+        let reason = status.state.reason
+        self.reason = reason?.message
+        self.code = reason?.code.rawValue
+        self.fix = reason?.fix
+        if case .retrying(_, _, let delay) = status.state {
+            self.retryDelay = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        }
+    }
 }

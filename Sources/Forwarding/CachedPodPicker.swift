@@ -45,7 +45,7 @@ struct CachedPodPicker: PodPicker {
     }
 
     var informers: [any TickSource] { self.base.informers }
-    func emptyReason(remotePort: Int) -> String { self.base.emptyReason(remotePort: remotePort) }
+    func emptyReason(remotePort: Int) -> ForwardError { self.base.emptyReason(remotePort: remotePort) }
     var apiError: KubeError? { self.base.apiError }
     func address(of pod: String) -> String? { self.base.address(of: pod) }
 }

@@ -20,7 +20,21 @@ final class CurrentRoute: Sendable {
     private let route = Mutex<Route?>(nil)
     let ticker = Ticker()
 
+    private let blockedBy = Mutex<ForwardError?>(nil)
+
     var value: Route? { self.route.withLock { $0 } }
+
+    /// Why there is no route yet, when the API server refused the first list (credentials,
+    /// rights, unreachable): what a held connection is told.
+    var blocked: ForwardError? { self.blockedBy.withLock { $0 } }
+
+    func block(_ error: ForwardError?) {
+        let changed = self.blockedBy.withLock { blocked in
+            defer { blocked = error }
+            return blocked != error
+        }
+        if changed { self.ticker.fire() }
+    }
 
     func set(_ route: Route) {
         self.route.withLock { current in

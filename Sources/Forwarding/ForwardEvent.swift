@@ -5,13 +5,14 @@ public enum ForwardEvent: Sendable {
     /// A local socket is listening.
     case listening(address: String, local: Int, remote: Int)
     /// No pod can take new connections on a local port: they are held until one is ready.
-    case waiting(local: Int, reason: String)
+    case waiting(local: Int, reason: ForwardError)
     /// The pods new connections go to, reported at start and on every change of the set; an
     /// empty set follows a ``waiting(local:reason:)`` per port that says why.
     case ready(pods: [String])
-    /// The API server became unreachable (the reason), or reachable again (nil). Connections
-    /// already open keep going; the informers retry with backoff.
-    case api(error: String?)
+    /// The API server became unreachable or refused the forward's list and watch (the reason:
+    /// unreachable, credentials, forbidden), or serves them again (nil). Connections already
+    /// open keep going; the informers retry with backoff.
+    case api(error: ForwardError?)
     /// The kubeconfig changed on disk: the forward now uses another context or credentials
     /// (`changed`), or could not use the new file and keeps the old one.
     case kubeconfig(changed: Bool, String)
@@ -31,7 +32,7 @@ public enum ForwardEvent: Sendable {
     case heldBack(pod: String)
     /// A local connection could not be forwarded, or its stream ended in an error; only that
     /// connection was closed.
-    case connectionFailed(local: Int, remote: Int, PortForwardError)
+    case connectionFailed(local: Int, remote: Int, ForwardError)
 }
 
 extension PortForwardTransportKind {
@@ -43,6 +44,15 @@ extension PortForwardTransportKind {
 }
 
 extension ForwardEvent {
+    /// What ``api(error:)`` means, in the words every reader prints: an unreachable server is
+    /// waited out, a refusal (credentials, rights) needs the user.
+    public static func apiMessage(_ error: ForwardError) -> String {
+        if error.code == .clusterUnreachable {
+            return "the API server cannot be reached (\(error.message)); open connections keep going, retrying with backoff"
+        }
+        return "cannot follow the target: \(error.message)\(error.fix.map { "; \($0)" } ?? ""); retrying with backoff"
+    }
+
     /// What ``heldBack(pod:)`` means, in the words every reader prints.
     public static func heldBackMessage(pod: String) -> String {
         "a local connection to pod \(pod) is not reading what the pod sends: connections sharing its session wait for it, new ones get another session"

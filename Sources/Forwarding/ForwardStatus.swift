@@ -3,42 +3,6 @@ import Foundation
 /// What a forward is doing now, as the ``Supervisor`` knows it from the forward's own events:
 /// never a guess.
 public struct ForwardStatus: Sendable, Equatable {
-    public enum State: Sendable, Equatable, CustomStringConvertible {
-        /// Reading the kubeconfig, binding ports, syncing informers.
-        case starting
-        /// Listening, with at least one ready pod.
-        case running
-        /// Listening, but no pod can take a connection; new ones are held.
-        case waiting(reason: String)
-        /// Could not start; tries again after the delay.
-        case retrying(reason: String, after: Duration)
-        case stopped
-
-        /// The state's one-word name, as `kfwd status --json`, the store and `/metrics` give it.
-        public var name: String {
-            switch self {
-            case .starting: "starting"
-            case .running: "running"
-            case .waiting: "waiting"
-            case .retrying: "retrying"
-            case .stopped: "stopped"
-            }
-        }
-
-        /// Every ``name``, in lifecycle order.
-        public static let names = ["starting", "running", "waiting", "retrying", "stopped"]
-
-        public var description: String {
-            switch self {
-            case .starting: "starting"
-            case .running: "running"
-            case .waiting: "waiting for pod"
-            case .retrying: "retrying"
-            case .stopped: "stopped"
-            }
-        }
-    }
-
     /// A bound local socket.
     public struct Socket: Sendable, Hashable, CustomStringConvertible {
         public let address: String
@@ -54,9 +18,8 @@ public struct ForwardStatus: Sendable, Equatable {
     }
 
     public let alias: String
-    public var state: State = .starting
-    /// The pods new connections go to.
-    public var pods: [String] = []
+    /// Where the forward is in its lifecycle, with why (``ForwardLifecycle/State/reason``).
+    public var lifecycle = ForwardLifecycle()
     /// The bound local sockets.
     public var listening: [Socket] = []
     /// The port-forward protocol in use, once the API server accepted one.
@@ -75,63 +38,86 @@ public struct ForwardStatus: Sendable, Equatable {
     /// Times new connections moved to another set of ready pods after the first (a pod was
     /// deleted, evicted or replaced by a rollout), plus failed starts tried again.
     public var reconnects = 0
-    /// The pods of the last `ready` with any, to tell a move from the first choice.
+    /// The pods of the last report with any, to tell a move from the first choice.
     private var lastReadyPods: [String]?
-    public var lastError: String?
+    /// The last failure (of a connection, or of a run) since the forward was last healthy:
+    /// cleared when it runs with ready pods again (the event stream and the log keep it).
+    public var lastError: ForwardError?
     /// What the forward made of the last change of its kubeconfig on disk (followed, or not
     /// usable), as the user should read it.
     public var kubeconfigNote: String?
-    /// Why the API server cannot be reached now; nil while it can. The forward keeps its
-    /// listeners and open connections meanwhile.
-    public var apiError: String?
-    private var waitingReason: String?
-    /// When `state` last changed.
+    /// Why no pod can be chosen, from the last ``ForwardEvent/waiting(local:reason:)``, for the
+    /// next empty pod set.
+    private var waitingReason: ForwardError?
+    /// When the state's name last changed.
     public var since = Date()
 
     public init(alias: String) {
         self.alias = alias
     }
 
-    /// Folds one of the forward's events in.
-    mutating func apply(_ event: ForwardEvent) {
-        switch event {
-        case .listening(let address, let local, _):
-            self.listening.append(Socket(address: address, port: local))
-        case .waiting(_, let reason):
-            // Also said for one held connection while other pods may come back; the state
-            // follows `ready`, which the forward reports whenever its pods change.
-            self.waitingReason = reason
-        case .ready(let pods):
-            self.pods = pods
-            if !pods.isEmpty {
-                if let last = self.lastReadyPods, last != pods { self.reconnects += 1 }
-                self.lastReadyPods = pods
-            }
-            self.enter(pods.isEmpty ? .waiting(reason: self.waitingReason ?? "no ready pod") : .running)
-        case .api(let error):
-            self.apiError = error
-        case .kubeconfig(_, let message):
-            self.kubeconfigNote = message
-        case .transport(let name):
-            self.transport = name
-        case .relay(let message):
-            self.relayNote = message
-        case .connection:
-            self.connections += 1
-        case .heldBack(let pod):
-            self.heldBack += 1
-            self.heldBackPod = pod
-        case .routed:
-            break
-        case .connectionFailed(_, _, let error):
-            self.failedConnections += 1
-            self.lastError = error.message
+    /// The lifecycle's state.
+    public var state: ForwardLifecycle.State { self.lifecycle.state }
+
+    /// The pods new connections go to now.
+    public var pods: [String] { self.state.pods }
+
+    /// Why the API server cannot be reached now; nil while it can (or before the first list).
+    public var apiError: ForwardError? {
+        switch self.state {
+        case .serving(let serving): serving.apiError
+        case .starting(let blocked): blocked
+        default: nil
         }
     }
 
-    mutating func enter(_ state: State) {
-        guard state != self.state else { return }
-        self.state = state
-        self.since = Date()
+    /// Folds one of the forward's events in.
+    mutating func apply(_ event: ForwardEvent) {
+        self.changing { status in
+            switch event {
+            case .listening(let address, let local, _):
+                status.listening.append(Socket(address: address, port: local))
+            case .waiting(_, let reason):
+                // Also said for one held connection while other pods may come back; the state
+                // follows `ready`, which the forward reports whenever its pods change.
+                status.waitingReason = reason
+            case .ready(let pods):
+                if !pods.isEmpty {
+                    if let last = status.lastReadyPods, last != pods { status.reconnects += 1 }
+                    status.lastReadyPods = pods
+                }
+                status.lifecycle.podsChanged(pods, reason: status.waitingReason)
+            case .api(let error):
+                status.lifecycle.apiChanged(error)
+            case .kubeconfig(_, let message):
+                status.kubeconfigNote = message
+            case .transport(let name):
+                status.transport = name
+            case .relay(let message):
+                status.relayNote = message
+            case .connection:
+                status.connections += 1
+            case .heldBack(let pod):
+                status.heldBack += 1
+                status.heldBackPod = pod
+            case .routed:
+                break
+            case .connectionFailed(_, _, let error):
+                status.failedConnections += 1
+                status.lastError = error
+            }
+        }
+    }
+
+    /// Runs `change`, then keeps ``since`` and ``lastError`` true to the state it moved to: an
+    /// error is cleared once the forward is healthy again.
+    mutating func changing<T>(_ change: (inout ForwardStatus) -> T) -> T {
+        let before = self.state.name
+        let result = change(&self)
+        if self.state.name != before {
+            self.since = Date()
+            if self.state.isHealthy { self.lastError = nil }
+        }
+        return result
     }
 }

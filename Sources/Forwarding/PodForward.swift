@@ -78,7 +78,7 @@ public struct PodForward: Sendable {
                     case .failure(let failure): error = PortForwardError.from(failure)
                     }
                     local.close(promise: nil)
-                    connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, error), on: local.eventLoop)
+                    connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(error)), on: local.eventLoop)
                 }
                 return true
             }
@@ -97,13 +97,19 @@ public struct PodForward: Sendable {
             pod = try await self.client.get(Pod.self, self.pod, namespace: self.namespace)
         } catch {
             if error.isNotFound {
-                throw ForwardError("pod \(self.pod) not found in namespace \(self.namespace) (context '\(self.client.context.name)'): check the name with `kubectl get pods -n \(self.namespace)`")
+                throw ForwardError(
+                    code: .podMissing, "pod \(self.pod) not found in namespace \(self.namespace) (context '\(self.client.context.name)')",
+                    fix: "check the name with `kubectl get pods -n \(self.namespace)`"
+                )
             }
-            throw ForwardError(error.message)
+            throw ForwardError(error)
         }
         let phase = pod.status?.phase ?? "Unknown"
         guard phase == "Running" else {
-            throw ForwardError("pod \(self.pod) in namespace \(self.namespace) is not running (phase \(phase)): wait until it runs, or forward to another pod")
+            throw ForwardError(
+                code: .noReadyPod, "pod \(self.pod) in namespace \(self.namespace) is not running (phase \(phase))",
+                fix: "wait until it runs, or forward to another pod"
+            )
         }
     }
 
@@ -120,7 +126,7 @@ public struct PodForward: Sendable {
                 try await stream.splice(with: local)
             } catch {
                 local.close(promise: nil)
-                events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+                events(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(error)))
             }
         } onCancel: {
             local.close(promise: nil)

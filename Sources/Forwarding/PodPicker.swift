@@ -14,7 +14,7 @@ protocol PodPicker: Sendable {
     /// The informers whose changes can change the candidates.
     var informers: [any TickSource] { get }
     /// Why there is no candidate, for the user ("svc/web has no ready endpoints").
-    func emptyReason(remotePort: Int) -> String
+    func emptyReason(remotePort: Int) -> ForwardError
     /// Whether the target itself asks for one pod per client (`sessionAffinity: ClientIP`).
     var sticky: Bool { get }
     /// Why the informers cannot reach the API server now, nil while their watches are up.
@@ -67,5 +67,12 @@ protocol TickSource: Sendable {
     var revision: UInt64 { get }
 }
 
-extension Informer: TickSource {}
+/// What a forward needs to know of an informer before its first list: whether it came, and
+/// what stops it.
+protocol InformerHealth: TickSource {
+    var hasSynced: Bool { get }
+    var lastError: KubeError? { get }
+}
+
+extension Informer: InformerHealth {}
 extension Ticker: TickSource {}

@@ -32,7 +32,7 @@ extension ResilientForward {
                 early.put(EarlyChoices.Entry(choice: choice, generation: generation, refusal: (error, replay)), for: local)
                 connections.serveInTask(local)
             case .failure(let error):
-                connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError.from(error)), on: local.eventLoop)
+                connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(PortForwardError.from(error))), on: local.eventLoop)
             }
         }
         return true
@@ -77,9 +77,19 @@ extension ResilientForward {
                 let candidates = current?.picker.candidates(remotePort: mapping.remote).filter { !refused.contains($0.pod) } ?? []
                 guard let current, !candidates.isEmpty else {
                     let reason =
-                        if let lastError, !refused.isEmpty { "every ready pod refused the stream (\(lastError.message))" } else {
-                            current?.picker.emptyReason(remotePort: mapping.remote) ?? "the first list of \(self.target) from the API server has not arrived"
+                        if let lastError, !refused.isEmpty {
+                            ForwardError(code: .noReadyPod, "every ready pod refused the stream (\(lastError.message))")
+                        } else if let current {
+                            current.picker.emptyReason(remotePort: mapping.remote)
+                        } else {
+                            route.blocked ?? ForwardError(code: .noReadyPod, "the first list of \(self.target) from the API server has not arrived")
                         }
+                    if current == nil, reason.needsUser {
+                        // Waiting cannot help (credentials, rights): refused at once, as kubectl does.
+                        local.close(promise: nil)
+                        events(.connectionFailed(local: mapping.local, remote: mapping.remote, reason))
+                        return
+                    }
                     if lastError == nil || refused.count > 0 {
                         events(.waiting(local: mapping.local, reason: reason))
                     }
@@ -91,8 +101,8 @@ extension ResilientForward {
                         return
                     case .deadline:
                         local.close(promise: nil)
-                        events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(
-                            kind: .podNotFound, message: "no ready pod of \(self.target) within \(self.podWait): \(reason)"
+                        events(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(
+                            code: reason.code, "no ready pod of \(self.target) within \(self.podWait): \(reason.message)"
                         )))
                         return
                     }
@@ -113,7 +123,7 @@ extension ResilientForward {
                     } catch {
                         guard error.backendNeverSawData else {
                             local.close(promise: nil)
-                            events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+                            events(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(error)))
                             return
                         }
                         refused.insert(choice.pod)
@@ -149,7 +159,7 @@ extension ResilientForward {
             case .refusedBeforeResponse(let error, let bytes): return .refused(error, replay: bytes)
             }
         } catch {
-            events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+            events(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(error)))
             return .done
         }
     }

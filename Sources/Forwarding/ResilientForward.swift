@@ -56,6 +56,23 @@ public struct ResilientForward: Sendable {
         self.addresses = addresses
     }
 
+    /// The forward a spec describes, in `context` (resolved from the spec's kubeconfig, which it
+    /// then follows): the one way the CLI, `kfwd up`, the demo and the daemon build forwards.
+    public init(spec: ForwardSpec, context: KubeContext, cache: KubeClientCache, relays: RelayPods?, traffic: TrafficCounter?) {
+        self.init(
+            cache: cache, context: context, namespace: spec.namespace ?? context.namespace, target: spec.target, mappings: spec.mappings,
+            addresses: spec.addresses
+        )
+        self.podWait = spec.podWait
+        self.sticky = spec.sticky
+        self.warmStreams = spec.warmStreams
+        self.transport = spec.transport
+        self.kubeconfigSource = spec.kubeconfigSource
+        self.udp = spec.udp
+        self.relays = relays
+        self.traffic = traffic
+    }
+
     /// Binds every local port, starts (or joins) the informers the target needs, and forwards
     /// until the task is cancelled. With a ``kubeconfigSource`` it follows the kubeconfig: when
     /// the context it resolves to changes (a switch, rotated credentials), new connections use
@@ -126,7 +143,7 @@ public struct ResilientForward: Sendable {
     /// go to the pod of that name in the new context (and its namespace), the ports staying bound.
     private func runPod(_ name: String, group: any EventLoopGroup, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
         let client: KubeClient
-        do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error.message) }
+        do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error) }
         var podForward = PodForward(
             client: client, transport: self.transport.transport(client: client, events: events), namespace: self.namespace, pod: name,
             mappings: self.mappings, addresses: self.addresses
@@ -165,13 +182,13 @@ public struct ResilientForward: Sendable {
             var switched: KubeContext?
             let namespace = self.namespace(in: context)
             let client: KubeClient
-            do { client = try self.cache.client(for: context) } catch { throw ForwardError(error.message) }
+            do { client = try self.cache.client(for: context) } catch { throw ForwardError(error) }
             let transport = self.transport.transport(client: client, events: events)
             // Open connections keep their sessions; the transport closes each when its last
             // stream ends.
             defer { transport.shutdown() }
             do {
-                try await self.withPicker(context: context, namespace: namespace) { picker in
+                try await self.withPicker(context: context, namespace: namespace, route: route, events: events) { picker in
                     let warm = self.warmStreams ? WarmStreams(loops: [loop], ports: mappings.map(\.remote)) : nil
                     route.set(Route(context: context, namespace: namespace, picker: CachedPodPicker(picker), transport: transport, warm: warm))
                     if context != self.context {
@@ -210,28 +227,36 @@ public struct ResilientForward: Sendable {
         }
     }
 
-    /// Holds the informers of the target for as long as `body` runs. They watch the whole
-    /// namespace, so every forward in it shares one list and one watch per kind.
-    func withPicker(context: KubeContext, namespace: String, _ body: (any PodPicker) async throws -> Void) async throws {
+    /// Holds the informers of the target for as long as `body` runs, from their first lists on.
+    /// They watch the whole namespace, so every forward in it shares one list and one watch per
+    /// kind. Until those lists arrive, what stops them (credentials, rights, an unreachable API
+    /// server) is told at once, to `events` and to the connections `route` holds.
+    func withPicker(
+        context: KubeContext, namespace: String, route: CurrentRoute?, events: @escaping @Sendable (ForwardEvent) -> Void,
+        _ body: (any PodPicker) async throws -> Void
+    ) async throws {
+        let synced = { (informers: [any InformerHealth]) in await Self.waitForSync(informers, route: route, events: events) }
         switch self.target {
         case .service(let name):
             try await self.withInformers(Service.self, EndpointSlice.self, context: context, namespace: namespace) { services, slices in
+                await synced([services, slices])
                 try await body(ServiceEndpoints(name: name, namespace: namespace, services: services, slices: slices))
             }
         case .deployment(let name):
             try await self.withInformers(Deployment.self, Pod.self, context: context, namespace: namespace) { deployments, pods in
+                await synced([deployments, pods])
                 try await body(SelectedPods(namespace: namespace, selection: .deployment(name: name, deployments), pods: pods))
             }
         case .selector(let text):
             let selector = try ForwardTarget.labelSelector(text)
             try await self.cache.withInformer(Pod.self, context: context, namespace: namespace) { pods in
-                await pods.waitForSync()
+                await synced([pods])
                 try await body(SelectedPods(namespace: namespace, selection: .labels(selector, description: "pods -l \(text)"), pods: pods))
             }
         case .pod(let name):
             // Only UDP to one pod comes here (TCP runs as a PodForward, kubectl's meaning).
             try await self.cache.withInformer(Pod.self, context: context, namespace: namespace) { pods in
-                await pods.waitForSync()
+                await synced([pods])
                 try await body(SelectedPods(namespace: namespace, selection: .named(name), pods: pods))
             }
         case .address:
@@ -244,10 +269,28 @@ public struct ResilientForward: Sendable {
     ) async throws {
         try await self.cache.withInformer(A.self, context: context, namespace: namespace) { a in
             try await self.cache.withInformer(B.self, context: context, namespace: namespace) { b in
-                await a.waitForSync()
-                await b.waitForSync()
                 try await body(a, b)
             }
+        }
+    }
+
+    /// Returns once every informer has its first list (or the task is cancelled), saying each
+    /// change of what keeps them from it as it happens.
+    private static func waitForSync(_ informers: [any InformerHealth], route: CurrentRoute?, events: @Sendable (ForwardEvent) -> Void) async {
+        var reported: ForwardError?
+        let _: Void? = await StoreChanges.rerun(on: informers) {
+            guard !informers.allSatisfy(\.hasSynced) else { return () }
+            let error = informers.lazy.compactMap(\.lastError).first.map(ForwardError.init)
+            if error != reported {
+                reported = error
+                route?.block(error)
+                events(.api(error: error))
+            }
+            return nil
+        }
+        if reported != nil {
+            route?.block(nil)
+            events(.api(error: nil))
         }
     }
 
@@ -255,9 +298,9 @@ public struct ResilientForward: Sendable {
     /// whether the API server is reachable, each time that changes, until cancelled.
     private static func reportPods(_ picker: any PodPicker, mappings: [PortMapping], events: @Sendable (ForwardEvent) -> Void) async {
         var reported: [String]?
-        var reportedError: String?
+        var reportedError: ForwardError?
         let _: Void? = await StoreChanges.rerun(on: picker.informers) {
-            let apiError = picker.apiError?.message
+            let apiError = picker.apiError.map(ForwardError.init)
             if apiError != reportedError {
                 events(.api(error: apiError))
                 reportedError = apiError

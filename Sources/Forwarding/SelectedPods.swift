@@ -64,13 +64,20 @@ struct SelectedPods: PodPicker {
         }
     }
 
-    func emptyReason(remotePort: Int) -> String {
+    func emptyReason(remotePort: Int) -> ForwardError {
         if case .deployment(let name, let deployments) = self.selection, deployments.object(namespace: self.namespace, name: name) == nil {
-            return "deployment \(name) does not exist in namespace \(self.namespace)"
+            return ForwardError(
+                code: .deploymentMissing, "deployment \(name) does not exist in namespace \(self.namespace)",
+                fix: "check the name with `kubectl get deployments -n \(self.namespace)`"
+            )
         }
         if case .named(let name) = self.selection {
-            return self.selected().isEmpty ? "pod \(name) does not exist in namespace \(self.namespace)" : "pod \(name) is not ready"
+            return self.selected().isEmpty
+                ? ForwardError(code: .podMissing, "pod \(name) does not exist in namespace \(self.namespace)")
+                : ForwardError(code: .noReadyPod, "pod \(name) is not ready")
         }
-        return self.selected().isEmpty ? "\(self.description) matches no pod" : "\(self.description) has no ready pod"
+        let pods = self.selected()
+        guard !pods.isEmpty else { return ForwardError(code: .noReadyPod, "\(self.description) matches no pod") }
+        return ForwardError(code: .noReadyPod, "\(self.description) has no ready pod (0 of \(pods.count) ready)")
     }
 }

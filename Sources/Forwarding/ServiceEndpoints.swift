@@ -51,14 +51,20 @@ struct ServiceEndpoints: PodPicker {
 
     var informers: [any TickSource] { [self.services, self.slices] }
 
-    func emptyReason(remotePort: Int) -> String {
-        guard let service = self.service else { return "service \(self.name) does not exist in namespace \(self.namespace)" }
+    func emptyReason(remotePort: Int) -> ForwardError {
+        guard let service = self.service else {
+            return ForwardError(
+                code: .serviceMissing, "service \(self.name) does not exist in namespace \(self.namespace)",
+                fix: "check the name with `kubectl get services -n \(self.namespace)`; the forward starts when it exists"
+            )
+        }
         let ports = service.spec?.ports ?? []
         let targetPorts = Set(self.ownSlices.flatMap { $0.ports ?? [] }.compactMap(\.port))
         guard ports.contains(where: { $0.port == remotePort }) || targetPorts.contains(remotePort) else {
             let list = ports.map { String($0.port) }.joined(separator: ", ")
-            return "service \(self.name) has no port \(remotePort) (it has \(list.isEmpty ? "none" : list))"
+            return ForwardError(code: .portMissing, "service \(self.name) has no port \(remotePort) (it has \(list.isEmpty ? "none" : list))")
         }
-        return "svc/\(self.name) has no ready pod"
+        let pods = Set(self.ownSlices.flatMap { $0.endpoints ?? [] }.compactMap { $0.targetRef?.name })
+        return ForwardError(code: .noReadyPod, "svc/\(self.name) has no ready pod (0 of \(pods.count) ready)")
     }
 }

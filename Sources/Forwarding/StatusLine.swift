@@ -22,11 +22,11 @@ public struct StatusLine: Sendable, Equatable, CustomStringConvertible {
             }
         }
         if status.failedConnections > previous?.failedConnections ?? 0, let error = status.lastError {
-            say("connection failed: \(error)", error: true)
+            say("connection failed: \(error.message)", error: true)
         }
         if status.apiError != previous?.apiError ?? nil {
             if let error = status.apiError {
-                say("the API server cannot be reached (\(error)); open connections keep going, retrying with backoff", error: true)
+                say(ForwardEvent.apiMessage(error), error: true)
             } else {
                 say("the API server is reachable again")
             }
@@ -43,14 +43,21 @@ public struct StatusLine: Sendable, Equatable, CustomStringConvertible {
         if let note = status.kubeconfigNote, note != previous?.kubeconfigNote {
             say(note)
         }
+        let name = status.state.name
+        let previousName = previous?.state.name
         switch status.state {
-        case .running where status.pods != previous?.pods || previous?.state != .running:
+        case .serving where name == "running" && (status.pods != previous?.pods || previousName != "running"):
             say("ready, new connections go to \(status.pods.joined(separator: ", "))")
-        case .waiting(let reason) where previous?.state != status.state:
-            say("waiting: \(reason); new connections are held until a pod is ready")
-        case .retrying(let reason, let delay) where previous?.state != status.state:
-            say("\(reason); retrying in \(delay.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))", error: true)
-        case .stopped where previous?.state != .stopped:
+        case .serving, .starting:
+            // A refused or unreachable API server was said above.
+            if name == "waiting", let reason = status.state.reason, reason != status.apiError,
+                reason != previous?.state.reason || previousName != "waiting"
+            {
+                say("waiting: \(reason.message); new connections are held until a pod is ready")
+            }
+        case .retrying(let reason, _, let delay) where previous?.state != status.state:
+            say("\(reason.message); retrying in \(delay.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))", error: true)
+        case .stopped where previousName != "stopped":
             say("stopped")
         default:
             break

@@ -1,4 +1,5 @@
 import ChannelGlue
+import Foundation
 import KubeClient
 import Logging
 import NIOCore
@@ -12,21 +13,30 @@ import Synchronization
 /// supervisor lives while ``run()`` runs, and everything it started stops with it.
 public final class Supervisor: Sendable {
     private struct Entry {
+        let id = UUID()
         var spec: ForwardSpec
         var status: ForwardStatus
-        /// Since this start.
-        let traffic: TrafficCounter
-        /// Finishing it stops the forward.
-        var stop: AsyncStream<Never>.Continuation?
+        /// Since the last start.
+        var traffic: TrafficCounter
+        /// Finishing it cancels what the forward's runner waits on now (its run, or the delay
+        /// before a retry).
+        var interrupt: AsyncStream<Never>.Continuation?
         var stopped: [CheckedContinuation<Bool, Never>] = []
     }
 
     private struct State {
         var entries: [String: Entry] = [:]
         var order: [String] = []
-        var subscribers: [UInt64: AsyncStream<ForwardStatus>.Continuation] = [:]
-        var nextSubscriber: UInt64 = 0
         var shuttingDown = false
+    }
+
+    /// What a forward's runner does next: the lifecycle's action, with the spec to run and the
+    /// signal that cancels it.
+    private struct Step {
+        let action: ForwardLifecycle.Action
+        let spec: ForwardSpec
+        let traffic: TrafficCounter
+        let interrupt: AsyncStream<Never>
     }
 
     /// The informers and clients the forwards share.
@@ -37,6 +47,7 @@ public final class Supervisor: Sendable {
     /// The schedule each forward's retries start from.
     private let backoff: Backoff
     private let state = Mutex(State())
+    private let broadcaster = Broadcaster<ForwardUpdate>()
     private let jobs: AsyncStream<@Sendable () async -> Void>
     private let jobsContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
 
@@ -67,6 +78,7 @@ public final class Supervisor: Sendable {
             await self.relays.shutdown()
             shared.cancelAll()
         }
+        self.broadcaster.finish()
     }
 
     /// Stops every forward; ``run()`` returns once they have stopped and their relay pods are
@@ -82,27 +94,20 @@ public final class Supervisor: Sendable {
     /// - Throws: ``ForwardError`` when a forward of that alias is already running, or kfwd is
     ///   stopping.
     public func start(_ spec: ForwardSpec) throws(ForwardError) {
-        let (stopSignal, stop) = AsyncStream<Never>.makeStream()
-        let traffic = TrafficCounter()
         try self.state.withLock { state throws(ForwardError) in
-            guard !state.shuttingDown else { throw ForwardError("kfwd is stopping: forward '\(spec.alias)' was not started") }
-            if let existing = state.entries[spec.alias], existing.stop != nil {
-                throw ForwardError("a forward named '\(spec.alias)' is already running: stop it first, or choose another alias")
+            guard !state.shuttingDown else { throw ForwardError(code: .stopping, "kfwd is stopping: forward '\(spec.alias)' was not started") }
+            var entry = state.entries[spec.alias] ?? Entry(spec: spec, status: ForwardStatus(alias: spec.alias), traffic: TrafficCounter())
+            guard case .stopped = entry.status.state else {
+                throw ForwardError(
+                    code: .alreadyRunning, "a forward named '\(spec.alias)' is already running", fix: "stop it first, or choose another alias"
+                )
             }
             if state.entries[spec.alias] == nil { state.order.append(spec.alias) }
-            let entry = Entry(spec: spec, status: ForwardStatus(alias: spec.alias), traffic: traffic, stop: stop)
+            entry.spec = spec
+            entry.traffic = TrafficCounter()
+            entry.status = ForwardStatus(alias: spec.alias)
             state.entries[spec.alias] = entry
-            Self.publish(entry.status, to: &state)
-            // Under the lock, so that a shutdown cannot come between the check and the job.
-            self.jobsContinuation.yield {
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await self.keepRunning(spec, traffic: traffic) }
-                    group.addTask { for await _ in stopSignal {} }
-                    await group.next()
-                    group.cancelAll()
-                }
-                self.finish(spec.alias)
-            }
+            self.transition(spec.alias, in: &state, change: .started) { $0.lifecycle.start() }
         }
     }
 
@@ -111,19 +116,45 @@ public final class Supervisor: Sendable {
     @discardableResult
     public func stop(_ alias: String) async -> Bool {
         await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            enum Next { case unknown, alreadyStopped, stop(AsyncStream<Never>.Continuation) }
-            let next = self.state.withLock { state -> Next in
-                guard var entry = state.entries[alias] else { return .unknown }
-                guard let stop = entry.stop else { return .alreadyStopped }
+            let known = self.state.withLock { state -> Bool in
+                guard var entry = state.entries[alias] else { return false }
+                if case .stopped = entry.status.state {
+                    continuation.resume(returning: true)
+                    return true
+                }
                 entry.stopped.append(continuation)
                 state.entries[alias] = entry
-                return .stop(stop)
+                self.transition(alias, in: &state, change: .command(.stop)) { $0.lifecycle.stop() }
+                return true
             }
-            switch next {
-            case .unknown: continuation.resume(returning: false)
-            case .alreadyStopped: continuation.resume(returning: true)
-            case .stop(let stop): stop.finish()
-            }
+            if !known { continuation.resume(returning: false) }
+        }
+    }
+
+    /// Closes a forward's ports and sessions and runs it again at once (started when stopped),
+    /// its retries counted afresh.
+    /// - Returns: false when no forward has that alias.
+    @discardableResult
+    public func restart(_ alias: String) -> Bool {
+        self.state.withLock { state in
+            guard state.entries[alias] != nil, !state.shuttingDown else { return false }
+            self.transition(alias, in: &state, change: .command(.restart)) { $0.lifecycle.restart() }
+            return true
+        }
+    }
+
+    /// Gives a forward another spec: a running one restarts with it, a stopped one keeps it for
+    /// its next start.
+    /// - Returns: false when no forward has that alias.
+    @discardableResult
+    public func reload(_ spec: ForwardSpec) -> Bool {
+        self.state.withLock { state in
+            guard var entry = state.entries[spec.alias], !state.shuttingDown else { return false }
+            entry.spec = spec
+            state.entries[spec.alias] = entry
+            if case .stopped = entry.status.state { return true }
+            self.transition(spec.alias, in: &state, change: .command(.reload(spec))) { $0.lifecycle.restart() }
+            return true
         }
     }
 
@@ -148,86 +179,141 @@ public final class Supervisor: Sendable {
 
     /// Every status change from now on, for any forward.
     public func updates() -> AsyncStream<ForwardStatus> {
-        let (stream, continuation) = AsyncStream<ForwardStatus>.makeStream()
-        // Dropped at the next publish once ended, not from onTermination: cancellation runs that
-        // under the consuming task's lock, which a yield under this lock also takes.
-        self.state.withLock { state in
-            state.subscribers[state.nextSubscriber] = continuation
-            state.nextSubscriber += 1
-        }
-        return stream
+        self.broadcaster.subscribe { $0.statusChanged ? $0.status : nil }
     }
 
-    /// Starts the forward, and starts it again after each failed start until stopped.
-    private func keepRunning(_ spec: ForwardSpec, traffic: TrafficCounter) async {
-        var attempt = 0
+    /// Everything that happens to the forwards from now on, after a ``ForwardUpdate/Change/snapshot``
+    /// of each: nothing missed or repeated between the two.
+    /// - Parameter limit: updates kept for a reader that falls behind (the newest).
+    public func events(limit: Int? = nil) -> AsyncStream<ForwardUpdate> {
+        self.state.withLock { state in
+            let now = Date()
+            let snapshot = state.order.compactMap { alias in
+                state.entries[alias].map { ForwardUpdate(id: $0.id, change: .snapshot, status: $0.status, statusChanged: false, time: now) }
+            }
+            return self.broadcaster.subscribe(limit: limit, initial: { continuation in
+                for update in snapshot { continuation.yield(update) }
+            }) { $0 }
+        }
+    }
+
+    /// Runs a forward's lifecycle: each run, each wait before a retry, until it is stopped.
+    private func drive(_ alias: String, _ first: Step) async {
+        var step = first
         var backoff = self.backoff
-        while !Task.isCancelled {
-            do throws(ForwardError) {
-                let source = spec.kubeconfigSource
-                let context = try source.resolve()
-                var forward = ResilientForward(
-                    cache: self.cache, context: context, namespace: source.namespace ?? context.namespace, target: spec.target,
-                    mappings: spec.mappings, addresses: spec.addresses
-                )
-                forward.podWait = spec.podWait
-                forward.sticky = spec.sticky
-                forward.warmStreams = spec.warmStreams
-                forward.transport = spec.transport
-                forward.kubeconfigSource = source
-                forward.udp = spec.udp
-                forward.relays = self.relays
-                forward.traffic = traffic
-                try await forward.run(group: self.group) { event in self.update(spec.alias) { $0.apply(event) } }
-                return
-            } catch {
-                attempt += 1
-                let delay = backoff.next()
-                self.update(spec.alias) { status in
-                    status.retries = attempt
-                    status.reconnects += 1
-                    status.lastError = error.message
+        while true {
+            switch step.action {
+            case .run:
+                let spec = step.spec
+                let traffic = step.traffic
+                let failure = await Self.interruptible(step.interrupt) { await self.runOnce(spec, traffic: traffic) } ?? nil
+                guard let next = self.advance(alias, change: failure.map { .failed($0) }, { status in
                     status.listening = []
-                    status.pods = []
-                    status.enter(.retrying(reason: error.message, after: delay))
-                }
-                try? await Task.sleep(for: delay)
+                    guard let failure else { return status.lifecycle.runEnded(nil, retryAfter: .zero) }
+                    // A forward that served since its last failure starts its schedule afresh.
+                    if status.lifecycle.attempt == 0 { backoff = self.backoff }
+                    status.retries += 1
+                    status.reconnects += 1
+                    status.lastError = failure
+                    return status.lifecycle.runEnded(failure, retryAfter: backoff.next())
+                }) else { return }
+                step = next
+            case .wait(let delay):
+                _ = await Self.interruptible(step.interrupt) { try? await Task.sleep(for: delay) }
+                guard let next = self.advance(alias, change: nil, { $0.lifecycle.retryDue() }) else { return }
+                step = next
+            case .finish, .none, .cancel:
+                return
             }
         }
     }
 
-    private func update(_ alias: String, _ change: (inout ForwardStatus) -> Void) {
+    /// One run of the forward, until it fails, ends or is cancelled.
+    private func runOnce(_ spec: ForwardSpec, traffic: TrafficCounter) async -> ForwardError? {
+        do throws(ForwardError) {
+            let source = spec.kubeconfigSource
+            let forward = ResilientForward(spec: spec, context: try source.resolve(), cache: self.cache, relays: self.relays, traffic: traffic)
+            try await forward.run(group: self.group) { event in self.apply(spec.alias, event) }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// `body`, unless the interrupt ends first (nil then; `body` is cancelled).
+    private static func interruptible<T: Sendable>(_ interrupt: AsyncStream<Never>, _ body: @escaping @Sendable () async -> T) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await body() }
+            group.addTask {
+                for await _ in interrupt {}
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func apply(_ alias: String, _ event: ForwardEvent) {
         self.state.withLock { state in
             guard var entry = state.entries[alias] else { return }
             let before = entry.status
-            change(&entry.status)
-            guard entry.status != before else { return }
+            entry.status.apply(event)
             state.entries[alias] = entry
-            Self.publish(entry.status, to: &state)
+            self.publish(entry, change: .event(event), before: before)
         }
     }
 
-    private func finish(_ alias: String) {
-        let waiters = self.state.withLock { state -> [CheckedContinuation<Bool, Never>] in
-            guard var entry = state.entries[alias] else { return [] }
-            let waiters = entry.stopped
-            entry.stop = nil
-            entry.stopped = []
+    /// The runner's side of a transition: the lifecycle's next action, with what it needs.
+    /// Nil when there is nothing more to run (the forward stopped).
+    private func advance(_ alias: String, change: ForwardUpdate.Change?, _ transition: (inout ForwardStatus) -> ForwardLifecycle.Action) -> Step? {
+        self.state.withLock { state in self.transition(alias, in: &state, change: change, transition) }
+    }
+
+    /// Applies a lifecycle transition under the lock and does what it says: a new runner for a
+    /// stopped forward, a cancel signalled, a fresh interrupt for what runs next, the waiters of
+    /// a stop released. Publishes the change.
+    /// - Returns: what the calling runner does next; nil when it has nothing to do.
+    @discardableResult
+    private func transition(
+        _ alias: String, in state: inout State, change: ForwardUpdate.Change?, _ transition: (inout ForwardStatus) -> ForwardLifecycle.Action
+    ) -> Step? {
+        guard var entry = state.entries[alias] else { return nil }
+        let before = entry.status
+        let action = entry.status.changing(transition)
+        var step: Step?
+        switch action {
+        case .run, .wait:
+            let (interrupt, continuation) = AsyncStream<Never>.makeStream()
+            entry.interrupt = continuation
+            step = Step(action: action, spec: entry.spec, traffic: entry.traffic, interrupt: interrupt)
+        case .cancel:
+            entry.interrupt?.finish()
+        case .finish:
+            entry.interrupt = nil
             entry.status.listening = []
-            entry.status.pods = []
-            entry.status.enter(.stopped)
-            state.entries[alias] = entry
-            Self.publish(entry.status, to: &state)
-            return waiters
+            // Resuming runs nothing here: the waiters continue on their own tasks.
+            for waiter in entry.stopped { waiter.resume(returning: true) }
+            entry.stopped = []
+        case .none:
+            break
         }
-        for waiter in waiters { waiter.resume(returning: true) }
+        state.entries[alias] = entry
+        if let change { self.publish(entry, change: change, before: before) }
+        if action == .finish { self.publish(entry, change: .stopped, before: change == nil ? before : entry.status) }
+        if case .stopped = before.state, let first = step {
+            // Under the lock, so that a shutdown cannot come between the check and the job.
+            self.jobsContinuation.yield { await self.drive(alias, first) }
+            return nil
+        }
+        return step
     }
 
     /// Called under the lock, so every subscriber sees one forward's changes in order;
-    /// yielding never blocks.
-    private static func publish(_ status: ForwardStatus, to state: inout State) {
-        for (id, subscriber) in state.subscribers {
-            if case .terminated = subscriber.yield(status) { state.subscribers.removeValue(forKey: id) }
-        }
+    /// publishing never blocks.
+    private func publish(_ entry: Entry, change: ForwardUpdate.Change, before: ForwardStatus) {
+        self.broadcaster.publish(
+            ForwardUpdate(id: entry.id, change: change, status: entry.status, statusChanged: entry.status != before, time: Date())
+        )
     }
 }

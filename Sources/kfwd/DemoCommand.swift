@@ -47,18 +47,17 @@ struct DemoCommand: AsyncParsableCommand {
             try sim.writeKubeconfig(to: kubeconfigPath)
             let context = try KubeContext(try KubeconfigLoader(explicitPath: kubeconfigPath).load())
             let cache = KubeClientCache(logger: logger)
-            let web = ResilientForward(
-                cache: cache, context: context, namespace: "shop", target: .service("web"), mappings: [PortMapping(local: webPort, remote: 80)]
-            )
-            let echo = ResilientForward(
-                cache: cache, context: context, namespace: "shop", target: .pod("echo"), mappings: [PortMapping(local: echoPort, remote: 7000)]
-            )
-            var dns = ResilientForward(
-                cache: cache, context: context, namespace: "shop", target: .service("dns"), mappings: [PortMapping(local: dnsPort, remote: 5353)]
-            )
-            dns.udp = true
             let relays = RelayPods(cache: cache, logger: logger)
-            dns.relays = relays
+            func forward(_ alias: String, _ target: ForwardTarget, _ local: Int, _ remote: Int, udp: Bool = false) -> ResilientForward {
+                let spec = ForwardSpec(
+                    alias: alias, kubeconfig: kubeconfigPath, namespace: "shop", target: target, mappings: [PortMapping(local: local, remote: remote)],
+                    udp: udp
+                )
+                return ResilientForward(spec: spec, context: context, cache: cache, relays: relays, traffic: nil)
+            }
+            let web = forward("web", .service("web"), webPort, 80)
+            let echo = forward("echo", .pod("echo"), echoPort, 7000)
+            let dns = forward("dns", .service("dns"), dnsPort, 5353, udp: true)
             try await sim.waitUntil { sim in
                 (try? sim.objects("pods", namespace: "shop"))?.allSatisfy { pod in
                     (pod[path: ["status", "conditions"]]?.arrayValue ?? []).contains {

@@ -87,10 +87,14 @@ struct ForwardCommand: AsyncParsableCommand {
         Terminal.verbose.withLock { $0 = self.verbose }
         let mappings = try self.allPorts.map { try PortMapping(parsing: $0) }
         let addresses = try ListenAddresses(parsing: self.address)
-        let source = self.cluster.source
+        let spec = ForwardSpec(
+            alias: target.description, kubeconfig: self.cluster.kubeconfig, context: self.cluster.context, namespace: self.cluster.namespace,
+            target: target, mappings: mappings, addresses: addresses, podWait: .milliseconds(Int(self.podWait * 1000)), sticky: self.sticky,
+            warmStreams: self.warmStreams, transport: try PortForwardTransportKind(parsing: self.transport), udp: self.udp
+        )
         let context: KubeContext
         do {
-            context = try source.resolve()
+            context = try spec.kubeconfigSource.resolve()
         } catch {
             Terminal.error(error.message)
             throw ExitCode.failure
@@ -98,18 +102,8 @@ struct ForwardCommand: AsyncParsableCommand {
         var logger = Logger(label: "kfwd")
         logger.logLevel = .warning
         let cache = KubeClientCache(logger: logger)
-        var forward = ResilientForward(
-            cache: cache, context: context, namespace: source.namespace ?? context.namespace, target: target,
-            mappings: mappings, addresses: addresses
-        )
-        forward.podWait = .milliseconds(Int(self.podWait * 1000))
-        forward.sticky = self.sticky
-        forward.warmStreams = self.warmStreams
-        forward.transport = try PortForwardTransportKind(parsing: self.transport)
-        forward.kubeconfigSource = source
-        forward.udp = self.udp
         let relays = RelayPods(cache: cache, settings: self.relay.settings, logger: logger)
-        forward.relays = relays
+        let forward = ResilientForward(spec: spec, context: context, cache: cache, relays: relays, traffic: nil)
         if await Self.runUntilSignal(cache: cache, relays: relays, forward) { throw ExitCode.failure }
     }
 

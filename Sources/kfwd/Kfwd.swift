@@ -7,7 +7,7 @@ struct Kfwd: AsyncParsableCommand {
         abstract: "Kubernetes port forwarding that does not fall over.",
         subcommands: [
             ForwardCommand.self, UpCommand.self, AddCommand.self, ListCommand.self, RemoveCommand.self, ImportCommand.self, ExportCommand.self,
-            StartCommand.self, StopCommand.self, StatusCommand.self, LogsCommand.self, DashboardCommand.self, DaemonCommand.self, DemoCommand.self,
+            StartCommand.self, StopCommand.self, RestartCommand.self, StatusCommand.self, LogsCommand.self, DashboardCommand.self, DaemonCommand.self, DemoCommand.self,
             SettingsCommand.self, RelayCommand.self,
         ]
     )

@@ -66,24 +66,102 @@ private func report(_ result: ControlResult, done: String, unchanged: String) th
     if !result.errors.isEmpty { throw ExitCode.failure }
 }
 
-struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Whether the daemon runs, and what each saved forward is doing.")
+struct RestartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restart", abstract: "Restart forwards in the daemon: ports and sessions closed and opened again (stopped ones start)."
+    )
 
-    @Flag(help: "Print JSON: {\"daemon\": {\"pid\", \"running\"}, \"forwards\": [{\"alias\", \"status\", \"pods\", ...}]}.")
-    var json = false
+    @OptionGroup var selection: ForwardSelection
 
     func run() async throws {
+        let client = ControlClient(paths: DaemonPaths())
+        do {
+            try await client.ensureDaemon(executable: Terminal.executable)
+            try report(try await client.restart(self.selection.request), done: "Restarted", unchanged: "unchanged")
+        } catch let error as DaemonError {
+            Terminal.error(error.description)
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `-o json`, as kubectl spells it.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Whether the daemon runs, and what each saved forward is doing (with --watch: every change as it happens)."
+    )
+
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: OutputFormat = .text
+
+    @Flag(help: .hidden)
+    var json = false
+
+    @Flag(
+        name: .shortAndLong,
+        help: "Follow the daemon's event stream: a line per change; with -o json one object per line with forward, state, reason, code, pods and time."
+    )
+    var watch = false
+
+    func run() async throws {
+        let asJSON = self.json || self.output == .json
+        if self.watch {
+            try await self.follow(json: asJSON)
+            return
+        }
         let store = try ConfigStore.forCLI()
         let report = try await ConfigStore.reporting { () async throws(ConfigStoreError) in try await ControlClient(paths: DaemonPaths()).report(store) }
-        if self.json {
+        if asJSON {
             try Terminal.json(report)
             return
         }
         Terminal.line(report.daemon.running ? "kfwd daemon: running (pid \(report.daemon.pid.map(String.init) ?? "?"))" : "kfwd daemon: not running")
         for forward in report.forwards {
-            let pods = forward.pods.isEmpty ? "" : " -> \(forward.pods.joined(separator: ", "))"
-            let error = forward.lastError.map { " (last error: \($0))" } ?? ""
-            Terminal.line("  \(forward.alias): \(forward.status)\(pods)\(error)")
+            Terminal.line("  \(Self.describe(alias: forward.alias, state: forward.status, reason: forward.reason, pods: forward.pods))")
+            if let error = forward.lastError, error != forward.reason { Terminal.line("    last error: \(error)") }
         }
+    }
+
+    /// `web: running -> web-1, web-2`, `db: waiting: service shop/db does not exist`.
+    static func describe(alias: String, state: String, reason: String?, pods: [String]) -> String {
+        let why = reason.map { ": \($0)" } ?? ""
+        let to = pods.isEmpty ? "" : " -> \(pods.joined(separator: ", "))"
+        return "\(alias): \(state)\(why)\(to)"
+    }
+
+    /// Prints the event stream until the daemon stops or Ctrl-C: every record as JSON, or a
+    /// human line each time a forward's state, reason or pods change.
+    private func follow(json: Bool) async throws {
+        let client = ControlClient(paths: DaemonPaths())
+        guard await client.status() != nil else {
+            Terminal.error("no kfwd daemon runs, so there is nothing to watch: `kfwd start ALIAS` starts one")
+            throw ExitCode.failure
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        var shown: [String: String] = [:]
+        do {
+            try await client.events { record in
+                if json {
+                    if let data = try? encoder.encode(record) { Terminal.line(String(decoding: data, as: UTF8.self)) }
+                    return
+                }
+                let line = Self.describe(alias: record.forward, state: record.state, reason: record.reason, pods: record.pods)
+                guard shown[record.forward] != line else { return }
+                shown[record.forward] = line
+                Terminal.line("\(record.time.formatted(.iso8601)) \(line)")
+            }
+        } catch let error as DaemonError {
+            Terminal.error(error.description)
+            throw ExitCode.failure
+        } catch is CancellationError {
+            return
+        }
+        Terminal.line("the kfwd daemon stopped")
     }
 }

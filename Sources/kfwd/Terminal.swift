@@ -15,12 +15,12 @@ enum Terminal {
         case .listening(let address, let local, let remote):
             self.line("Forwarding from \(ForwardStatus.Socket(address: address, port: local)) -> \(remote)")
         case .waiting(let local, let reason):
-            self.line("Waiting on local port \(local): \(reason); new connections are held until a pod is ready")
+            self.line("Waiting on local port \(local): \(reason.message); new connections are held until a pod is ready")
         case .ready(let pods):
             guard !pods.isEmpty else { return }
             self.line("Ready: new connections go to \(pods.count == 1 ? "pod" : "pods") \(pods.joined(separator: ", "))")
         case .api(let error?):
-            self.error("the API server cannot be reached (\(error)); open connections keep going, retrying with backoff")
+            self.error(ForwardEvent.apiMessage(error))
         case .api(nil):
             self.line("The API server is reachable again")
         case .kubeconfig(true, let message):
@@ -41,7 +41,7 @@ enum Terminal {
         case .connection(let local, _):
             self.line("Handling connection for \(local)")
         case .connectionFailed(let local, _, let error):
-            self.error("connection on local port \(local): \(error.message)")
+            self.error("connection on local port \(local): \(error.message)\(error.fix.map { " (\($0))" } ?? "")")
         }
     }
 

@@ -16,9 +16,9 @@ import Testing
             var seen: [ForwardStatus] = []
             for await status in updates {
                 seen.append(status)
-                if status.state == .running { break }
+                if status.state.name == "running" { break }
             }
-            #expect(seen.first?.state == .starting)
+            #expect(seen.first?.state.name == "starting")
             let running = try #require(seen.last)
             #expect(running.pods.count == 2 && running.pods.allSatisfy { $0.hasPrefix("web-") }, "\(running)")
             let port = try #require(running.listening.first?.port)
@@ -33,7 +33,7 @@ import Testing
             for pod in harness.sim.readyPods("app=web") {
                 try harness.sim.delete("pods", name: pod[path: ["metadata", "name"]]!.stringValue!, gracePeriod: 0)
             }
-            for await status in updates where status.state == .running && Set(status.pods).isDisjoint(with: running.pods) && status.pods.count == 2 {
+            for await status in updates where status.state.name == "running" && Set(status.pods).isDisjoint(with: running.pods) && status.pods.count == 2 {
                 break
             }
 
@@ -49,7 +49,7 @@ import Testing
             #expect(await supervisor.stop("nothing") == false)
             // A stopped alias can be started again.
             try supervisor.start(spec)
-            for await status in updates where status.state == .running { break }
+            for await status in updates where status.state.name == "running" { break }
         }
     }
 
@@ -66,7 +66,7 @@ import Testing
             }
             try supervisor.start(spec)
             var listening: Int?
-            for await status in updates where status.state == .running {
+            for await status in updates where status.state.name == "running" {
                 listening = status.listening.first?.port
                 break
             }
@@ -104,15 +104,15 @@ import Testing
             try supervisor.start(self.web("good", harness))
             var retries = 0
             for await status in updates {
-                if status.alias == "bad", case .retrying(let reason, _) = status.state {
-                    #expect(reason.contains("context 'elsewhere'"), "\(reason)")
+                if status.alias == "bad", case .retrying(let reason, _, _) = status.state {
+                    #expect(reason.message.contains("context 'elsewhere'"), "\(reason)")
                     retries = status.retries
                 }
-                if retries >= 3, supervisor.status("good")?.state == .running { break }
+                if retries >= 3, supervisor.status("good")?.state.name == "running" { break }
             }
             let port = try #require(supervisor.status("good")?.listening.first?.port)
             #expect(try await RequestLoop.request(port: port).ok)
-            #expect(supervisor.status("bad")?.lastError?.contains("elsewhere") == true)
+            #expect(supervisor.status("bad")?.lastError?.message.contains("elsewhere") == true)
         }
         // Cancelling the supervisor's run stops everything it started.
         #expect(supervisor.list().allSatisfy { $0.state == .stopped }, "\(supervisor.list())")
@@ -121,7 +121,7 @@ import Testing
     @Test func anUnreachableAPIServerIsVisibleAndTheForwardComesBackWithIt() async throws {
         try await self.running(Supervisor()) { harness, supervisor, updates in
             try supervisor.start(self.web("web", harness))
-            for await status in updates where status.state == .running { break }
+            for await status in updates where status.state.name == "running" { break }
             let port = try #require(supervisor.status("web")?.listening.first?.port)
 
             await harness.sim.stopAPI()
@@ -130,7 +130,7 @@ import Testing
                 down = status
                 break
             }
-            #expect(down?.apiError?.contains("127.0.0.1") == true, "\(String(describing: down))")
+            #expect(down?.apiError?.message.contains("127.0.0.1") == true, "\(String(describing: down))")
             #expect(down?.listening.isEmpty == false, "the forward keeps its port while the API is away")
 
             try await harness.sim.startAPI()

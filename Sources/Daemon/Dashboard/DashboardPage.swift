@@ -71,7 +71,7 @@ enum DashboardPage {
         th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #e3e6ea; vertical-align: top; }
         .state { font-weight: 600; padding: 1px 6px; border-radius: 3px; }
         .state[data-state="running"] { background: #d8f5dd; color: #14561f; }
-        .state[data-state="waiting"], .state[data-state="starting"] { background: #fff3c4; color: #6b5200; }
+        .state[data-state="waiting"], .state[data-state="starting"], .state[data-state="degraded"], .state[data-state="stopping"] { background: #fff3c4; color: #6b5200; }
         .state[data-state="retrying"] { background: #fde0dc; color: #8a1c10; }
         .state[data-state="stopped"] { background: #e8eaed; color: #4a525b; }
         .error { color: #8a1c10; }
@@ -159,7 +159,7 @@ enum DashboardPage {
             element('td', { className: 'listening' }, (state.listening || []).join(', ')),
             element('td', { className: 'connections' }, String(state.connections || 0)),
             element('td', { className: 'bytes' }, traffic),
-            element('td', { className: 'last-error error' }, state.last_error || ''),
+            element('td', { className: 'last-error error' }, state.reason || state.last_error || ''),
             element('td', { className: 'actions' }, toggle, ' ', edit, ' ', remove, ' ', logs));
         }
 

@@ -11,7 +11,7 @@ extension RelayForward {
         events(.connection(local: mapping.local, remote: mapping.remote))
         let fail: @Sendable (String) -> Void = { message in
             local.close(promise: nil)
-            events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(kind: .remote, message: message)))
+            events(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(code: .relay, message)))
         }
         do {
             try await local.eventLoop.submit {
@@ -114,11 +114,11 @@ extension RelayForward {
                     }
                 }
             } catch let error as PortForwardError {
-                events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
+                events(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(error)))
             } catch let error as ForwardError {
-                events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(kind: .remote, message: error.message)))
+                events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
             } catch {
-                events(.connectionFailed(local: mapping.local, remote: mapping.remote, PortForwardError(kind: .transport, message: "\(error)")))
+                events(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(code: .relay, "\(error)")))
             }
             end()
         } onCancel: {

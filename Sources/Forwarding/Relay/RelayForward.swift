@@ -39,7 +39,7 @@ struct RelayForward: Sendable {
                 UDPFlowTable(idleTimeout: idle, opened: { flow, socket in
                     flowOpened.yield((NIOLoopBound(flow, eventLoop: loop), mapping, socket))
                 }, refused: { message, port in
-                    events(.connectionFailed(local: port ?? mapping.local, remote: mapping.remote, PortForwardError(kind: .remote, message: message)))
+                    events(.connectionFailed(local: port ?? mapping.local, remote: mapping.remote, ForwardError(code: .relay, message)))
                 })
             }
             udpSockets?.announce(events)
@@ -71,7 +71,7 @@ struct RelayForward: Sendable {
         case .pods:
             do {
                 var outcome: ForwardError?
-                try await forward.withPicker(context: forward.context, namespace: forward.namespace) { picker in
+                try await forward.withPicker(context: forward.context, namespace: forward.namespace, route: nil, events: events) { picker in
                     outcome = await serving.run(pods: picker)
                 }
                 failure = outcome
