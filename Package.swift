@@ -172,6 +172,16 @@ let package = Package(
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeLabels"]),
         .testTarget(name: "ConfigStoreTests", dependencies: ["ConfigStore"]),
         .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "ConfigStore", "Daemon", "Forwarding", "KubeClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["kfwd", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "KubeClient", "KubeSim", "Forwarding", "RelayProtocol", "kfwd", "kfwd-relay",

@@ -8,11 +8,9 @@ extension StoreSettings {
             let value: String =
                 switch key {
                 case .holdSeconds: "\(self.holdSeconds)"
-                case .warmPoolSize: "\(self.warmPoolSize)"
                 case .transport: self.transport
                 case .relayImage: self.relayImage ?? "default"
                 case .dashboardPort: "\(self.dashboardPort)"
-                case .networkSettleSeconds: "\(self.networkSettleSeconds)"
                 }
             return (key.rawValue, value)
         }
@@ -28,9 +26,6 @@ extension StoreSettings {
         case .holdSeconds:
             guard let value = Double(text), value > 0, value.isFinite else { throw Self.bad(name, text, "a number of seconds above 0") }
             self.holdSeconds = value
-        case .warmPoolSize:
-            guard let value = Int(text), value >= 0 else { throw Self.bad(name, text, "a whole number, 0 or more") }
-            self.warmPoolSize = value
         case .transport:
             guard ["auto", "tunnel", "spdy", "websocket"].contains(text) else { throw Self.bad(name, text, "auto, tunnel, spdy or websocket") }
             self.transport = text
@@ -40,9 +35,6 @@ extension StoreSettings {
         case .dashboardPort:
             guard let value = Int(text), (0...65535).contains(value) else { throw Self.bad(name, text, "a port, 0 to 65535 (0: any free port)") }
             self.dashboardPort = value
-        case .networkSettleSeconds:
-            guard let value = Double(text), value >= 0, value.isFinite else { throw Self.bad(name, text, "a number of seconds, 0 or more") }
-            self.networkSettleSeconds = value
         }
     }
 

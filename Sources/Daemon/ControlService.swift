@@ -22,6 +22,8 @@ struct ControlService: Sendable {
     let store: ConfigStore
     let supervisor: Supervisor
     let podWait: Duration
+    /// The protocol of saved forwards that name none (the `transport` setting).
+    let transport: String
     let log: ForwardLog
     let dashboard: DashboardAccess
     let logger: Logger
@@ -100,7 +102,7 @@ struct ControlService: Sendable {
                 continue
             }
             do throws(ForwardError) {
-                try self.supervisor.start(try forward.config.forwardSpec(podWait: self.podWait))
+                try self.supervisor.start(try self.spec(forward))
                 result.done.append(alias)
             } catch {
                 result.errors.append("\(alias): \(error.message)")
@@ -138,7 +140,7 @@ struct ControlService: Sendable {
         for forward in try self.selected(request, into: &result) {
             if self.supervisor.status(forward.alias) == nil {
                 do throws(ForwardError) {
-                    try self.supervisor.start(try forward.config.forwardSpec(podWait: self.podWait))
+                    try self.supervisor.start(try self.spec(forward))
                 } catch {
                     result.errors.append("\(forward.alias): \(error.message)")
                     continue
@@ -162,6 +164,11 @@ struct ControlService: Sendable {
             result.done.append(alias)
         }
         return result
+    }
+
+    /// What a saved forward runs as, with the daemon's settings for what it leaves out.
+    func spec(_ forward: StoredForward) throws(ForwardError) -> ForwardSpec {
+        try forward.config.forwardSpec(podWait: self.podWait, transport: self.transport)
     }
 
     /// The saved forwards a request names; unknown aliases become errors.
@@ -198,7 +205,7 @@ struct ControlService: Sendable {
         }
         var seen: Set<Place> = []
         for forward in saved {
-            guard let spec = try? forward.config.forwardSpec(podWait: self.podWait), spec.udp || spec.target.needsRelay,
+            guard let spec = try? self.spec(forward), spec.udp || spec.target.needsRelay,
                 let context = try? spec.kubeconfigSource.resolve()
             else { continue }
             let namespace = spec.namespace ?? context.namespace

@@ -28,16 +28,10 @@ public struct LogEntry: Codable, Sendable, Equatable {
 /// memory for `kfwd logs` and the dashboard, and followed live. Lines come from the forwards'
 /// status changes, so the log says what the status says, never more.
 public final class ForwardLog: Sendable {
-    private struct State {
-        var lines: [LogEntry] = []
-        var followers: [UInt64: (alias: String?, continuation: AsyncStream<LogEntry>.Continuation)] = [:]
-        var nextFollower: UInt64 = 0
-        var closed = false
-    }
-
     /// Lines kept; older ones are dropped (the daemon's own output keeps everything).
     public let capacity: Int
-    private let state = Mutex(State())
+    private let lines = Mutex<[LogEntry]>([])
+    private let followers = Broadcaster<LogEntry>()
     /// Also given every line (the daemon's own output, which journald or daemon.log keep).
     private let echo: @Sendable (LogEntry) -> Void
 
@@ -48,12 +42,11 @@ public final class ForwardLog: Sendable {
 
     public func append(_ entry: LogEntry) {
         self.echo(entry)
-        self.state.withLock { state in
-            state.lines.append(entry)
-            if state.lines.count > self.capacity { state.lines.removeFirst(state.lines.count - self.capacity) }
-            for (id, follower) in state.followers where follower.alias == nil || follower.alias == entry.alias {
-                if case .terminated = follower.continuation.yield(entry) { state.followers.removeValue(forKey: id) }
-            }
+        self.lines.withLock { lines in
+            lines.append(entry)
+            if lines.count > self.capacity { lines.removeFirst(lines.count - self.capacity) }
+            // Under the lock, so that a follower joining gets this line once: kept, or live.
+            self.followers.publish(entry)
         }
     }
 
@@ -61,25 +54,24 @@ public final class ForwardLog: Sendable {
     /// given), then, when `follow`, every new one until the consumer stops or the log closes.
     /// Nothing is lost or repeated between the two.
     public func lines(alias: String?, last: Int? = nil, follow: Bool) -> AsyncStream<LogEntry> {
-        // A follower that stops reading loses its oldest lines, never the daemon's time.
-        let (stream, continuation) = AsyncStream<LogEntry>.makeStream(bufferingPolicy: .bufferingNewest(self.capacity))
-        // Ended followers are dropped at the next append, not from onTermination, which runs
-        // under the stream's lock while an append yields under this one.
-        self.state.withLock { state in
-            for entry in Self.select(state.lines, alias: alias, last: last) { continuation.yield(entry) }
-            if follow && !state.closed {
-                state.followers[state.nextFollower] = (alias, continuation)
-                state.nextFollower += 1
-            } else {
+        self.lines.withLock { lines in
+            let kept = Self.select(lines, alias: alias, last: last)
+            guard follow else {
+                let (stream, continuation) = AsyncStream<LogEntry>.makeStream()
+                for entry in kept { continuation.yield(entry) }
                 continuation.finish()
+                return stream
             }
+            // A follower that stops reading loses its oldest lines, never the daemon's time.
+            return self.followers.subscribe(limit: self.capacity, initial: { continuation in
+                for entry in kept { continuation.yield(entry) }
+            }) { entry in alias == nil || entry.alias == alias ? entry : nil }
         }
-        return stream
     }
 
     /// The kept lines about `alias` (all lines when nil), oldest first; the `last` ones when given.
     public func kept(alias: String?, last: Int? = nil) -> [LogEntry] {
-        self.state.withLock { Self.select($0.lines, alias: alias, last: last) }
+        self.lines.withLock { Self.select($0, alias: alias, last: last) }
     }
 
     private static func select(_ lines: [LogEntry], alias: String?, last: Int?) -> [LogEntry] {
@@ -89,12 +81,7 @@ public final class ForwardLog: Sendable {
 
     /// Ends every follower (the daemon is stopping); lines can still be read.
     public func close() {
-        let followers = self.state.withLock { state in
-            state.closed = true
-            defer { state.followers = [:] }
-            return state.followers.values.map(\.continuation)
-        }
-        for follower in followers { follower.finish() }
+        self.followers.finish()
     }
 
     /// Writes a line for each change of a forward's status, until cancelled.

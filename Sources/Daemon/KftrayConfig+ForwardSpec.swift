@@ -7,8 +7,11 @@ extension KftrayConfig {
     /// kftray.md): a `service` entry's `remote_port` may be the pods' target port, `pod`
     /// entries select pods by the `target` label selector, a missing or `@current` context is
     /// the current one, `default` kubeconfig is the usual lookup.
+    /// - Parameters:
+    ///   - podWait: how long a new connection waits for a ready pod.
+    ///   - transport: the protocol when the entry names none (the `transport` setting).
     /// - Throws: ``ForwardError`` naming the field when kfwd cannot run the entry.
-    public func forwardSpec(podWait: Duration) throws(ForwardError) -> ForwardSpec {
+    public func forwardSpec(podWait: Duration, transport defaultTransport: String = "auto") throws(ForwardError) -> ForwardSpec {
         guard let namespace = self.namespace, !namespace.isEmpty else {
             throw ForwardError("field 'namespace' is required (kftray requires it too)")
         }
@@ -58,7 +61,7 @@ extension KftrayConfig {
             throw ForwardError("field 'local_address': \(error.message.replacingOccurrences(of: "--address ", with: ""))")
         }
         let transport: PortForwardTransportKind
-        do { transport = try PortForwardTransportKind(parsing: self.transport ?? "auto") } catch {
+        do { transport = try PortForwardTransportKind(parsing: self.transport ?? defaultTransport) } catch {
             throw ForwardError("field 'transport': \(error.message)")
         }
         let kubeconfig = self.kubeconfig.flatMap { ["", "default"].contains($0) ? nil : $0 }

@@ -50,7 +50,8 @@ public struct KfwdDaemon: Sendable {
         }
         let access = DashboardAccess()
         let control = ControlService(
-            store: store, supervisor: supervisor, podWait: .milliseconds(Int(settings.holdSeconds * 1000)), log: log, dashboard: access,
+            store: store, supervisor: supervisor, podWait: .milliseconds(Int(settings.holdSeconds * 1000)), transport: settings.transport, log: log,
+            dashboard: access,
             logger: self.logger
         )
 

@@ -299,7 +299,8 @@ public final class Supervisor: Sendable {
             break
         }
         state.entries[alias] = entry
-        if let change { self.publish(entry, change: change, before: before) }
+        // A run that starts again (a restart, a retry) is a start too.
+        if let change = change ?? (action == .run ? .started : nil) { self.publish(entry, change: change, before: before) }
         if action == .finish { self.publish(entry, change: .stopped, before: change == nil ? before : entry.status) }
         if case .stopped = before.state, let first = step {
             // Under the lock, so that a shutdown cannot come between the check and the job.

@@ -97,6 +97,8 @@ struct UpCommand: AsyncParsableCommand {
     private func loadSpecs() throws -> [ForwardSpec] {
         let (source, entries) = try self.entries()
         let podWait = Duration.milliseconds(Int(self.podWait * 1000))
+        // Saved forwards that name no protocol take the `transport` setting, as in the daemon.
+        let transport = self.config == nil ? (try? ConfigStore().settings().transport) ?? "auto" : "auto"
         var specs: [ForwardSpec] = []
         var aliases: [String] = []
         for entry in entries {
@@ -115,7 +117,7 @@ struct UpCommand: AsyncParsableCommand {
             }
             for setting in config.ignoredSettings { Terminal.warning("\(name): \(setting) is ignored") }
             do throws(ForwardError) {
-                let spec = try config.forwardSpec(podWait: podWait)
+                let spec = try config.forwardSpec(podWait: podWait, transport: transport)
                 guard !specs.contains(where: { $0.alias == spec.alias }) else {
                     Terminal.error("\(name): another entry already has the alias '\(spec.alias)'; give this one its own alias")
                     continue

@@ -264,7 +264,7 @@ import Darwin
             }
             let unknown = try await kfwd(["settings", "set", "dashbord_port", "9000"])
             #expect(unknown.status == .exited(1))
-            #expect(unknown.stderr.contains("no setting is named 'dashbord_port': the settings are hold_seconds, warm_pool_size, transport"), "\(unknown.stderr)")
+            #expect(unknown.stderr.contains("no setting is named 'dashbord_port': the settings are hold_seconds, transport, relay_image, dashboard_port"), "\(unknown.stderr)")
             let badPort = try await kfwd(["settings", "set", "dashboard_port", "70000"])
             #expect(badPort.status == .exited(1))
             #expect(badPort.stderr.contains("setting dashboard_port cannot be '70000': it takes a port, 0 to 65535"))

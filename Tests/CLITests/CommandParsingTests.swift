@@ -1,0 +1,46 @@
+import ArgumentParser
+import Testing
+
+@testable import kfwd
+
+/// What the CLI accepts and refuses, parsed as swift-argument-parser parses a command line.
+@Suite struct CommandParsingTests {
+    @Test func statusTakesWatchAndOutputAsKubectlSpellsThem() throws {
+        let watch = try StatusCommand.parse(["--watch", "-o", "json"])
+        #expect(watch.watch && watch.output == .json)
+        let short = try StatusCommand.parse(["-w"])
+        #expect(short.watch && short.output == .text)
+        // The older spelling still works for scripts written against it.
+        #expect(try StatusCommand.parse(["--json"]).json)
+        #expect(throws: (any Error).self) { try StatusCommand.parse(["-o", "yaml"]) }
+    }
+
+    @Test func restartStartAndStopNeedAliasesOrAllButNotBoth() throws {
+        #expect(try RestartCommand.parse(["web", "db"]).selection.aliases == ["web", "db"])
+        #expect(try RestartCommand.parse(["--all"]).selection.all)
+        for command in [RestartCommand.self, StartCommand.self, StopCommand.self] as [any ParsableCommand.Type] {
+            #expect(throws: (any Error).self) { try command.parse([]) }
+            #expect(throws: (any Error).self) { try command.parse(["web", "--all"]) }
+        }
+        let message = RestartCommand.message(for: ValidationError("x"))
+        #expect(!message.isEmpty)
+    }
+
+    @Test func forwardRefusesBadTargetsAndPortsWithTheFix() throws {
+        #expect(throws: (any Error).self) { try ForwardCommand.parse(["svc/web"]) }
+        do {
+            _ = try ForwardCommand.parse(["svc/web", "80:http"])
+            Issue.record("a named remote port was accepted")
+        } catch {
+            #expect(ForwardCommand.message(for: error).contains("must be a number from 1 to 65535"))
+        }
+        do {
+            _ = try ForwardCommand.parse(["service/web", "80"])
+            Issue.record("an unknown kind was accepted")
+        } catch {
+            #expect(ForwardCommand.message(for: error).contains("use pod/, svc/, deploy/, host/ or ip/"))
+        }
+        let deploy = try ForwardCommand.parse(["deploy/web", "8080:8080", "9090", "--sticky"])
+        #expect(deploy.sticky && deploy.ports == ["8080:8080", "9090"])
+    }
+}
