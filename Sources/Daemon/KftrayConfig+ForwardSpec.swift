@@ -13,56 +13,56 @@ extension KftrayConfig {
     /// - Throws: ``ForwardError`` naming the field when kfwd cannot run the entry.
     public func forwardSpec(podWait: Duration, transport defaultTransport: String = "auto") throws(ForwardError) -> ForwardSpec {
         guard let namespace = self.namespace, !namespace.isEmpty else {
-            throw ForwardError("field 'namespace' is required (kftray requires it too)")
+            throw ForwardError(code: .invalidSpec, "field 'namespace' is required (kftray requires it too)")
         }
         let udp: Bool
         switch (self.protocol ?? "tcp").lowercased() {
         case "tcp": udp = false
         case "udp": udp = true
-        case let other: throw ForwardError("field 'protocol' is '\(other)': use tcp or udp")
+        case let other: throw ForwardError(code: .invalidSpec, "field 'protocol' is '\(other)': use tcp or udp")
         }
         let target: ForwardTarget
         switch self.workloadType {
         case "service":
             guard let service = self.service, !service.isEmpty else {
-                throw ForwardError("workload_type 'service' needs the field 'service' (the Service's name)")
+                throw ForwardError(code: .invalidSpec, "workload_type 'service' needs the field 'service' (the Service's name)")
             }
             target = .service(service)
         case "pod":
             guard let selector = self.target, !selector.isEmpty else {
-                throw ForwardError("workload_type 'pod' needs the field 'target' (a label selector such as app=web)")
+                throw ForwardError(code: .invalidSpec, "workload_type 'pod' needs the field 'target' (a label selector such as app=web)")
             }
             target = try .selector(validating: selector)
         case "proxy":
             // kftray's relay dials `service` when `remote_address` is empty.
             let given = self.remoteAddress.flatMap { $0.isEmpty ? nil : $0 } ?? self.service
             guard let address = given.map(Self.host(of:)), !address.isEmpty else {
-                throw ForwardError("workload_type 'proxy' needs the field 'remote_address' (a host name or IP address the cluster can reach)")
+                throw ForwardError(code: .invalidSpec, "workload_type 'proxy' needs the field 'remote_address' (a host name or IP address the cluster can reach)")
             }
             do { target = try ForwardTarget(parsing: "host/\(address)") } catch {
-                throw ForwardError("field 'remote_address': '\(address)' is not a host name or IP address")
+                throw ForwardError(code: .invalidSpec, "field 'remote_address': '\(address)' is not a host name or IP address")
             }
         case "expose":
-            throw ForwardError("workload_type 'expose' (a reverse tunnel) is not something kfwd does; the entry is skipped")
+            throw ForwardError(code: .invalidSpec, "workload_type 'expose' (a reverse tunnel) is not something kfwd does; the entry is skipped")
         case nil:
-            throw ForwardError("field 'workload_type' is required: service or pod")
+            throw ForwardError(code: .invalidSpec, "field 'workload_type' is required: service or pod")
         case let other?:
-            throw ForwardError("field 'workload_type' is '\(other)': use service, pod or proxy")
+            throw ForwardError(code: .invalidSpec, "field 'workload_type' is '\(other)': use service, pod or proxy")
         }
         guard let remote = self.remotePort, (1...65535).contains(remote) else {
-            throw ForwardError("field 'remote_port' must be a port from 1 to 65535, not \(self.remotePort.map(String.init) ?? "missing")")
+            throw ForwardError(code: .invalidSpec, "field 'remote_port' must be a port from 1 to 65535, not \(self.remotePort.map(String.init) ?? "missing")")
         }
         let local = self.localPort ?? 0
         guard (0...65535).contains(local) else {
-            throw ForwardError("field 'local_port' must be a port from 1 to 65535, or 0 for a free one, not \(local)")
+            throw ForwardError(code: .invalidSpec, "field 'local_port' must be a port from 1 to 65535, or 0 for a free one, not \(local)")
         }
         let addresses: ListenAddresses
         do { addresses = try ListenAddresses(parsing: self.localAddress ?? "127.0.0.1") } catch {
-            throw ForwardError("field 'local_address': \(error.message.replacingOccurrences(of: "--address ", with: ""))")
+            throw ForwardError(code: .invalidSpec, "field 'local_address': \(error.message.replacingOccurrences(of: "--address ", with: ""))")
         }
         let transport: PortForwardTransportKind
         do { transport = try PortForwardTransportKind(parsing: self.transport ?? defaultTransport) } catch {
-            throw ForwardError("field 'transport': \(error.message)")
+            throw ForwardError(code: .invalidSpec, "field 'transport': \(error.message)")
         }
         let kubeconfig = self.kubeconfig.flatMap { ["", "default"].contains($0) ? nil : $0 }
         return ForwardSpec(

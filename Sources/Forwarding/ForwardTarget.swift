@@ -20,9 +20,9 @@ public enum ForwardTarget: Sendable, Hashable, CustomStringConvertible {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else {
             if parts.count == 1, !parts[0].isEmpty { self = .pod(parts[0]); return }
-            throw ForwardError("'\(text)' is not a target: write pod/NAME, svc/NAME, deploy/NAME, host/NAME or ip/ADDRESS, or use -l SELECTOR")
+            throw ForwardError(code: .invalidSpec, "'\(text)' is not a target: write pod/NAME, svc/NAME, deploy/NAME, host/NAME or ip/ADDRESS, or use -l SELECTOR")
         }
-        guard !parts[1].isEmpty else { throw ForwardError("'\(text)' has no name after the '/'") }
+        guard !parts[1].isEmpty else { throw ForwardError(code: .invalidSpec, "'\(text)' has no name after the '/'") }
         switch parts[0].lowercased() {
         case "pod", "pods", "po": self = .pod(parts[1])
         case "svc", "service", "services": self = .service(parts[1])
@@ -31,9 +31,9 @@ public enum ForwardTarget: Sendable, Hashable, CustomStringConvertible {
             do {
                 self = .address(try RelayTarget(host: parts[1], port: 1).host)
             } catch {
-                throw ForwardError("'\(text)': '\(parts[1])' is not an IP address or a DNS name")
+                throw ForwardError(code: .invalidSpec, "'\(text)': '\(parts[1])' is not an IP address or a DNS name")
             }
-        default: throw ForwardError("'\(parts[0])' in '\(text)' is not a kind kfwd forwards to: use pod/, svc/, deploy/, host/ or ip/")
+        default: throw ForwardError(code: .invalidSpec, "'\(parts[0])' in '\(text)' is not a kind kfwd forwards to: use pod/, svc/, deploy/, host/ or ip/")
         }
     }
 
@@ -44,7 +44,7 @@ public enum ForwardTarget: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func labelSelector(_ text: String) throws(ForwardError) -> LabelSelector {
-        do { return try LabelSelector(parsing: text) } catch { throw ForwardError("label selector '\(text)': \(error.message)") }
+        do { return try LabelSelector(parsing: text) } catch { throw ForwardError(code: .invalidSpec, "label selector '\(text)': \(error.message)") }
     }
 
     /// Whether the target is reached through kfwd's relay, not a pod's port-forward.

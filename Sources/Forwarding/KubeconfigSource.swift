@@ -21,7 +21,7 @@ public struct KubeconfigSource: Sendable {
         do {
             return try KubeContext(try self.loader.load(), context: self.context)
         } catch {
-            throw ForwardError(error.message)
+            throw ForwardError(error)
         }
     }
 }

@@ -25,11 +25,11 @@ public struct ListenAddresses: Sendable, Hashable {
             }
             let host = piece.hasPrefix("[") && piece.hasSuffix("]") ? String(piece.dropFirst().dropLast()) : piece
             guard Self.isIPAddress(host) else {
-                throw ForwardError("--address '\(piece)' is not an IP address: use e.g. 127.0.0.1, ::1, 0.0.0.0 or localhost")
+                throw ForwardError(code: .invalidSpec, "--address '\(piece)' is not an IP address: use e.g. 127.0.0.1, ::1, 0.0.0.0 or localhost")
             }
             addresses.append(Address(host: host, optional: false))
         }
-        guard !addresses.isEmpty else { throw ForwardError("--address is empty: give at least one address, e.g. 127.0.0.1") }
+        guard !addresses.isEmpty else { throw ForwardError(code: .invalidSpec, "--address is empty: give at least one address, e.g. 127.0.0.1") }
         var seen = Set<String>()
         self.addresses = addresses.filter { seen.insert($0.host).inserted }
     }

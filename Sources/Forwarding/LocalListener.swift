@@ -56,7 +56,7 @@ public struct LocalListener: Sendable {
             } catch {
                 if address.optional { continue }
                 await LocalListener(mapping: mapping, sockets: sockets, connections: connections).close()
-                throw ForwardError("cannot listen on \(address.host):\(mapping.local): \(error)")
+                throw ForwardError(code: .bindFailed, "cannot listen on \(address.host):\(mapping.local): \(error)")
             }
         }
         return LocalListener(mapping: mapping, sockets: sockets, connections: connections)

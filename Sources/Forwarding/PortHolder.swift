@@ -10,7 +10,7 @@ enum PortHolder {
         let holder = self.describe(port: mapping.local, udp: udp).map { " by \($0)" } ?? ""
         let other = mapping.local == 65535 ? (udp ? 8053 : 8080) : mapping.local + 1
         return ForwardError(
-            "local \(udp ? "UDP " : "")port \(mapping.local) on \(host) is already in use\(holder): choose another local port, "
+            code: .portBusy, "local \(udp ? "UDP " : "")port \(mapping.local) on \(host) is already in use\(holder): choose another local port, "
                 + "e.g. \(other):\(mapping.remote), or :\(mapping.remote) for a free one"
         )
     }

@@ -13,11 +13,11 @@ public struct PortMapping: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws(ForwardError) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count <= 2 else {
-            throw ForwardError("port '\(text)' is not [LOCAL:]REMOTE: write e.g. 8080:80, 80, or :80 for a free local port")
+            throw ForwardError(code: .invalidSpec, "port '\(text)' is not [LOCAL:]REMOTE: write e.g. 8080:80, 80, or :80 for a free local port")
         }
         let remoteText = parts.last!
         guard let remote = Int(remoteText), (1...65535).contains(remote) else {
-            throw ForwardError("remote port '\(remoteText)' in '\(text)' must be a number from 1 to 65535")
+            throw ForwardError(code: .invalidSpec, "remote port '\(remoteText)' in '\(text)' must be a number from 1 to 65535")
         }
         var local = remote
         if parts.count == 2 {
@@ -25,7 +25,7 @@ public struct PortMapping: Sendable, Hashable, CustomStringConvertible {
                 local = 0
             } else {
                 guard let value = Int(parts[0]), (0...65535).contains(value) else {
-                    throw ForwardError("local port '\(parts[0])' in '\(text)' must be a number from 0 to 65535 (0 picks a free port)")
+                    throw ForwardError(code: .invalidSpec, "local port '\(parts[0])' in '\(text)' must be a number from 0 to 65535 (0 picks a free port)")
                 }
                 local = value
             }

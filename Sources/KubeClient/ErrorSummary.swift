@@ -3,7 +3,7 @@
 /// rest.
 public enum ErrorSummary {
     /// The longest one-line message kept whole.
-    public static let limit = 240
+    public static let limit = 400
 
     /// `text` on one line, without source paths, cut at ``limit`` characters.
     public static func oneLine(_ text: String) -> String {

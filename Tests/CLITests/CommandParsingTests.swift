@@ -35,7 +35,7 @@ import Testing
             #expect(ForwardCommand.message(for: error).contains("must be a number from 1 to 65535"))
         }
         do {
-            _ = try ForwardCommand.parse(["service/web", "80"])
+            _ = try ForwardCommand.parse(["replicaset/web", "80"])
             Issue.record("an unknown kind was accepted")
         } catch {
             #expect(ForwardCommand.message(for: error).contains("use pod/, svc/, deploy/, host/ or ip/"))

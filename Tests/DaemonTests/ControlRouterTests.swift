@@ -40,7 +40,8 @@ import Testing
             config.kubeconfig = "/nonexistent/kubeconfig"
             _ = try control.store.add(config, alias: "web")
             // Saved forwards without a protocol take the `transport` setting.
-            #expect(try control.spec(#require(control.store.forward(alias: "web"))).transport == .spdy)
+            let saved = try #require(try control.store.forward(alias: "web"))
+            #expect(try control.spec(saved).transport == .spdy)
             try await app.test(.router) { client in
                 let started = try await client.execute(uri: "/v1/start", method: .post, body: ByteBuffer(string: #"{"aliases": ["web", "nope"]}"#))
                 #expect(started.status == .ok)

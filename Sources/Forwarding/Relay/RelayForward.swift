@@ -25,7 +25,7 @@ struct RelayForward: Sendable {
         let forward = self.forward
         let loop = group.next()
         let client: KubeClient
-        do { client = try forward.cache.client(for: forward.context) } catch { throw ForwardError(error.message) }
+        do { client = try forward.cache.client(for: forward.context) } catch { throw ForwardError(error) }
 
         // Bound before anything is dialed, as every forward's ports are.
         let (flows, flowOpened) = AsyncStream<(NIOLoopBound<UDPFlow>, PortMapping, any Channel)>.makeStream()
@@ -96,17 +96,17 @@ struct RelayForward: Sendable {
             do {
                 service = try await client.get(Service.self, name, namespace: self.forward.namespace)
             } catch {
-                throw ForwardError(error.isNotFound ? "service \(name) not found in namespace \(self.forward.namespace)" : error.message)
+                throw error.isNotFound ? ForwardError(code: .serviceMissing, "service \(name) not found in namespace \(self.forward.namespace)") : ForwardError(error)
             }
             guard let clusterIP = service.spec?.clusterIP, clusterIP != "None", !clusterIP.isEmpty else {
-                throw ForwardError("service \(name) is headless (no ClusterIP): forward \(self.udp ? "UDP " : "")to its pods with -l SELECTOR")
+                throw ForwardError(code: .invalidSpec, "service \(name) is headless (no ClusterIP): forward \(self.udp ? "UDP " : "")to its pods with -l SELECTOR")
             }
             let wanted = self.udp ? "UDP" : "TCP"
             for mapping in self.forward.mappings {
                 let ports = service.spec?.ports ?? []
                 guard ports.contains(where: { $0.port == mapping.remote && ($0.protocol ?? "TCP") == wanted }) else {
                     let have = ports.map { "\($0.port)/\($0.protocol ?? "TCP")" }.joined(separator: ", ")
-                    throw ForwardError("service \(name) has no \(wanted) port \(mapping.remote) (its ports: \(have.isEmpty ? "none" : have))")
+                    throw ForwardError(code: .portMissing, "service \(name) has no \(wanted) port \(mapping.remote) (its ports: \(have.isEmpty ? "none" : have))")
                 }
                 result[mapping.remote] = try Self.target(clusterIP, mapping.remote)
             }
@@ -119,6 +119,6 @@ struct RelayForward: Sendable {
     }
 
     static func target(_ host: String, _ port: Int) throws(ForwardError) -> RelayTarget {
-        do { return try RelayTarget(host: host, port: port) } catch { throw ForwardError(error.message) }
+        do { return try RelayTarget(host: host, port: port) } catch { throw ForwardError(code: .invalidSpec, error.message) }
     }
 }

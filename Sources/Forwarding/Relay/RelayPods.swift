@@ -105,7 +105,7 @@ public actor RelayPods {
     /// - Throws: ``ForwardError`` when the relay cannot be deployed or does not become ready.
     public func endpoint(for lease: Lease) async throws(ForwardError) -> Endpoint {
         guard let place = self.places[lease.key], place.leases[lease.id] != nil else {
-            throw ForwardError("the forward no longer uses a relay")
+            throw ForwardError(code: .relay, "the forward no longer uses a relay")
         }
         if !place.swept {
             place.swept = true
@@ -113,7 +113,7 @@ public actor RelayPods {
         }
         while true {
             guard self.places[lease.key] === place, place.leases[lease.id] != nil else {
-                throw ForwardError("the forward no longer uses a relay")
+                throw ForwardError(code: .relay, "the forward no longer uses a relay")
             }
             let relay: Relay
             let rules = place.leases[lease.id]?.rules ?? []
@@ -131,7 +131,7 @@ public actor RelayPods {
                 relay.retired = true
                 place.relays.removeAll { $0 === relay }
                 await self.delete(relay, key: lease.key)
-                throw (error as? ForwardError) ?? ForwardError("relay \(relay.name): \(error)")
+                throw (error as? ForwardError) ?? ForwardError(code: .relay, "relay \(relay.name): \(error)")
             }
             // Replaced while it started (another forward needed more targets): use the newer one.
             guard !relay.retired else { continue }
@@ -221,12 +221,12 @@ public actor RelayPods {
 
     private func create(_ relay: Relay, key: Key) async throws {
         let client: KubeClient
-        do { client = try self.cache.client(for: key.context) } catch { throw ForwardError(error.message) }
+        do { client = try self.cache.client(for: key.context) } catch { throw ForwardError(error) }
         let pod = RelayPodSpec.pod(name: relay.name, owner: self.owner, secret: relay.secret, rules: relay.rules, settings: self.settings)
         do {
             _ = try await client.create(pod, namespace: key.namespace)
         } catch {
-            throw ForwardError("cannot create relay pod in namespace \(key.namespace): \(error.message)")
+            throw ForwardError(code: error.httpStatus == 403 ? .forbidden : .relay, "cannot create relay pod in namespace \(key.namespace): \(error.message)")
         }
     }
 
@@ -245,11 +245,11 @@ public actor RelayPods {
                         seen = seen || pod != nil
                         // Gone, or being deleted while it started: it will never serve.
                         guard let pod, !pod.isTerminating else {
-                            return seen ? .failure(ForwardError("relay pod \(name) was deleted before it became ready")) : nil
+                            return seen ? .failure(ForwardError(code: .relay, "relay pod \(name) was deleted before it became ready")) : nil
                         }
                         if pod.isReady { return .success(()) }
                         if let phase = pod.status?.phase, phase == "Failed" || phase == "Succeeded" {
-                            return .failure(ForwardError("relay pod \(name) ended (\(phase)) before it became ready"))
+                            return .failure(ForwardError(code: .relay, "relay pod \(name) ended (\(phase)) before it became ready"))
                         }
                         if let waiting = pod.status?.containerStatuses?.first?.state?.waiting, let reason = waiting.reason,
                             reason.contains("Image") || reason == "CrashLoopBackOff"
@@ -265,7 +265,7 @@ public actor RelayPods {
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
-                throw ForwardError("relay pod \(name) in namespace \(namespace) was not ready within \(timeout)")
+                throw ForwardError(code: .relay, "relay pod \(name) in namespace \(namespace) was not ready within \(timeout)")
             }
             try await group.next()
             group.cancelAll()

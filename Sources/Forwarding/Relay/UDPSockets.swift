@@ -48,7 +48,7 @@ struct UDPSockets: Sendable {
                         throw error
                     } catch {
                         if address.optional { continue }
-                        throw ForwardError("cannot bind UDP \(address.host):\(mapping.local): \(error)")
+                        throw ForwardError(code: .bindFailed, "cannot bind UDP \(address.host):\(mapping.local): \(error)")
                     }
                 }
             }
