@@ -278,7 +278,7 @@ public struct ResilientForward: Sendable {
     /// change of what keeps them from it as it happens.
     private static func waitForSync(_ informers: [any InformerHealth], route: CurrentRoute?, events: @Sendable (ForwardEvent) -> Void) async {
         var reported: ForwardError?
-        let _: Void? = await StoreChanges.rerun(on: informers) {
+        let synced: Void? = await StoreChanges.rerun(on: informers) {
             guard !informers.allSatisfy(\.hasSynced) else { return () }
             let error = informers.lazy.compactMap(\.lastError).first.map(ForwardError.init)
             if error != reported {
@@ -288,7 +288,8 @@ public struct ResilientForward: Sendable {
             }
             return nil
         }
-        if reported != nil {
+        // Cancelled before the lists came: nothing recovered.
+        if synced != nil, reported != nil {
             route?.block(nil)
             events(.api(error: nil))
         }
