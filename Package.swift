@@ -93,7 +93,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "ConfigStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ConfigStore", dependencies: ["Forwarding", "KubeClient", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Daemon",
             dependencies: [
@@ -170,7 +170,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeLabels"]),
-        .testTarget(name: "ConfigStoreTests", dependencies: ["ConfigStore"]),
+        .testTarget(name: "ConfigStoreTests", dependencies: ["ConfigStore", "Forwarding", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DaemonTests",
             dependencies: [

@@ -33,7 +33,7 @@ extension ConfigStore {
             case .failure(let error):
                 problems.append(error.message)
             case .success(let config):
-                problems += KftrayValidation.problems(config).map { "entry \(entry.index) (\(config.effectiveAlias)): \($0)" }
+                problems += config.problems.map { "entry \(entry.index) (\(config.effectiveAlias)): \($0)" }
                 configs.append((entry.index, config))
             }
         }
@@ -85,12 +85,16 @@ extension ConfigStore {
     }
 
     /// The saved forwards as a kftray JSON export (no ids; every entry with its alias), in the
-    /// order they were added. Importing it into an empty store gives the same forwards back.
-    public func exportKftray() throws(ConfigStoreError) -> Data {
-        let configs = try self.forwards().map(\.config)
+    /// order they were added, and the aliases of those kftray's format cannot hold (a
+    /// Deployment, a pod by name, several ports, kfwd's own settings), left out. Importing the
+    /// export into an empty store gives the same forwards back.
+    public func exportKftray() throws(ConfigStoreError) -> (data: Data, left: [String]) {
+        let forwards = try self.forwards()
+        let configs = forwards.compactMap(\.exportable)
+        let left = forwards.filter { $0.exportable == nil }.map(\.alias)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do { return try encoder.encode(configs) } catch { throw ConfigStoreError("cannot write the export: \(error)") }
+        do { return (try encoder.encode(configs), left) } catch { throw ConfigStoreError("cannot write the export: \(error)") }
     }
 
     /// kftray's merge key (section 1.3 of kftray.md).

@@ -1,3 +1,4 @@
+import Forwarding
 import Foundation
 import GRDB
 
@@ -66,6 +67,10 @@ public final class ConfigStore: Sendable {
                 table.column("connections", .integer).notNull()
             }
         }
+        // kfwd's own config of a forward, beside its kftray entry (nil: the entry says it all).
+        migrator.registerMigration("v2-native-config") { db in
+            try db.alter(table: "forward") { table in table.add(column: "spec", .jsonText) }
+        }
         return migrator
     }
 
@@ -91,17 +96,31 @@ public final class ConfigStore: Sendable {
         try self.read { db in try StoredForward.filter(StoredForward.Columns.alias == alias).fetchOne(db) }
     }
 
-    /// Saves a new forward after checking it as an import checks each entry.
+    /// Saves a new forward from a kftray entry, after checking it as an import checks each entry.
     /// - Throws: ``ConfigStoreError`` naming the field, or the alias when another forward has it.
     @discardableResult
     public func add(_ config: KftrayConfig, alias: String, autoStart: Bool = false) throws(ConfigStoreError) -> StoredForward {
-        let problems = KftrayValidation.problems(config)
+        let problems = config.problems
         guard problems.isEmpty else { throw ConfigStoreError(problems.map { "\(alias): \($0)" }) }
-        return try self.write { db in
+        return try self.insert(StoredForward(alias: alias, config: config, autoStart: autoStart))
+    }
+
+    /// Saves a new forward in kfwd's own terms, checked as every forward is
+    /// (``ForwardConfig/forwardSpec(alias:podWait:transport:)``).
+    /// - Throws: ``ConfigStoreError`` saying what is wrong, or the alias when another forward has it.
+    @discardableResult
+    public func add(_ spec: ForwardConfig, alias: String, autoStart: Bool = false) throws(ConfigStoreError) -> StoredForward {
+        do throws(ForwardError) { _ = try spec.forwardSpec(alias: alias) } catch { throw ConfigStoreError("\(alias): \(error.message)") }
+        return try self.insert(StoredForward(alias: alias, spec: spec, autoStart: autoStart))
+    }
+
+    private func insert(_ forward: StoredForward) throws(ConfigStoreError) -> StoredForward {
+        try self.write { db in
+            let alias = forward.alias
             if try StoredForward.filter(StoredForward.Columns.alias == alias).fetchCount(db) > 0 {
                 throw ConfigStoreError("a forward named '\(alias)' already exists: choose another alias, or remove it first (kfwd rm \(alias))")
             }
-            var forward = StoredForward(alias: alias, config: config, autoStart: autoStart)
+            var forward = forward
             try forward.insert(db)
             return forward
         }
@@ -113,7 +132,7 @@ public final class ConfigStore: Sendable {
     @discardableResult
     public func replace(alias: String, with config: KftrayConfig, autoStart: Bool) throws(ConfigStoreError) -> StoredForward {
         let newAlias = config.alias.flatMap { $0.isEmpty ? nil : $0 } ?? alias
-        let problems = KftrayValidation.problems(config)
+        let problems = config.problems
         guard problems.isEmpty else { throw ConfigStoreError(problems.map { "\(newAlias): \($0)" }) }
         return try self.write { db in
             guard var forward = try StoredForward.filter(StoredForward.Columns.alias == alias).fetchOne(db) else {
@@ -125,6 +144,8 @@ public final class ConfigStore: Sendable {
             let replacement = StoredForward(alias: newAlias, config: config, autoStart: autoStart)
             forward.alias = replacement.alias
             forward.config = replacement.config
+            // The kftray entry given is now the whole forward.
+            forward.spec = nil
             forward.autoStart = autoStart
             forward.updatedAt = Date()
             try forward.update(db)

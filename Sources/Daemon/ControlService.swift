@@ -168,7 +168,7 @@ struct ControlService: Sendable {
 
     /// What a saved forward runs as, with the daemon's settings for what it leaves out.
     func spec(_ forward: StoredForward) throws(ForwardError) -> ForwardSpec {
-        try forward.config.forwardSpec(podWait: self.podWait, transport: self.transport)
+        try forward.native().forwardSpec(alias: forward.alias, podWait: self.podWait, transport: self.transport)
     }
 
     /// The saved forwards a request names; unknown aliases become errors.

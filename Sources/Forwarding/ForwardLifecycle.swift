@@ -127,12 +127,9 @@ public struct ForwardLifecycle: Sendable, Equatable {
     /// kubectl's is); cancelled runs end here too.
     public mutating func runEnded(_ error: ForwardError?, retryAfter delay: Duration) -> Action {
         switch self.state {
-        case .stopping(restart: true):
-            self.attempt = 0
-            self.state = .starting(blocked: nil)
-            return .run
-        case .stopping(restart: false), .stopped:
-            self.state = .stopped
+        case .stopping(let restart):
+            return self.cancelled(restart: restart)
+        case .stopped:
             return .finish
         case .starting, .serving, .retrying:
             guard let error else {
@@ -151,16 +148,24 @@ public struct ForwardLifecycle: Sendable, Equatable {
         case .retrying:
             self.state = .starting(blocked: nil)
             return .run
-        case .stopping(restart: true):
-            self.attempt = 0
-            self.state = .starting(blocked: nil)
-            return .run
-        case .stopping(restart: false), .stopped:
-            self.state = .stopped
+        case .stopping(let restart):
+            return self.cancelled(restart: restart)
+        case .stopped:
             return .finish
         case .starting, .serving:
             return .none
         }
+    }
+
+    /// What a stop or restart cancelled has ended: stopped, or running again from the start.
+    private mutating func cancelled(restart: Bool) -> Action {
+        guard restart else {
+            self.state = .stopped
+            return .finish
+        }
+        self.attempt = 0
+        self.state = .starting(blocked: nil)
+        return .run
     }
 }
 

@@ -12,7 +12,10 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let store = try ConfigStore.forCLI()
-        let data = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.exportKftray() }
+        let (data, left) = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.exportKftray() }
+        for alias in left {
+            Terminal.warning("\(alias) is left out: kftray's format cannot hold it (a Deployment, a pod by name, several ports, or kfwd's own settings)")
+        }
         guard let file = self.file else {
             FileHandle.standardOutput.write(data + Data("\n".utf8))
             return

@@ -17,8 +17,10 @@ struct ListCommand: AsyncParsableCommand {
         let alias: String
         let target: String
         let protocolName: String
+        /// The first pair's ports (kftray's fields); ``ports`` has every pair.
         let localPort: Int
         let remotePort: Int
+        let ports: [String]
         let namespace: String
         let context: String?
         let state: String
@@ -26,7 +28,7 @@ struct ListCommand: AsyncParsableCommand {
         let autoStart: Bool
 
         enum CodingKeys: String, CodingKey {
-            case alias, target, namespace, context, state, pods
+            case alias, target, ports, namespace, context, state, pods
             case protocolName = "protocol"
             case localPort = "local_port"
             case remotePort = "remote_port"
@@ -41,12 +43,18 @@ struct ListCommand: AsyncParsableCommand {
         let report = try await ConfigStore.reporting { () async throws(ConfigStoreError) in try await ControlClient(paths: DaemonPaths()).report(store) }
         let live = Dictionary(report.forwards.map { ($0.alias, $0) }, uniquingKeysWith: { first, _ in first })
         let rows = forwards.map { forward in
-            let config = forward.config
+            let native = try? forward.native()
+            let spec = try? native?.forwardSpec(alias: forward.alias)
+            let mappings = spec?.mappings ?? []
             let state = live[forward.alias]
             return Row(
-                alias: forward.alias, target: Self.target(config), protocolName: config.protocol ?? "tcp", localPort: config.localPort ?? 0,
-                remotePort: config.remotePort ?? 0, namespace: config.namespace ?? "", context: config.context, state: state?.status ?? "stopped",
-                pods: state?.pods ?? [], autoStart: forward.autoStart
+                // A kind kfwd does not run (expose) by its kftray name.
+                alias: forward.alias, target: spec?.target.description ?? forward.config.workloadType ?? "?",
+                protocolName: spec.map { $0.udp ? "udp" : "tcp" } ?? forward.config.protocol ?? "tcp",
+                localPort: mappings.first?.local ?? forward.config.localPort ?? 0, remotePort: mappings.first?.remote ?? forward.config.remotePort ?? 0,
+                ports: mappings.map(\.description), namespace: native?.namespace ?? forward.config.namespace ?? "",
+                context: native?.context ?? forward.config.context, state: state?.status ?? "stopped", pods: state?.pods ?? [],
+                autoStart: forward.autoStart
             )
         }
         switch self.output {
@@ -55,7 +63,9 @@ struct ListCommand: AsyncParsableCommand {
         case .table:
             let table = [["ALIAS", "TARGET", "PORTS", "NAMESPACE", "CONTEXT", "STATE", "PODS"]] + rows.map { row in
                 [
-                    row.alias, row.target, "\(row.localPort == 0 ? "" : String(row.localPort)):\(row.remotePort)\(row.protocolName == "udp" ? "/udp" : "")",
+                    row.alias, row.target,
+                    (row.ports.isEmpty ? ["\(row.localPort):\(row.remotePort)"] : row.ports)
+                        .map { "\($0.hasPrefix("0:") ? String($0.dropFirst()) : $0)\(row.protocolName == "udp" ? "/udp" : "")" }.joined(separator: ","),
                     row.namespace, row.context ?? "(current)", row.state, row.pods.isEmpty ? "-" : row.pods.joined(separator: ","),
                 ]
             }
@@ -64,10 +74,5 @@ struct ListCommand: AsyncParsableCommand {
                 Terminal.line(zip(line, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
             }
         }
-    }
-
-    /// The target as kfwd forward names it; a kind kfwd does not run (expose) by its kftray name.
-    static func target(_ config: KftrayConfig) -> String {
-        (try? config.forwardSpec(podWait: .zero).target.description) ?? config.workloadType ?? "?"
     }
 }

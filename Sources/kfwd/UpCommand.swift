@@ -63,8 +63,13 @@ struct UpCommand: AsyncParsableCommand {
     private struct Entry {
         /// How messages name it: `FILE entry N (ALIAS)`, or `forward ALIAS` when saved.
         let name: String
-        let config: Result<KftrayConfig, KftrayFileError>
+        let forward: Forward
         let unknownFields: [String]
+    }
+
+    private enum Forward {
+        case kftray(Result<KftrayConfig, KftrayFileError>)
+        case saved(StoredForward)
     }
 
     /// The entries of the file, or the saved forwards.
@@ -75,7 +80,7 @@ struct UpCommand: AsyncParsableCommand {
                 Terminal.error(error.description)
                 throw ExitCode.failure
             }
-            return ("the saved forwards", forwards.map { Entry(name: "forward \($0.alias)", config: .success($0.config), unknownFields: []) })
+            return ("the saved forwards", forwards.map { Entry(name: "forward \($0.alias)", forward: .saved($0), unknownFields: []) })
         }
         let file: KftrayFile
         do {
@@ -89,7 +94,7 @@ struct UpCommand: AsyncParsableCommand {
         }
         return (path, file.entries.map { entry in
             let alias = (try? entry.config.get())?.effectiveAlias ?? ""
-            return Entry(name: "\(path) entry \(entry.index) (\(alias))", config: entry.config, unknownFields: entry.unknownFields)
+            return Entry(name: "\(path) entry \(entry.index) (\(alias))", forward: .kftray(entry.config), unknownFields: entry.unknownFields)
         })
     }
 
@@ -102,29 +107,36 @@ struct UpCommand: AsyncParsableCommand {
         var specs: [ForwardSpec] = []
         var aliases: [String] = []
         for entry in entries {
-            let config: KftrayConfig
-            switch entry.config {
-            case .success(let decoded): config = decoded
-            case .failure(let error):
+            let alias: String
+            var ignored: [String] = []
+            let native: () throws(ForwardError) -> ForwardConfig
+            switch entry.forward {
+            case .kftray(.failure(let error)):
                 Terminal.error("\(source): \(error.message); the entry is skipped")
                 continue
+            case .kftray(.success(let config)):
+                alias = config.effectiveAlias
+                ignored = config.ignoredSettings
+                native = { () throws(ForwardError) in try ForwardConfig(kftray: config) }
+            case .saved(let forward):
+                alias = forward.alias
+                native = { () throws(ForwardError) in try forward.native() }
             }
-            let name = entry.name
-            aliases.append(config.effectiveAlias)
-            guard self.aliases.isEmpty || self.aliases.contains(config.effectiveAlias) else { continue }
+            aliases.append(alias)
+            guard self.aliases.isEmpty || self.aliases.contains(alias) else { continue }
             if !entry.unknownFields.isEmpty {
-                Terminal.warning("\(name): unknown \(entry.unknownFields.count == 1 ? "field" : "fields") \(entry.unknownFields.joined(separator: ", ")) ignored")
+                Terminal.warning("\(entry.name): unknown \(entry.unknownFields.count == 1 ? "field" : "fields") \(entry.unknownFields.joined(separator: ", ")) ignored")
             }
-            for setting in config.ignoredSettings { Terminal.warning("\(name): \(setting) is ignored") }
+            for setting in ignored { Terminal.warning("\(entry.name): \(setting) is ignored") }
             do throws(ForwardError) {
-                let spec = try config.forwardSpec(podWait: podWait, transport: transport)
+                let spec = try native().forwardSpec(alias: alias, podWait: podWait, transport: transport)
                 guard !specs.contains(where: { $0.alias == spec.alias }) else {
-                    Terminal.error("\(name): another entry already has the alias '\(spec.alias)'; give this one its own alias")
+                    Terminal.error("\(entry.name): another entry already has the alias '\(spec.alias)'; give this one its own alias")
                     continue
                 }
                 specs.append(spec)
             } catch {
-                Terminal.error("\(name): \(error.message)")
+                Terminal.error("\(entry.name): \(error.message)")
             }
         }
         for alias in self.aliases where !aliases.contains(alias) {

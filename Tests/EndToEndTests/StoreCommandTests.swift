@@ -51,6 +51,49 @@ import SystemPackage
         }
     }
 
+    /// Saved in kfwd's own terms: a Deployment, a pod by name, several ports, sticky, tags;
+    /// checked as `kfwd forward` checks them; left out of kftray exports, which cannot hold them.
+    @Test func nativeForwardsHoldDeploymentsPodsSeveralPortsAndKfwdsOwnSettings() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            try await Self.withHome { home in
+                let kubeconfig = ["--kubeconfig", harness.kubeconfigPath]
+                let added = try await Self.kfwd(home, ["add", "web", "deploy/web", ":8080", ":9090", "--sticky", "--tag", "team-a"] + kubeconfig)
+                #expect(added.stdout == "Saved web: deploy/web 0:8080 0:9090 in namespace default\n", "\(added.stderr)")
+                #expect(try await Self.kfwd(home, ["add", "one", "pod/web-0", "5432"] + kubeconfig).succeeded)
+                let bad = try await Self.kfwd(home, ["add", "bad", "deploy/web", "80:http"])
+                #expect(bad.status != .exited(0))
+                #expect(bad.stderr.contains("remote port 'http' in '80:http' must be a number from 1 to 65535"), "\(bad.stderr)")
+                let twice = try await Self.kfwd(home, ["add", "twice", "svc/web", "8080:80", "8080:81"])
+                #expect(twice.stderr.contains("local port 8080 is given twice"), "\(twice.stderr)")
+
+                let list = try await Self.kfwd(home, ["list", "-o", "json"])
+                let rows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []
+                #expect(rows.map { $0["alias"] as? String } == ["web", "one"])
+                #expect(rows.first?["target"] as? String == "deploy/web")
+                #expect(rows.first?["ports"] as? [String] == ["0:8080", "0:9090"])
+                #expect(rows.last?["target"] as? String == "pod/web-0")
+
+                let export = try await Self.kfwd(home, ["export"])
+                #expect(export.succeeded)
+                #expect(try JSONDecoder().decode([KftrayConfig].self, from: Data(export.stdout.utf8)).isEmpty)
+                #expect(export.stderr.contains("warning: web is left out: kftray's format cannot hold it"), "\(export.stderr)")
+
+                // It runs as saved: both ports, to the Deployment's pods.
+                let (answer, lines, _) = try await runLongLived(.path(FilePath(kfwdPath)), ["up", "web"], environment: ["KFWD_HOME": home]) { lines in
+                    let prefix = "web: Forwarding from 127.0.0.1:"
+                    guard let line = await lines.first(where: { $0.hasPrefix(prefix) && $0.hasSuffix("-> 8080, 9090 (deploy/web)") }),
+                        let port = Int(line.dropFirst(prefix.count).prefix { $0.isNumber })
+                    else { throw KubeSimTestError("no forward: \(lines.all)") }
+                    _ = await lines.first { $0.hasPrefix("web: ready") }
+                    return try await runCommand("curl", ["-s", "--max-time", "10", "http://127.0.0.1:\(port)/"]).stdout
+                }
+                #expect(answer.hasPrefix("pod: web-"), "\(lines)")
+                #expect(lines.filter { $0.hasPrefix("web: Forwarding from") }.count == 2, "\(lines)")
+            }
+        }
+    }
+
     @Test func importRejectsAFileWithABadEntryWholeAndExportWritesWhatImportReads() async throws {
         try await Self.withHome { home in
             let good = home + "-good.json"

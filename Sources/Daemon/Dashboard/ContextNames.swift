@@ -14,10 +14,13 @@ final class ContextNames: Sendable {
     static let freshFor = Duration.seconds(5)
     private let cache = Mutex<[String: Resolved]>([:])
 
-    func name(of config: KftrayConfig, spec: ForwardSpec?) -> String {
-        if let named = config.namedContext { return named }
-        guard let spec else { return "current" }
-        let key = config.kubeconfig ?? ""
+    /// - Parameters:
+    ///   - spec: the forward, when kfwd can run it.
+    ///   - kftray: its kftray entry, which names the context of one kfwd cannot run.
+    func name(of spec: ForwardSpec?, kftray: KftrayConfig) -> String {
+        guard let spec else { return kftray.namedContext ?? "current" }
+        if let named = spec.context { return named }
+        let key = spec.kubeconfig ?? ""
         let now = ContinuousClock.now
         if let cached = self.cache.withLock({ $0[key] }), now - cached.at < Self.freshFor { return cached.name }
         let name: String

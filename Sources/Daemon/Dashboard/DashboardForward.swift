@@ -26,17 +26,19 @@ struct DashboardForward: Codable, Sendable, Equatable {
     init(_ forward: StoredForward, state: StatusReport.Forward, contexts: ContextNames) {
         let config = forward.config
         self.alias = forward.alias
-        self.namespace = config.namespace ?? ""
         var spec: ForwardSpec?
         do throws(ForwardError) {
-            spec = try config.forwardSpec(podWait: .seconds(30))
+            spec = try forward.native().forwardSpec(alias: forward.alias)
             self.target = spec?.target.description ?? ""
         } catch {
             self.target = "cannot run: \(error.message)"
         }
-        self.context = contexts.name(of: config, spec: spec)
-        self.ports = "\(config.localPort.map(String.init) ?? "?"):\(config.remotePort.map(String.init) ?? "?")"
-        self.protocol = config.protocol ?? "tcp"
+        self.namespace = spec?.namespace ?? config.namespace ?? ""
+        self.context = contexts.name(of: spec, kftray: config)
+        self.ports =
+            spec?.mappings.map(\.description).joined(separator: ", ")
+            ?? "\(config.localPort.map(String.init) ?? "?"):\(config.remotePort.map(String.init) ?? "?")"
+        self.protocol = spec.map { $0.udp ? "udp" : "tcp" } ?? config.protocol ?? "tcp"
         self.autoStart = forward.autoStart
         self.config = config
         self.state = state

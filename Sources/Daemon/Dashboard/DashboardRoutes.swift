@@ -57,6 +57,14 @@ struct DashboardRoutes: Sendable {
         router.put("/api/forwards/:alias") { request, context in
             let alias = try context.parameters.require("alias")
             let edit = try await request.decode(as: Edit.self, context: context)
+            if let existing = try? self.control.store.forward(alias: alias), existing.exportable == nil {
+                // The form holds kftray's fields: saving it would drop what kftray's format has
+                // no field for.
+                throw HTTPError(
+                    .conflict,
+                    message: "\(alias) has settings the form does not hold (a Deployment or pod target, several ports, sticky, pod wait, tags): change it with kfwd rm and kfwd add"
+                )
+            }
             // A running forward restarts with what was saved; a stopped one stays stopped, and
             // one whose edit is refused runs on as it was.
             let wasRunning = self.control.supervisor.status(alias).map { $0.state != .stopped } ?? false
@@ -82,7 +90,8 @@ struct DashboardRoutes: Sendable {
             return try await self.changing { () throws(ConfigStoreError) in try self.control.store.importKftray(Data(buffer: body)) }
         }
         router.get("/api/export") { _, _ in
-            let data = try self.control.store.exportKftray()
+            // Forwards kftray's format cannot hold are left out (the CLI's export names them).
+            let data = try self.control.store.exportKftray().data
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/json", .contentDisposition: "attachment; filename=\"kfwd-forwards.json\""],
