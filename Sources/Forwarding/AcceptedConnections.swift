@@ -17,10 +17,10 @@ final class AcceptedConnections: Sendable {
 
     /// The mapping as asked for; the local port may still be 0 (see ``mapping(of:)``).
     let requested: PortMapping
-    let forTasks: AsyncStream<any Channel>
+    let forTasks: AsyncStream<Handoff>
     /// What the loops reported, in order, a batch at a time.
     let events: AsyncStream<[ForwardEvent]>
-    private let taskQueue: AsyncStream<any Channel>.Continuation
+    private let taskQueue: AsyncStream<Handoff>.Continuation
     private let eventQueue: AsyncStream<[ForwardEvent]>.Continuation
     /// Reported and not yet handed on; a flush is scheduled whenever this is not empty.
     private let unreported = Mutex<[ForwardEvent]>([])
@@ -46,11 +46,17 @@ final class AcceptedConnections: Sendable {
         local.closeFuture.whenComplete { _ in _ = self.open.withLock { $0.removeValue(forKey: id) } }
     }
 
+    /// A connection for a task, with what its event loop decided for it.
+    struct Handoff: Sendable {
+        let local: any Channel
+        let machine: ConnectionMachine?
+    }
+
     /// Hands a connection to a task: one not joined at accept, or one whose stream was refused.
-    func serveInTask(_ local: any Channel) {
+    func serveInTask(_ local: any Channel, _ machine: ConnectionMachine? = nil) {
         // What the loop said about it comes before what its task will say.
         self.flush()
-        if case .terminated = self.taskQueue.yield(local) { local.close(promise: nil) }
+        if case .terminated = self.taskQueue.yield(Handoff(local: local, machine: machine)) { local.close(promise: nil) }
     }
 
     /// Reports `event`, raised on `loop`, with the others of its batch.

@@ -34,10 +34,12 @@ struct ListenerSet: Sendable {
     }
 
     /// Serves until cancelled, then closes the sockets and every connection still open. The
-    /// connections not served on their event loop run `handle` in a child task each, which must
-    /// close the connection when done and catch its own errors; `events` gets what the loops
-    /// report.
-    func serve(events: @escaping @Sendable (ForwardEvent) -> Void, _ handle: @escaping @Sendable (any Channel, PortMapping) async -> Void) async {
+    /// connections not served on their event loop run `handle` in a child task each, with what
+    /// the loop decided for them, and must close the connection when done and catch their own
+    /// errors; `events` gets what the loops report.
+    func serve(
+        events: @escaping @Sendable (ForwardEvent) -> Void, _ handle: @escaping @Sendable (any Channel, PortMapping, ConnectionMachine?) async -> Void
+    ) async {
         await withDiscardingTaskGroup { group in
             for listener in self.listeners {
                 let connections = listener.connections
@@ -48,8 +50,8 @@ struct ListenerSet: Sendable {
                 }
                 group.addTask {
                     await withDiscardingTaskGroup { tasks in
-                        for await connection in connections.forTasks {
-                            tasks.addTask { await handle(connection, listener.mapping) }
+                        for await handoff in connections.forTasks {
+                            tasks.addTask { await handle(handoff.local, listener.mapping, handoff.machine) }
                         }
                     }
                 }

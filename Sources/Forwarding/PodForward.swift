@@ -66,26 +66,31 @@ public struct PodForward: Sendable {
             accepted: { [route = self.route, pod = self.pod] local, connections in
                 let current = route.value
                 let mapping = connections.mapping(of: local)
+                var machine = ConnectionMachine(policy: .onePod)
+                machine.chose(PodChoice(pod: pod, port: mapping.remote), route: nil)
                 guard let ended = current.transport.openNow(namespace: current.namespace, pod: pod, port: mapping.remote, joining: local) else {
                     return false
                 }
+                machine.joined()
+                _ = machine.count()
                 connections.report(.connection(local: mapping.local, remote: mapping.remote), on: local.eventLoop)
                 ended.whenComplete { result in
-                    let error: PortForwardError
-                    switch result {
-                    case .success(.finished): return
-                    case .success(.refusedBeforeResponse(let refusal, _)): error = refusal
-                    case .failure(let failure): error = PortForwardError.from(failure)
-                    }
+                    var machine = machine
+                    let next =
+                        switch result {
+                        case .success(let outcome): machine.ended(outcome)
+                        case .failure(let failure): machine.broke(PortForwardError.from(failure))
+                        }
+                    guard case .fail(let error) = next else { return }
                     local.close(promise: nil)
-                    connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(error)), on: local.eventLoop)
+                    connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, error), on: local.eventLoop)
                 }
                 return true
             }
         )
         listeners.announce(events)
         events(.ready(pods: [self.pod]))
-        await listeners.serve(events: events) { local, mapping in await self.serve(local, mapping: mapping, events: events) }
+        await listeners.serve(events: events) { local, mapping, _ in await self.serve(local, mapping: mapping, events: events) }
         self.route.value.transport.shutdown()
     }
 
@@ -114,20 +119,31 @@ public struct PodForward: Sendable {
     }
 
     /// One local connection not joined at accept: its own stream, opened on its event loop,
-    /// spliced until either end closes. Cancellation (Ctrl-C) closes both.
+    /// spliced until either end closes; its ``ConnectionMachine`` (one pod: any refusal fails
+    /// it) says what each end means. Cancellation (Ctrl-C) closes both.
     private func serve(_ local: any Channel, mapping: PortMapping, events: @escaping @Sendable (ForwardEvent) -> Void) async {
-        events(.connection(local: mapping.local, remote: mapping.remote))
+        var machine = ConnectionMachine(policy: .onePod)
+        if machine.count() { events(.connection(local: mapping.local, remote: mapping.remote)) }
         // Closing the local connection is enough: the glue closes the stream with it, and a
         // stream opened after that finds its partner closed and closes itself.
         await withTaskCancellationHandler {
+            let route = self.route.value
+            machine.chose(PodChoice(pod: self.pod, port: mapping.remote), route: nil)
+            let next: ConnectionMachine.Action
             do throws(PortForwardError) {
-                let route = self.route.value
                 let stream = try await route.transport.open(namespace: route.namespace, pod: self.pod, port: mapping.remote, on: local.eventLoop)
-                try await stream.splice(with: local)
+                machine.joined()
+                do throws(PortForwardError) {
+                    next = machine.ended(try await stream.splice(with: local, replaying: ByteBuffer()))
+                } catch {
+                    next = machine.broke(error)
+                }
             } catch {
-                local.close(promise: nil)
-                events(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(error)))
+                next = machine.openFailed(error)
             }
+            guard case .fail(let error) = next else { return }
+            local.close(promise: nil)
+            events(.connectionFailed(local: mapping.local, remote: mapping.remote, error))
         } onCancel: {
             local.close(promise: nil)
         }

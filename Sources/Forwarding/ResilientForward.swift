@@ -99,17 +99,16 @@ public struct ResilientForward: Sendable {
         // Each connection's pod is chosen as it is accepted, on its event loop, and its streams
         // joined to it when a session to that pod is up: no task stands between the accept and
         // the pod, or runs for it at all unless the pod refuses.
-        let early = EarlyChoices()
         let listeners = try await ListenerSet.bind(
             self.mappings, addresses: self.addresses, group: loop, traffic: self.traffic,
-            accepted: { local, connections in self.start(local, connections: connections, route: route, chooser: chooser, early: early) }
+            accepted: { local, connections in self.start(local, connections: connections, route: route, chooser: chooser) }
         )
         listeners.announce(events)
         let follower = self.kubeconfigSource.map { ContextFollower(source: $0, initial: self.context) }
         let failure = await withTaskGroup(of: ForwardError?.self) { tasks in
             tasks.addTask {
-                await listeners.serve(events: events) { local, mapping in
-                    await self.serve(local, mapping: mapping, route: route, chooser: chooser, early: early.take(for: local), events: events)
+                await listeners.serve(events: events) { local, mapping, machine in
+                    await self.serve(local, mapping: mapping, route: route, chooser: chooser, machine: machine, events: events)
                 }
                 return nil
             }

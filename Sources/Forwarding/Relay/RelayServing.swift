@@ -98,7 +98,7 @@ struct RelayServing: Sendable {
             if let watch { tasks.addTask { await watch(); return nil } }
             if let tcp = self.tcp {
                 tasks.addTask {
-                    await tcp.serve(events: events) { local, mapping in
+                    await tcp.serve(events: events) { local, mapping, _ in
                         guard let resolved = await target(mapping, nil) else {
                             local.close(promise: nil)
                             return

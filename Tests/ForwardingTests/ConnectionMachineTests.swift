@@ -1,0 +1,157 @@
+import KubeClient
+import NIOCore
+import Testing
+
+@testable import Forwarding
+
+/// Every transition of a local connection's way to a pod, on values: which pods it may try,
+/// what it keeps to replay, when it is held and when it fails.
+@Suite struct ConnectionMachineTests {
+    let a = PodChoice(pod: "web-a", port: 8080)
+    let b = PodChoice(pod: "web-b", port: 8080)
+    let noPod = ForwardError(code: .noReadyPod, "svc/web has no ready pod (0 of 2 ready)")
+    let refusedDial = PortForwardError(kind: .portNotListening, message: "nothing listens on port 8080 in pod shop/web-a")
+    let broken = PortForwardError(kind: .transport, message: "the SPDY port-forward session broke")
+
+    private func joined(_ choice: PodChoice, policy: ConnectionMachine.Policy = .movesOn) -> ConnectionMachine {
+        var machine = ConnectionMachine(policy: policy)
+        _ = machine.offer([self.a, self.b], route: 1) { self.noPod }
+        machine.chose(choice, route: 1)
+        machine.joined()
+        return machine
+    }
+
+    @Test func readyPodsAreOfferedAndTheChoiceIsJoinedThenFinishes() {
+        var machine = ConnectionMachine(policy: .movesOn)
+        #expect(machine.offer([self.a, self.b], route: 1) { self.noPod } == .open(among: [self.a, self.b]))
+        #expect(machine.state == .choosing)
+        machine.chose(self.b, route: 1)
+        #expect(machine.state == .opening(self.b))
+        machine.joined()
+        #expect(machine.state == .joined(self.b))
+        #expect(machine.ended(.finished) == .finish)
+        #expect(machine.state == .done)
+        #expect(machine.offer([self.a], route: 1) { self.noPod } == .finish, "a finished connection takes no pod")
+    }
+
+    @Test func countsOnce() {
+        var machine = ConnectionMachine(policy: .movesOn)
+        let first = machine.count()
+        let second = machine.count()
+        #expect(first && !second)
+    }
+
+    @Test func thePodChosenAtAcceptIsKeptWhileItStandsOnThatRoute() {
+        var machine = ConnectionMachine(policy: .movesOn)
+        _ = machine.offer([self.a, self.b], route: 3) { self.noPod }
+        machine.chose(self.b, route: 3)
+        // No session was up on the loop: the task offers again and opens the same pod.
+        #expect(machine.offer([self.a, self.b], route: 3) { self.noPod } == .openChosen(self.b))
+        // Gone from the candidates, or another route: any pod.
+        #expect(machine.offer([self.a], route: 3) { self.noPod } == .open(among: [self.a]))
+        machine.chose(self.b, route: 3)
+        #expect(machine.offer([self.a, self.b], route: 4) { self.noPod } == .open(among: [self.a, self.b]))
+    }
+
+    @Test func aPodThatRefusesBeforeAnsweringIsSkippedAndItsBytesReplayed() {
+        var machine = self.joined(self.a)
+        let sent = ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n")
+        #expect(machine.ended(.refusedBeforeResponse(self.refusedDial, replay: sent)) == .offerAgain)
+        #expect(machine.state == .choosing)
+        #expect(machine.refused == ["web-a"])
+        #expect(machine.replay == sent, "what the pod never saw goes to the next")
+        #expect(machine.offer([self.a, self.b], route: 1) { self.noPod } == .open(among: [self.b]))
+    }
+
+    @Test func aPodThatCannotBeDialedIsSkipped() {
+        var machine = ConnectionMachine(policy: .movesOn)
+        _ = machine.offer([self.a, self.b], route: 1) { self.noPod }
+        machine.chose(self.a, route: 1)
+        #expect(machine.openFailed(self.refusedDial) == .offerAgain)
+        #expect(machine.offer([self.a, self.b], route: 1) { self.noPod } == .open(among: [self.b]))
+    }
+
+    @Test func everyPodRefusedHoldsSayingSoAndAChangeOffersThemAgain() {
+        var machine = self.joined(self.a)
+        _ = machine.ended(.refusedBeforeResponse(self.refusedDial, replay: ByteBuffer()))
+        guard case .hold(let why, let report) = machine.offer([self.a], route: 1, reason: { self.noPod }) else {
+            Issue.record("not held")
+            return
+        }
+        #expect(report)
+        #expect(why.code == .noReadyPod && why.message.hasPrefix("every ready pod refused the stream (nothing listens"))
+        #expect(machine.podsChanged() == .offerAgain)
+        #expect(machine.refused.isEmpty, "a pod that refused may take it after a change")
+        #expect(machine.offer([self.a], route: 1) { self.noPod } == .open(among: [self.a]))
+    }
+
+    @Test func aRouteChangeForgetsTheRefusals() {
+        var machine = self.joined(self.a)
+        _ = machine.ended(.refusedBeforeResponse(self.refusedDial, replay: ByteBuffer()))
+        #expect(machine.offer([self.a], route: 2) { self.noPod } == .open(among: [self.a]))
+    }
+
+    @Test func noPodHoldsWithTheReasonUntilTheDeadline() {
+        var machine = ConnectionMachine(policy: .movesOn)
+        #expect(machine.offer([], route: 1) { self.noPod } == .hold(self.noPod, report: true))
+        #expect(machine.state == .holding(self.noPod))
+        guard case .fail(let failure) = machine.deadlinePassed(target: .service("web"), wait: .seconds(30)) else {
+            Issue.record("not failed")
+            return
+        }
+        #expect(failure.code == .noReadyPod)
+        #expect(failure.message == "no ready pod of svc/web within 30.0 seconds: svc/web has no ready pod (0 of 2 ready)")
+        #expect(machine.state == .failed(failure))
+    }
+
+    @Test func noRouteYetHoldsUnlessWaitingCannotHelp() {
+        var waiting = ConnectionMachine(policy: .movesOn)
+        let unreachable = ForwardError(code: .clusterUnreachable, "cannot reach cluster 'c'")
+        #expect(waiting.offer(nil, route: nil) { unreachable } == .hold(unreachable, report: true))
+        var refused = ConnectionMachine(policy: .movesOn)
+        let credentials = ForwardError(code: .credentials, "exec plugin 'aws' could not be started")
+        #expect(refused.offer(nil, route: nil) { credentials } == .fail(credentials))
+        #expect(refused.state == .failed(credentials))
+        // With a route, an empty set is waited for whatever its reason.
+        var empty = ConnectionMachine(policy: .movesOn)
+        let missing = ForwardError(code: .serviceMissing, "service webb does not exist")
+        #expect(empty.offer([], route: 1) { missing } == .hold(missing, report: true))
+    }
+
+    @Test func aStreamThatBreaksAfterThePodHadTheBytesFailsOnlyThisConnection() {
+        var machine = self.joined(self.a)
+        #expect(machine.ended(.refusedBeforeResponse(self.broken, replay: ByteBuffer())) == .fail(ForwardError(self.broken)))
+        var other = self.joined(self.b)
+        #expect(other.broke(self.broken) == .fail(ForwardError(self.broken)))
+        var dial = ConnectionMachine(policy: .movesOn)
+        _ = dial.offer([self.a], route: 1) { self.noPod }
+        dial.chose(self.a, route: 1)
+        #expect(dial.openFailed(self.broken) == .fail(ForwardError(self.broken)), "the pod may have seen it: not replayed")
+    }
+
+    @Test func onePodFailsOnAnyRefusalAsKubectlDoes() {
+        var machine = self.joined(self.a, policy: .onePod)
+        #expect(machine.ended(.refusedBeforeResponse(self.refusedDial, replay: ByteBuffer())) == .fail(ForwardError(self.refusedDial)))
+        var dial = ConnectionMachine(policy: .onePod)
+        dial.chose(self.a, route: nil)
+        #expect(dial.openFailed(self.refusedDial) == .fail(ForwardError(self.refusedDial)))
+    }
+
+    @Test func theClientClosingWhileHeldEndsIt() {
+        var machine = ConnectionMachine(policy: .movesOn)
+        _ = machine.offer([], route: 1) { self.noPod }
+        machine.closed()
+        #expect(machine.state == .done)
+        #expect(machine.podsChanged() == .finish)
+        #expect(machine.deadlinePassed(target: .service("web"), wait: .seconds(1)) == .finish)
+    }
+
+    @Test func eventsOutOfTurnChangeNothing() {
+        var machine = ConnectionMachine(policy: .movesOn)
+        #expect(machine.ended(.finished) == .finish, "not joined")
+        #expect(machine.openFailed(self.refusedDial) == .finish, "not opening")
+        machine.joined()
+        #expect(machine.state == .choosing)
+        #expect(machine.podsChanged() == .finish, "not held")
+    }
+}
