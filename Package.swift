@@ -95,9 +95,19 @@ let package = Package(
         ),
         .target(name: "ConfigStore", dependencies: ["Forwarding", "KubeClient", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
+            name: "ControlAPI",
+            dependencies: [
+                "ChannelGlue", "ConfigStore", "Forwarding",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "Daemon",
             dependencies: [
-                "ChannelGlue", "ConfigStore", "Forwarding", "KubeClient", "RelayProtocol",
+                "ChannelGlue", "ConfigStore", "ControlAPI", "Forwarding", "KubeClient", "RelayProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -111,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "kfwd",
             dependencies: [
-                "ConfigStore", "Daemon", "Forwarding", "KubeClient", "KubeSim", "RelayServer",
+                "ConfigStore", "ControlAPI", "Daemon", "Forwarding", "KubeClient", "KubeSim", "RelayServer",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -174,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "ConfigStore", "Daemon", "Forwarding", "KubeClient",
+                "ConfigStore", "ControlAPI", "Daemon", "Forwarding", "KubeClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

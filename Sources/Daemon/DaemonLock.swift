@@ -1,3 +1,4 @@
+import ControlAPI
 import Foundation
 
 #if canImport(Glibc)
@@ -25,14 +26,5 @@ public struct DaemonLock: Sendable {
         _ = ftruncate(descriptor, 0)
         _ = pid.withCString { pwrite(descriptor, $0, strlen($0), 0) }
         return DaemonLock(descriptor: descriptor)
-    }
-}
-
-/// What stops the daemon from starting or a control request from being served.
-public struct DaemonError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-
-    public init(_ description: String) {
-        self.description = description
     }
 }

@@ -1,3 +1,4 @@
+import ControlAPI
 import Forwarding
 import Prometheus
 import Synchronization

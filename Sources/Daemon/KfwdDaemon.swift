@@ -1,3 +1,4 @@
+import ControlAPI
 import ConfigStore
 import Forwarding
 import Foundation
@@ -76,10 +77,20 @@ public struct KfwdDaemon: Sendable {
             },
             logger: self.logger
         )
+        // Started in this order, shut down in the reverse: the servers first, then the
+        // forwards (their relay pods deleted), and the recorders once the forwards' last
+        // changes are written.
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
-                    .init(service: controlApp, serviceName: "control socket"),
+                    .init(
+                        service: RecorderService(control: control, log: log, updates: supervisor.updates(), logged: supervisor.updates()),
+                        successTerminationBehavior: .ignore
+                    ),
+                    .init(service: SupervisorService(supervisor: supervisor)),
+                    .init(service: StartupService(control: control), successTerminationBehavior: .ignore),
+                    // A control socket that fails stops the daemon, its forwards stopped first.
+                    .init(service: controlApp, failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "control socket"),
                     // Without its port the dashboard is missing, not the daemon.
                     .init(service: DashboardService(app: dashboardApp, access: access, port: dashboardPort, log: log), successTerminationBehavior: .ignore),
                 ],
@@ -87,26 +98,7 @@ public struct KfwdDaemon: Sendable {
                 logger: self.logger
             )
         )
-        let updates = supervisor.updates()
-        let logged = supervisor.updates()
-        await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await control.record(updates) }
-            tasks.addTask {
-                await log.record(logged) { supervisor.spec($0) }
-            }
-            tasks.addTask {
-                await control.removeStaleRelays()
-                await control.startAutoStart()
-            }
-            await withDiscardingTaskGroup { running in
-                // Not cancelled: it returns after the shutdown, once the relay pods are deleted.
-                running.addTask { await supervisor.run() }
-                do { try await services.run() } catch { self.logger.error("the control socket or the dashboard failed: \(error)") }
-                supervisor.shutdown()
-            }
-            log.close()
-            tasks.cancelAll()
-        }
+        do { try await services.run() } catch { self.logger.error("the control socket or the dashboard failed: \(error)") }
         // Graceful: nothing this daemon ran is left marked as running.
         _ = try? store.markStoppedUnlessAlive { $0 != getpid() && ProcessLiveness.isAlive($0) }
         unlink(socket)

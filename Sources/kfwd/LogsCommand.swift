@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConfigStore
+import ControlAPI
 import Daemon
 import Foundation
 

@@ -1,3 +1,4 @@
+import ControlAPI
 import Daemon
 import Forwarding
 import Foundation

@@ -1,4 +1,5 @@
 import ConfigStore
+import ControlAPI
 import Forwarding
 import Foundation
 import Hummingbird

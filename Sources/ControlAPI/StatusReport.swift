@@ -8,6 +8,11 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var pid: Int32?
         public var running: Bool
 
+        public init(pid: Int32?, running: Bool) {
+            self.pid = pid
+            self.running = running
+        }
+
         /// `pid` is written as null when no daemon runs, so that scripts always find the key.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -105,6 +110,11 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var daemon: DaemonInfo
     public var forwards: [Forward]
 
+    public init(daemon: DaemonInfo, forwards: [Forward]) {
+        self.daemon = daemon
+        self.forwards = forwards
+    }
+
     public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -113,7 +123,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
     }()
 
     /// One line, for server-sent events and API answers.
-    static let compactEncoder: JSONEncoder = {
+    public static let compactEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
