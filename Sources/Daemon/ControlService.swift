@@ -29,22 +29,30 @@ struct ControlService: Sendable {
     let dashboard: DashboardAccess
     let logger: Logger
 
+    /// The control socket's router.
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("/v1/status") { _, _ in try self.status() }
-        router.post("/v1/start") { request, context in
+        router.addRoutes(self.routes, atPath: "/v1")
+        return router
+    }
+
+    /// The control API. A store that cannot be read is a 500 whose body says why.
+    var routes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        routes.get("status") { _, _ in try Self.serving { () throws(ConfigStoreError) in try self.status() } }
+        routes.post("start") { request, context in
             let body = try await request.decode(as: ControlRequest.self, context: context)
             return try await self.start(body)
         }
-        router.post("/v1/stop") { request, context in
+        routes.post("stop") { request, context in
             let body = try await request.decode(as: ControlRequest.self, context: context)
             return try await self.stop(body)
         }
-        router.post("/v1/restart") { request, context in
+        routes.post("restart") { request, context in
             let body = try await request.decode(as: ControlRequest.self, context: context)
             return try self.restart(body)
         }
-        router.get("/v1/events") { request, _ in
+        routes.get("events") { request, _ in
             // Each forward's state first, then every change as it happens, one JSON object per
             // line; ends when the client goes or the daemon stops. A reader that falls far
             // behind loses the oldest lines, never the daemon's time.
@@ -58,8 +66,8 @@ struct ControlService: Sendable {
                 }
             )
         }
-        router.get("/v1/dashboard") { _, _ in DashboardInfo(url: self.dashboard.url, error: self.dashboard.error) }
-        router.get("/v1/logs") { request, _ in
+        routes.get("dashboard") { _, _ in DashboardInfo(url: self.dashboard.url, error: self.dashboard.error) }
+        routes.get("logs") { request, _ in
             let alias = request.uri.queryParameters["alias"].map(String.init)
             let follow = request.uri.queryParameters["follow"] == "true"
             let lines = self.log.lines(alias: alias, follow: follow)
@@ -74,10 +82,15 @@ struct ControlService: Sendable {
                 }
             )
         }
-        return router
+        return routes
     }
 
-    func status() throws -> StatusReport {
+    /// `body`, its store failure an HTTP error that names it.
+    static func serving<T>(_ body: () throws(ConfigStoreError) -> T) throws(HTTPError) -> T {
+        do { return try body() } catch { throw HTTPError(.internalServerError, message: error.description) }
+    }
+
+    func status() throws(ConfigStoreError) -> StatusReport {
         self.status(of: try self.store.forwards())
     }
 
@@ -174,7 +187,7 @@ struct ControlService: Sendable {
 
     /// The saved forwards a request names; unknown aliases become errors.
     private func selected(_ request: ControlRequest, into result: inout ControlResult) throws -> [StoredForward] {
-        let saved = try self.store.forwards()
+        let saved = try Self.serving { () throws(ConfigStoreError) in try self.store.forwards() }
         if request.all { return saved }
         var chosen: [StoredForward] = []
         for alias in request.aliases {
