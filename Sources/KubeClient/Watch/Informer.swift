@@ -24,9 +24,22 @@ public final class Informer<T: KubeResource>: Sendable {
     }
 
     private let state = Mutex(State())
-    let reflector: Reflector<T>
+    /// Nil for a fixture: a store filled by hand, with no cluster behind it.
+    let reflector: Reflector<T>?
 
     init(reflector: Reflector<T>) {
+        self.reflector = reflector
+    }
+
+    /// A synced store holding `objects` and nothing behind it, which ``apply(_:)`` changes: for
+    /// tests of what reads informers (choosing pods), with no cluster.
+    static func fixture(_ objects: [T]) -> Informer<T> {
+        let informer = Informer(reflector: nil)
+        informer.replace(objects)
+        return informer
+    }
+
+    private init(reflector: Reflector<T>?) {
         self.reflector = reflector
     }
 
@@ -94,7 +107,8 @@ public final class Informer<T: KubeResource>: Sendable {
     }
 
     func run() async {
-        await self.reflector.run(
+        guard let reflector = self.reflector else { return }
+        await reflector.run(
             replace: { items, _ in self.replace(items) },
             apply: { event in self.apply(event) },
             failure: { error in self.setError(error) },
@@ -152,7 +166,8 @@ public final class Informer<T: KubeResource>: Sendable {
         }
     }
 
-    private func apply(_ event: WatchEvent<T>) {
+    /// Folds one watch event into the store.
+    func apply(_ event: WatchEvent<T>) {
         self.state.withLock { state in
             state.lastError = nil
             let change: InformerEvent<T>

@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+@testable import Forwarding
+@testable import KubeClient
+
+/// Choosing pods from informer stores filled by hand: what kube-proxy would pick for a Service,
+/// what a Deployment's and a selector's ready pods are, why there is none, and the turn and
+/// stickiness of new connections. No cluster, no socket.
+@Suite struct PodPickerTests {
+    private func decode<T: Decodable>(_ type: T.Type, _ json: String) -> T {
+        try! JSONDecoder().decode(T.self, from: Data(json.utf8))
+    }
+
+    private func service(_ name: String, port: Int = 80, portName: String = "http", affinity: String? = nil) -> Service {
+        let affinityField = affinity.map { #", "sessionAffinity": "\#($0)""# } ?? ""
+        return self.decode(Service.self, #"""
+            {"metadata": {"name": "\#(name)", "namespace": "shop"},
+             "spec": {"ports": [{"name": "\#(portName)", "port": \#(port), "targetPort": "web"}]\#(affinityField)}}
+            """#)
+    }
+
+    /// A slice for `service` whose named port resolved to `target`, with pods by readiness.
+    private func slice(_ service: String, target: Int, portName: String = "http", pods: [(String, ready: Bool, terminating: Bool)]) -> EndpointSlice {
+        let endpoints = pods.map { pod in
+            #"{"addresses": ["10.0.0.1"], "conditions": {"ready": \#(pod.ready), "terminating": \#(pod.terminating)}, "targetRef": {"kind": "Pod", "name": "\#(pod.0)", "namespace": "shop"}}"#
+        }
+        return self.decode(EndpointSlice.self, #"""
+            {"metadata": {"name": "\#(service)-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": "\#(service)"}},
+             "addressType": "IPv4", "ports": [{"name": "\#(portName)", "port": \#(target), "protocol": "TCP"}],
+             "endpoints": [\#(endpoints.joined(separator: ","))]}
+            """#)
+    }
+
+    private func pod(_ name: String, labels: [String: String], ready: Bool, deleting: Bool = false) -> Pod {
+        let labelText = labels.map { #""\#($0.key)": "\#($0.value)""# }.joined(separator: ",")
+        let deletion = deleting ? #", "deletionTimestamp": "2026-12-05T10:00:00Z""# : ""
+        return self.decode(Pod.self, #"""
+            {"metadata": {"name": "\#(name)", "namespace": "shop", "labels": {\#(labelText)}\#(deletion)},
+             "status": {"phase": "Running", "podIP": "10.0.0.9", "conditions": [{"type": "Ready", "status": "\#(ready ? "True" : "False")"}]}}
+            """#)
+    }
+
+    @Test func aServiceOffersItsReadyServingPodsOnTheResolvedTargetPort() {
+        let endpoints = ServiceEndpoints(
+            name: "web", namespace: "shop", services: .fixture([self.service("web"), self.service("db", port: 5432)]),
+            slices: .fixture([
+                self.slice("web", target: 8080, pods: [("web-b", true, false), ("web-a", true, false), ("web-c", false, false), ("web-d", true, true)]),
+                self.slice("db", target: 5432, pods: [("db-0", true, false)]),
+            ])
+        )
+        #expect(endpoints.candidates(remotePort: 80) == [PodChoice(pod: "web-a", port: 8080), PodChoice(pod: "web-b", port: 8080)])
+        // kftray's remote_port for a service may be the pods' port itself.
+        #expect(endpoints.candidates(remotePort: 8080).map(\.pod) == ["web-a", "web-b"])
+        #expect(endpoints.candidates(remotePort: 81).isEmpty)
+        #expect(endpoints.emptyReason(remotePort: 81).code == .portMissing)
+        #expect(endpoints.emptyReason(remotePort: 81).message == "service web has no port 81 (it has 80)")
+        #expect(!endpoints.sticky)
+    }
+
+    @Test func aServiceWithNoReadyPodSaysHowManyItHas() {
+        let slices = Informer<EndpointSlice>.fixture([self.slice("web", target: 8080, pods: [("web-a", false, false), ("web-b", true, true)])])
+        let endpoints = ServiceEndpoints(name: "web", namespace: "shop", services: .fixture([self.service("web")]), slices: slices)
+        #expect(endpoints.candidates(remotePort: 80).isEmpty)
+        #expect(endpoints.emptyReason(remotePort: 80) == ForwardError(code: .noReadyPod, "svc/web has no ready pod (0 of 2 ready)"))
+        // A pod turns ready: the next read sees it.
+        slices.apply(.modified(self.slice("web", target: 8080, pods: [("web-a", true, false), ("web-b", true, true)])))
+        #expect(endpoints.candidates(remotePort: 80).map(\.pod) == ["web-a"])
+    }
+
+    @Test func aMissingServiceIsSaidWithItsFix() {
+        let endpoints = ServiceEndpoints(name: "webb", namespace: "shop", services: .fixture([self.service("web")]), slices: .fixture([]))
+        let reason = endpoints.emptyReason(remotePort: 80)
+        #expect(reason.code == .serviceMissing)
+        #expect(reason.message == "service webb does not exist in namespace shop")
+        #expect(reason.fix?.contains("kubectl get services -n shop") == true)
+    }
+
+    @Test func clientIPAffinityMakesTheServiceSticky() {
+        let endpoints = ServiceEndpoints(
+            name: "web", namespace: "shop", services: .fixture([self.service("web", affinity: "ClientIP")]), slices: .fixture([])
+        )
+        #expect(endpoints.sticky)
+    }
+
+    @Test func aSelectorOffersItsReadyPodsThatAreNotBeingDeleted() {
+        let pods = Informer<Pod>.fixture([
+            self.pod("web-1", labels: ["app": "web"], ready: true), self.pod("web-2", labels: ["app": "web"], ready: false),
+            self.pod("web-3", labels: ["app": "web"], ready: true, deleting: true), self.pod("db-0", labels: ["app": "db"], ready: true),
+        ])
+        let selected = SelectedPods(namespace: "shop", selection: .labels(try! ForwardTarget.labelSelector("app=web"), description: "pods -l app=web"), pods: pods)
+        #expect(selected.candidates(remotePort: 8080) == [PodChoice(pod: "web-1", port: 8080)])
+        #expect(selected.address(of: "web-1") == "10.0.0.9")
+        let none = SelectedPods(namespace: "shop", selection: .labels(try! ForwardTarget.labelSelector("app=api"), description: "pods -l app=api"), pods: pods)
+        #expect(none.emptyReason(remotePort: 80) == ForwardError(code: .noReadyPod, "pods -l app=api matches no pod"))
+        let unready = SelectedPods(namespace: "shop", selection: .named("web-2"), pods: pods)
+        #expect(unready.emptyReason(remotePort: 80) == ForwardError(code: .noReadyPod, "pod web-2 is not ready"))
+        let gone = SelectedPods(namespace: "shop", selection: .named("web-9"), pods: pods)
+        #expect(gone.emptyReason(remotePort: 80).code == .podMissing)
+    }
+
+    @Test func aMissingDeploymentIsSaid() {
+        let selected = SelectedPods(namespace: "shop", selection: .deployment(name: "api", .fixture([])), pods: .fixture([]))
+        #expect(selected.candidates(remotePort: 80).isEmpty)
+        let reason = selected.emptyReason(remotePort: 80)
+        #expect(reason.code == .deploymentMissing && reason.message == "deployment api does not exist in namespace shop")
+    }
+
+    @Test func newConnectionsTakeTurnsOrStayOnOnePodWhileItIsReady() {
+        let a = PodChoice(pod: "a", port: 1)
+        let b = PodChoice(pod: "b", port: 1)
+        let c = PodChoice(pod: "c", port: 1)
+        let turns = PodChooser()
+        #expect((0..<4).map { _ in turns.choose(from: [a, b, c], sticky: false).pod } == ["a", "b", "c", "a"])
+        let sticky = PodChooser()
+        let first = sticky.choose(from: [a, b], sticky: true)
+        #expect((0..<3).map { _ in sticky.choose(from: [a, b], sticky: true) } == [first, first, first])
+        // Its pod gone: another, kept from then on.
+        let next = sticky.choose(from: [a, b, c].filter { $0 != first }, sticky: true)
+        #expect(next != first)
+        #expect(sticky.choose(from: [a, b, c], sticky: true) == next)
+    }
+}
