@@ -32,6 +32,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "KubeLabels"),
+        // The engine's shared concurrency primitives: one subscriber table, one change signal.
+        .target(name: "Signals"),
         .target(
             name: "ChannelGlue",
             dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
@@ -49,7 +51,7 @@ let package = Package(
         .target(
             name: "KubeClient",
             dependencies: [
-                "ChannelGlue", "KubeLabels", "SPDY",
+                "ChannelGlue", "KubeLabels", "Signals", "SPDY",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -87,7 +89,7 @@ let package = Package(
         .target(
             name: "Forwarding",
             dependencies: [
-                "ChannelGlue", "KubeClient", "KubeLabels", "RelayProtocol",
+                "ChannelGlue", "KubeClient", "KubeLabels", "RelayProtocol", "Signals",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,7 +109,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "ChannelGlue", "ConfigStore", "ControlAPI", "Forwarding", "KubeClient", "RelayProtocol",
+                "ChannelGlue", "ConfigStore", "ControlAPI", "Forwarding", "KubeClient", "RelayProtocol", "Signals",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

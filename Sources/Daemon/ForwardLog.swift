@@ -1,6 +1,7 @@
 import ControlAPI
 import Forwarding
 import Foundation
+import Signals
 import Synchronization
 
 /// What the daemon's forwards did, in the words `kfwd up` prints: the last lines kept in

@@ -1,4 +1,5 @@
 import KubeClient
+import Signals
 import Synchronization
 
 /// The kubeconfig context a forward uses, read again whenever one of the kubeconfig's files

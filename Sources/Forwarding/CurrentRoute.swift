@@ -1,4 +1,5 @@
 import KubeClient
+import Signals
 import Synchronization
 
 /// How new connections of a forward reach its pods in the current kubeconfig context.

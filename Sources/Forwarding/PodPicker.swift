@@ -1,4 +1,5 @@
 import KubeClient
+import Signals
 
 /// A pod and the container port a new connection should go to.
 public struct PodChoice: Sendable, Hashable {

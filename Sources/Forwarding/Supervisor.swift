@@ -1,5 +1,6 @@
 import ChannelGlue
 import Foundation
+import Signals
 import KubeClient
 import Logging
 import NIOCore

@@ -1,5 +1,6 @@
 import KubeClient
 import NIOCore
+import Signals
 import Synchronization
 
 /// Streams opened ahead of need to the pods new connections go to, one per (event loop, remote

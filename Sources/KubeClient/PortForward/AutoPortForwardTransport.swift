@@ -1,4 +1,5 @@
 import NIOCore
+import Signals
 import Synchronization
 
 /// Tries transports in order until the API server accepts one, as kubectl's fallback dialer

@@ -1,4 +1,5 @@
 import NIOCore
+import Signals
 
 /// A way to carry bytes to a pod's port through the API server. The engine opens streams and
 /// splices them to local connections without knowing which protocol carries them.

@@ -1,3 +1,5 @@
+import Signals
+
 /// Which protocol carries port-forward streams: `auto` (the default) negotiates as kubectl
 /// does, or one is forced (`--transport`, or a config's `transport` field).
 public enum PortForwardTransportKind: String, Sendable, Hashable, CaseIterable {

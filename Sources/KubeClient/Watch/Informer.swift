@@ -1,4 +1,5 @@
 import Foundation
+import Signals
 import Synchronization
 
 /// A change to an informer's store.
@@ -16,14 +17,15 @@ public final class Informer<T: KubeResource>: Sendable {
     private struct State {
         var objects: [String: T] = [:]
         var synced = false
-        var subscribers: [UInt64: AsyncStream<InformerEvent<T>>.Continuation] = [:]
-        var tickers: [UInt64: AsyncStream<Void>.Continuation] = [:]
-        var nextID: UInt64 = 0
         var lastError: KubeError?
-        var revision: UInt64 = 0
     }
 
     private let state = Mutex(State())
+    /// Every change, to each stream of ``changes()``; published under the state's lock, so a
+    /// subscriber's first `.synced` and what follows never cross.
+    private let subscribers = Broadcaster<InformerEvent<T>>()
+    /// Fired after every change of the store and of ``lastError``.
+    private let ticker = Ticker()
     /// Nil for a fixture: a store filled by hand, with no cluster behind it.
     let reflector: Reflector<T>?
 
@@ -62,7 +64,7 @@ public final class Informer<T: KubeResource>: Sendable {
 
     /// Counts the changes of the store (and of ``lastError``): what was read from the store at
     /// one revision holds until the next.
-    public var revision: UInt64 { self.state.withLock { $0.revision } }
+    public var revision: UInt64 { self.ticker.revision }
 
     /// Whether the first list has arrived.
     public var hasSynced: Bool { self.state.withLock { $0.synced } }
@@ -72,31 +74,21 @@ public final class Informer<T: KubeResource>: Sendable {
 
     /// Changes from now on; `.synced` first when the store is already filled.
     public func changes() -> AsyncStream<InformerEvent<T>> {
-        let (stream, continuation) = AsyncStream<InformerEvent<T>>.makeStream()
-        // No onTermination that takes the lock: cancellation runs it under the consuming task's
-        // own lock, which a yield under this lock also takes (a lock-order deadlock). Ended
-        // subscribers are dropped when a yield finds them terminated.
         self.state.withLock { state in
-            state.subscribers[state.nextID] = continuation
-            state.nextID += 1
-            if state.synced { continuation.yield(.synced) }
+            self.subscribers.subscribe(initial: { continuation in
+                if state.synced { continuation.yield(.synced) }
+            })
         }
-        return stream
     }
 
     /// Yields to `continuation` after every change of the store (one stream can listen to
     /// several informers); returns the registration to pass to ``stopTicking(_:)``.
     public func tick(_ continuation: AsyncStream<Void>.Continuation) -> UInt64 {
-        self.state.withLock { state in
-            let id = state.nextID
-            state.nextID += 1
-            state.tickers[id] = continuation
-            return id
-        }
+        self.ticker.tick(continuation)
     }
 
     public func stopTicking(_ id: UInt64) {
-        _ = self.state.withLock { $0.tickers.removeValue(forKey: id) }
+        self.ticker.stopTicking(id)
     }
 
     /// Waits until the first list has filled the store.
@@ -114,10 +106,7 @@ public final class Informer<T: KubeResource>: Sendable {
             failure: { error in self.setError(error) },
             connected: { self.setError(nil) }
         )
-        // Finished outside the lock: finishing a stream runs its termination handling at once,
-        // and nothing of a consumer's may run under this lock.
-        let subscribers = self.state.withLock { Array($0.subscribers.values) }
-        for continuation in subscribers { continuation.finish() }
+        self.subscribers.finish()
     }
 
     /// Records the list+watch loop's health; a change wakes the tickers, so that forwards can
@@ -126,16 +115,7 @@ public final class Informer<T: KubeResource>: Sendable {
         self.state.withLock { state in
             let changed = (state.lastError == nil) != (error == nil)
             state.lastError = error
-            guard changed else { return }
-            state.revision += 1
-            for ticker in state.tickers.values { ticker.yield() }
-        }
-    }
-
-    /// Yields to every subscriber and forgets those whose stream has ended.
-    private static func deliver(_ event: InformerEvent<T>, to subscribers: inout [UInt64: AsyncStream<InformerEvent<T>>.Continuation]) {
-        for (id, continuation) in subscribers {
-            if case .terminated = continuation.yield(event) { subscribers.removeValue(forKey: id) }
+            if changed { self.ticker.fire() }
         }
     }
 
@@ -159,10 +139,9 @@ public final class Informer<T: KubeResource>: Sendable {
             }
             state.objects = fresh
             state.synced = true
-            state.revision += 1
             events.append(.synced)
-            for event in events { Self.deliver(event, to: &state.subscribers) }
-            for ticker in state.tickers.values { ticker.yield() }
+            for event in events { self.subscribers.publish(event) }
+            self.ticker.fire()
         }
     }
 
@@ -183,9 +162,8 @@ public final class Informer<T: KubeResource>: Sendable {
             case .bookmark:
                 return
             }
-            state.revision += 1
-            Self.deliver(change, to: &state.subscribers)
-            for ticker in state.tickers.values { ticker.yield() }
+            self.subscribers.publish(change)
+            self.ticker.fire()
         }
     }
 }

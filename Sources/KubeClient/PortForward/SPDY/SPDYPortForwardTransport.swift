@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import Signals
 import SPDY
 
 /// Port-forward over SPDY/3.1, plain (`POST` + `Upgrade: SPDY/3.1`, what kubectl ≤ 1.30 speaks)

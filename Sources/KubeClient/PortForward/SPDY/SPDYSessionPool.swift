@@ -1,5 +1,6 @@
 import NIOCore
 import Synchronization
+import Signals
 
 /// The SPDY sessions of one transport: one per (pod, event loop) in use, so that a local
 /// connection and its streams share a thread and bytes never hop. Concurrent opens to a pod

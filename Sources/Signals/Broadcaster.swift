@@ -45,9 +45,9 @@ public final class Broadcaster<Element: Sendable>: Sendable {
         return stream
     }
 
-    /// Every value published from now on.
-    public func subscribe(limit: Int? = nil) -> AsyncStream<Element> {
-        self.subscribe(limit: limit) { $0 }
+    /// Every value published from now on, after what `initial` yields (under the lock).
+    public func subscribe(limit: Int? = nil, initial: (AsyncStream<Element>.Continuation) -> Void = { _ in }) -> AsyncStream<Element> {
+        self.subscribe(limit: limit, initial: initial) { $0 }
     }
 
     /// Hands `element` to every subscriber; yielding never blocks nor calls back, so callers may
