@@ -95,7 +95,7 @@ import SystemPackage
             let path = try harness.write("exec-config", harness.kubeconfig(user: user))
             _ = try await runKfwd(["forward", "svc/web", ":80", "--kubeconfig", path]) { lines in
                 let port = try await forwardedPort(lines)
-                let said = await lines.first(timeout: .seconds(5)) { $0.hasPrefix("error: cannot follow the target") }
+                let said = await lines.first(timeout: .seconds(10)) { $0.hasPrefix("error: cannot follow the target") }
                 #expect(said?.contains("kfwd-no-such-plugin") == true, "\(lines.all)")
                 let start = ContinuousClock.now
                 let curl = try await runCommand("curl", ["-s", "--max-time", "20", "http://127.0.0.1:\(port)/"])
