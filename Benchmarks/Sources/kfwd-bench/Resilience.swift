@@ -56,7 +56,7 @@ enum Resilience {
                 try supervisor.start(ForwardSpec(alias: "web", kubeconfig: path, target: .service("web"), mappings: web))
                 try supervisor.start(ForwardSpec(alias: "ws", kubeconfig: path, target: .service("web"), mappings: web, transport: .websocket))
                 try supervisor.start(ForwardSpec(alias: "ws-warm", kubeconfig: path, target: .service("web"), mappings: web, warmStreams: true, transport: .websocket))
-                for await _ in updates where supervisor.list().allSatisfy({ $0.state == .running }) { break }
+                for await _ in updates where supervisor.list().allSatisfy({ $0.state.name == "running" }) { break }
                 let port = { (alias: String) in supervisor.status(alias)?.listening.first?.port ?? 0 }
                 row("| measure | baseline | kfwd | ratio (kfwd / baseline) |")
                 row("|---|---|---|---|")
@@ -125,7 +125,7 @@ enum Resilience {
         for index in 1..<10 {
             try supervisor.start(ForwardSpec(alias: "web-\(index)", kubeconfig: kubeconfig, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)]))
         }
-        for await _ in updates where supervisor.list().allSatisfy({ $0.state == .running || $0.state == .stopped }) { break }
+        for await _ in updates where supervisor.list().allSatisfy({ $0.state.name == "running" || $0.state == .stopped }) { break }
         // Each new forward opens its sessions to the pods just after it reports running.
         let sessions = { sim.requests.filter { $0.path.hasSuffix("/portforward") }.count }
         var settled = sessions()
