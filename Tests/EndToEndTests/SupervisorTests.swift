@@ -139,6 +139,37 @@ import Testing
         }
     }
 
+    @Test func restartAndReloadRunTheForwardAgainItsNewSpecIncluded() async throws {
+        try await self.running(Supervisor()) { harness, supervisor, updates in
+            try supervisor.start(self.web("web", harness))
+            for await status in updates where status.state.name == "running" { break }
+            #expect(supervisor.restart("web"))
+            var stopping = false
+            for await status in updates where status.alias == "web" {
+                if status.state == .stopping(restart: true) { stopping = true }
+                if stopping, status.state.name == "running", !status.listening.isEmpty { break }
+            }
+            #expect(stopping, "a restart closes the ports first")
+            #expect(supervisor.status("web")?.retries == 0)
+
+            // Reloaded with a second port: it runs again on both.
+            var reloaded = self.web("web", harness)
+            reloaded.mappings = [PortMapping(local: 0, remote: 80), PortMapping(local: 0, remote: 80)]
+            #expect(supervisor.reload(reloaded))
+            for await status in updates where status.alias == "web" && status.state.name == "running" && status.listening.count == 2 { break }
+            #expect(supervisor.spec("web") == reloaded)
+            let second = try #require(supervisor.status("web")?.listening.last?.port)
+            #expect(try await RequestLoop.request(port: second).ok)
+
+            // A stopped forward keeps a reload for its next start, and stays stopped.
+            #expect(await supervisor.stop("web"))
+            #expect(supervisor.reload(self.web("web", harness)))
+            #expect(supervisor.status("web")?.state == .stopped)
+            #expect(supervisor.spec("web")?.mappings.count == 1)
+            #expect(!supervisor.restart("nothing") && !supervisor.reload(self.web("nothing", harness)))
+        }
+    }
+
     /// A forward of `svc/web` port 80 on a free local port.
     private func web(_ alias: String, _ harness: SimHarness) -> ForwardSpec {
         ForwardSpec(alias: alias, kubeconfig: harness.kubeconfigPath, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)])

@@ -66,16 +66,22 @@ struct DashboardRoutes: Sendable {
                     message: "\(alias) has settings the form does not hold (a Deployment or pod target, several ports, sticky, pod wait, tags): change it with kfwd rm and kfwd add"
                 )
             }
-            // A running forward restarts with what was saved; a stopped one stays stopped, and
-            // one whose edit is refused runs on as it was.
+            // A running forward restarts with what was saved (the same forward, reloaded; as a
+            // new one when it was renamed); a stopped one stays stopped, and one whose edit is
+            // refused runs on as it was.
             let wasRunning = self.control.supervisor.status(alias).map { $0.state != .stopped } ?? false
-            if wasRunning { await self.control.supervisor.stop(alias) }
             var saved: StoredForward?
             let response = try await self.changing { () throws(ConfigStoreError) in
                 saved = try self.control.store.replace(alias: alias, with: edit.config, autoStart: edit.autoStart ?? false)
                 return saved
             }
-            if wasRunning { _ = try await self.control.start(ControlRequest(aliases: [saved?.alias ?? alias])) }
+            guard wasRunning, let saved else { return response }
+            if saved.alias == alias, let spec = try? self.control.spec(saved) {
+                self.control.supervisor.reload(spec)
+            } else {
+                await self.control.supervisor.stop(alias)
+                _ = try await self.control.start(ControlRequest(aliases: [saved.alias]))
+            }
             return response
         }
         router.delete("/api/forwards/:alias") { _, context in
