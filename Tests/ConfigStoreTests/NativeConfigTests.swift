@@ -66,31 +66,10 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/kfwd.sqlite"
-        var v1 = DatabaseMigrator()
-        v1.registerMigration("v1") { db in
-            try db.create(table: "forward") { table in
-                table.autoIncrementedPrimaryKey("id")
-                table.column("alias", .text).notNull().unique()
-                table.column("config", .jsonText).notNull()
-                table.column("auto_start", .boolean).notNull().defaults(to: false)
-                table.column("created_at", .datetime).notNull()
-                table.column("updated_at", .datetime).notNull()
-            }
-            try db.create(table: "setting") { table in
-                table.primaryKey("key", .text)
-                table.column("value", .jsonText).notNull()
-            }
-            try db.create(table: "forward_state") { table in
-                table.primaryKey("forward_id", .integer).references("forward", onDelete: .cascade)
-                table.column("owner_pid", .integer).notNull()
-                table.column("status", .text).notNull()
-                table.column("pods", .jsonText).notNull()
-                table.column("since", .datetime).notNull()
-                table.column("last_error", .text)
-                table.column("retry_count", .integer).notNull()
-                table.column("bytes", .integer).notNull()
-                table.column("connections", .integer).notNull()
-            }
+        // The store as a kfwd of then left it: migrated up to v1, one forward saved.
+        let queue = try DatabaseQueue(path: path)
+        try ConfigStore.migrator.migrate(queue, upTo: "v1")
+        try queue.write { db in
             try db.execute(
                 sql: "INSERT INTO forward (alias, config, auto_start, created_at, updated_at) VALUES (?, ?, 1, ?, ?)",
                 arguments: [
@@ -99,7 +78,7 @@ import Testing
                 ]
             )
         }
-        try v1.migrate(try DatabaseQueue(path: path))
+        try queue.close()
         let store = try ConfigStore(path: path)
         let web = try #require(try store.forward(alias: "web"))
         #expect(web.spec == nil && web.autoStart)
