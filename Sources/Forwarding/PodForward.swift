@@ -74,8 +74,9 @@ public struct PodForward: Sendable {
                 machine.joined()
                 _ = machine.count()
                 connections.report(.connection(local: mapping.local, remote: mapping.remote), on: local.eventLoop)
+                let joined = machine
                 ended.whenComplete { result in
-                    var machine = machine
+                    var machine = joined
                     let next =
                         switch result {
                         case .success(let outcome): machine.ended(outcome)

@@ -29,8 +29,9 @@ extension ResilientForward {
         _ = machine.count()
         connections.report(.connection(local: mapping.local, remote: mapping.remote), on: local.eventLoop)
         connections.report(.routed(local: mapping.local, pod: choice.pod), on: local.eventLoop)
+        let joined = machine
         ended.whenComplete { result in
-            var machine = machine
+            var machine = joined
             let next =
                 switch result {
                 case .success(let outcome): machine.ended(outcome)
