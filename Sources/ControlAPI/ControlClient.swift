@@ -62,6 +62,15 @@ public struct ControlClient: Sendable {
         try await self.stream("/v1/events", as: ForwardEventRecord.self, follow: true, record)
     }
 
+    /// Tells a running daemon that the saved forwards changed (the CLI wrote the store), so that
+    /// its dashboard shows them; nothing when no daemon runs, which reads the store when it starts.
+    public func storeChanged() async {
+        guard self.isListening(), let url = URL(httpURLWithSocketPath: self.paths.socket, uri: "/v1/store-changed") else { return }
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        _ = try? await HTTPClient.shared.execute(request, timeout: .seconds(5))
+    }
+
     public func dashboard() async throws -> DashboardInfo {
         try await self.send(.GET, "/v1/dashboard", body: ControlRequest?.none, as: DashboardInfo.self)
     }

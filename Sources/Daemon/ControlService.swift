@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import KubeClient
 import Logging
+import Signals
 
 #if canImport(Glibc)
 import Glibc
@@ -28,6 +29,10 @@ struct ControlService: Sendable {
     let log: ForwardLog
     let dashboard: DashboardAccess
     let logger: Logger
+    /// Fired when the saved forwards change: the dashboard's edits, and the CLI's `add`, `rm`
+    /// and `import`, which write the store themselves and then say so here. What shows the
+    /// saved forwards reads them again on it, never on a timer.
+    let storeChanged = Ticker()
 
     /// The control socket's router.
     func router() -> Router<BasicRequestContext> {
@@ -65,6 +70,10 @@ struct ControlService: Sendable {
                     { update in ByteBuffer(string: try DashboardRoutes.encoded(ForwardEventRecord(update)) + "\n") }
                 }
             )
+        }
+        routes.post("store-changed") { _, _ in
+            self.storeChanged.fire()
+            return HTTPResponse.Status.noContent
         }
         routes.get("dashboard") { _, _ in DashboardInfo(url: self.dashboard.url, error: self.dashboard.error) }
         routes.get("logs") { request, _ in

@@ -1,9 +1,10 @@
 import ArgumentParser
 import ConfigStore
+import ControlAPI
 import Forwarding
 import KubeClient
 
-struct AddCommand: ParsableCommand {
+struct AddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
         abstract: "Save a forward under an alias (kfwd start runs it in the daemon, kfwd up in the foreground).",
@@ -72,11 +73,12 @@ struct AddCommand: ParsableCommand {
         do throws(ForwardError) { _ = try config.forwardSpec(alias: self.alias) } catch { throw ValidationError(error.message) }
     }
 
-    func run() throws {
+    func run() async throws {
         let config = try self.config()
         let store = try ConfigStore.forCLI()
         let saved = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.add(config, alias: self.alias, autoStart: self.autoStart) }
         let ports = (try? config.forwardSpec(alias: saved.alias).mappings.map(\.description)) ?? config.ports
+        await ControlClient(paths: DaemonPaths()).storeChanged()
         Terminal.line("Saved \(saved.alias): \(config.targetDescription) \(ports.joined(separator: " ")) in namespace \(config.namespace ?? "")")
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import ConfigStore
+import ControlAPI
 import Foundation
 
-struct ImportCommand: ParsableCommand {
+struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import a kftray JSON export into the saved forwards, merging as kftray does.",
@@ -12,7 +13,7 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "A kftray JSON export (an array of configs).")
     var file: String
 
-    func run() throws {
+    func run() async throws {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: self.file)) } catch {
             Terminal.error("cannot read \(self.file): \((error as NSError).localizedDescription)")
@@ -24,6 +25,7 @@ struct ImportCommand: ParsableCommand {
                 throw ConfigStoreError(error.problems.map { "\(self.file): \($0)" } + ["\(self.file): nothing was imported"])
             }
         }
+        await ControlClient(paths: DaemonPaths()).storeChanged()
         Terminal.line("Imported \(self.file): \(summary.added.count) added, \(summary.updated.count) updated, \(summary.unchanged.count) unchanged")
     }
 }

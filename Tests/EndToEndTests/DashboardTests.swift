@@ -180,24 +180,33 @@ import Darwin
     }
 
     @Test func eventsStreamLiveStateAndEndWhenTheDaemonStops() async throws {
-        try await Self.withDaemon { _, home, dashboard, pid in
+        try await Self.withDaemon { harness, home, dashboard, pid in
             var snapshots: [String] = []
-            let events = try await streamLines("curl", ["-s", "-N"] + dashboard.bearer + ["\(dashboard.base)/api/events"]) { line in
+            var added = false
+            // Bounded: a stream whose snapshots stop coming ends the test instead of holding it.
+            let events = try await streamLines("curl", ["-s", "-N", "--max-time", "60"] + dashboard.bearer + ["\(dashboard.base)/api/events"]) { line in
                 guard line.hasPrefix("data: {\"daemon_pid\"") else { return true }
                 snapshots.append(line)
                 if snapshots.count == 1 {
                     #expect(line.contains(#""status":"stopped""#))
+                    // A forward saved with the CLI shows at once: the CLI tells the daemon, which
+                    // reads the store again (it does not poll it).
+                    #expect(try await StoreCommandTests.kfwd(home, ["add", "api", "deploy/web", ":8080", "--kubeconfig", harness.kubeconfigPath]).succeeded)
+                } else if !added, line.contains(#""alias":"api""#) {
+                    added = true
+                    #expect(line.contains(#""target":"deploy/web""#), "\(line)")
                     let start = try await StoreCommandTests.kfwd(home, ["start", "web"])
                     #expect(start.succeeded)
-                } else if line.contains(#""status":"running""#), line.contains(#""pods":["web-"#) {
+                } else if added, line.contains(#""status":"running""#), line.contains(#""pods":["web-"#) {
                     // A stream that stays open must not hold the daemon's shutdown.
                     kill(pid, SIGTERM)
                 }
                 return true
             }
             #expect(events.lines.contains("event: forwards"))
+            #expect(added, "the forward the CLI saved never showed: \(snapshots)")
             #expect(snapshots.contains { $0.contains(#""context":"kubesim""#) && $0.contains(#""status":"running""#) }, "\(snapshots)")
-            #expect(try await DaemonTests.status(home) { !$0.daemon.running }.forwards.map(\.status) == ["stopped"])
+            #expect(try await DaemonTests.status(home) { !$0.daemon.running }.forwards.map(\.status) == ["stopped", "stopped"])
         }
     }
 

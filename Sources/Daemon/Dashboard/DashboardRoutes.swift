@@ -4,6 +4,7 @@ import Forwarding
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Signals
 
 /// The dashboard's page and API, all behind ``DashboardGuard``: the forwards grouped by context
 /// with live state over server-sent events, start and stop, add, edit and delete, kftray
@@ -115,7 +116,11 @@ struct DashboardRoutes: Sendable {
     }
 
     func snapshot() throws -> DashboardSnapshot {
-        let saved = try self.control.store.forwards()
+        self.snapshot(of: try self.control.store.forwards())
+    }
+
+    /// The page's rows: these saved forwards with their live state.
+    func snapshot(of saved: [StoredForward]) -> DashboardSnapshot {
         let report = self.control.status(of: saved)
         // The report has one entry per saved forward, in the same order.
         let forwards = zip(saved, report.forwards).map { DashboardForward($0, state: $1, contexts: self.contexts) }
@@ -127,23 +132,29 @@ struct DashboardRoutes: Sendable {
     static let eventTick = Duration.milliseconds(250)
 
     /// Server-sent events: `forwards` with the whole snapshot whenever it changes (at once on a
-    /// status change, within a second for byte counts), and `log` for each new log line. Ends
-    /// when the browser goes or the daemon shuts down.
+    /// status change or a change of the saved forwards, within a second for byte counts), and
+    /// `log` for each new log line. Ends when the browser goes or the daemon shuts down.
     private func events(_ request: Request) -> Response {
         enum Wake: Sendable {
             case status
+            case stored
             case tick
             case log(LogEntry)
         }
         let updates = self.control.supervisor.updates()
         let lines = self.log.lines(alias: nil, last: 0, follow: true)
+        let (stored, storedTick) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let storeChanged = self.control.storeChanged
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: LiveResponse.body(request) { (wake: AsyncStream<Wake>.Continuation) in
-                wake.yield(.status)
+                let registration = storeChanged.tick(storedTick)
+                defer { storeChanged.stopTicking(registration) }
+                wake.yield(.stored)
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { for await _ in updates { wake.yield(.status) } }
+                    group.addTask { for await _ in stored { wake.yield(.stored) } }
                     group.addTask {
                         while (try? await Task.sleep(for: Self.eventTick)) != nil { wake.yield(.tick) }
                     }
@@ -152,26 +163,31 @@ struct DashboardRoutes: Sendable {
                     group.cancelAll()
                 }
             } renderer: {
-                // Every local connection is a status change: under load the snapshot (a store
-                // read) is taken at most every `eventGap`, and what came between goes with the
-                // next tick. Byte counts change without one and are sent within a second.
+                // Every local connection is a status change: under load the snapshot is taken at
+                // most every `eventGap`, and what came between goes with the next tick. Byte
+                // counts change without one and are sent within a second. The saved forwards
+                // are read from the store only when they change.
                 var sent: DashboardSnapshot?
+                var saved: [StoredForward]?
                 var taken = ContinuousClock.now - .seconds(1)
                 var pending = false
                 return { event in
                     let now = ContinuousClock.now
+                    if case .stored = event { saved = nil }
                     switch event {
                     case .log(let entry):
                         return ByteBuffer(string: "event: log\ndata: \(try Self.encoded(entry))\n\n")
-                    case .status where now - taken < Self.eventGap:
+                    case .status where now - taken < Self.eventGap, .stored where now - taken < Self.eventGap:
                         pending = true
                         return nil
                     case .tick where !pending && now - taken < .seconds(1):
                         return nil
-                    case .status, .tick:
+                    case .status, .stored, .tick:
                         pending = false
                         taken = now
-                        let snapshot = try self.snapshot()
+                        let forwards = try saved ?? self.control.store.forwards()
+                        saved = forwards
+                        let snapshot = self.snapshot(of: forwards)
                         guard snapshot != sent else { return nil }
                         sent = snapshot
                         return ByteBuffer(string: "event: forwards\ndata: \(try Self.encoded(snapshot))\n\n")
@@ -184,7 +200,9 @@ struct DashboardRoutes: Sendable {
     /// Runs a change of the saved forwards: its result as JSON, or 400 with each problem.
     private func changing<T: Encodable>(_ body: () throws(ConfigStoreError) -> T) async throws -> Response {
         do {
-            return try Self.json(try body())
+            let response = try Self.json(try body())
+            self.control.storeChanged.fire()
+            return response
         } catch let error as ConfigStoreError {
             var response = try Self.json(Problems(errors: error.problems))
             response.status = .badRequest
