@@ -64,7 +64,7 @@ public struct LocalListener: Sendable {
 
     /// Sets an accepted connection's options, before it is registered, as `childChannelOption`
     /// would, but directly: the bootstrap's way chains a future and casts an existential per
-    /// option, a tenth of kfwd's instructions per new connection (docs/benchmarks.md, callgrind).
+    /// option, a tenth of kfwd's instructions per new connection (counted with callgrind).
     private static func configure(accepted channel: any Channel) throws {
         guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
         try options.setOption(.tcpOption(.tcp_nodelay), value: 1)
