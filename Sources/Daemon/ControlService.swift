@@ -55,7 +55,7 @@ struct ControlService: Sendable {
         }
         routes.post("restart") { request, context in
             let body = try await request.decode(as: ControlRequest.self, context: context)
-            return try self.restart(body)
+            return try await self.restart(body)
         }
         routes.get("events") { request, _ in
             // Each forward's state first, then every change as it happens, one JSON object per
@@ -156,23 +156,30 @@ struct ControlService: Sendable {
         return result
     }
 
-    /// Restarts running forwards (ports and sessions closed and opened again) and starts
-    /// stopped ones.
-    func restart(_ request: ControlRequest) throws -> ControlResult {
+    /// Restarts running forwards (ports and sessions closed and opened again) with what is
+    /// saved now: a forward changed in the store since it started is reloaded with its new
+    /// spec. Stopped ones start, as ``start(_:)`` starts them.
+    func restart(_ request: ControlRequest) async throws -> ControlResult {
         var result = ControlResult()
+        var stopped: [String] = []
         for forward in try self.selected(request, into: &result) {
-            if self.supervisor.status(forward.alias) == nil {
-                do throws(ForwardError) {
-                    try self.supervisor.start(try self.spec(forward))
-                } catch {
-                    result.errors.append("\(forward.alias): \(error.message)")
-                    continue
-                }
-            } else {
-                self.supervisor.restart(forward.alias)
+            guard let current = self.supervisor.status(forward.alias), current.state != .stopped else {
+                stopped.append(forward.alias)
+                continue
             }
-            result.done.append(forward.alias)
+            do throws(ForwardError) {
+                let spec = try self.spec(forward)
+                if self.supervisor.spec(forward.alias) == spec { self.supervisor.restart(forward.alias) } else { self.supervisor.reload(spec) }
+                result.done.append(forward.alias)
+            } catch {
+                result.errors.append("\(forward.alias): \(error.message)")
+            }
         }
+        guard !stopped.isEmpty else { return result }
+        let started = try await self.start(ControlRequest(aliases: stopped))
+        result.done += started.done
+        result.errors += started.errors
+        result.details += started.details
         return result
     }
 

@@ -194,7 +194,7 @@ public final class Supervisor: Sendable {
             }
             return self.broadcaster.subscribe(limit: limit, initial: { continuation in
                 for update in snapshot { continuation.yield(update) }
-            }) { $0 }
+            })
         }
     }
 

@@ -142,14 +142,11 @@ struct StatusCommand: AsyncParsableCommand {
             Terminal.error("no kfwd daemon runs, so there is nothing to watch: `kfwd start ALIAS` starts one")
             throw ExitCode.failure
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
         var shown: [String: String] = [:]
         do {
             try await client.events { record in
                 if json {
-                    if let data = try? encoder.encode(record) { Terminal.line(String(decoding: data, as: UTF8.self)) }
+                    if let data = try? StatusReport.compactEncoder.encode(record) { Terminal.line(String(decoding: data, as: UTF8.self)) }
                     return
                 }
                 let line = Self.describe(alias: record.forward, state: record.state, reason: record.reason, pods: record.pods)
