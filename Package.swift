@@ -144,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "kubesim",
             dependencies: [
-                "KubeSim",
+                "KubeClient", "KubeSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

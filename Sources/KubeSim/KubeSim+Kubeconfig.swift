@@ -19,7 +19,7 @@ extension KubeSim {
         let userName: String
         switch user {
         case .adminToken:
-            userName = "kubesim-admin"
+            userName = Self.adminUser
             fields = "token: \(self.adminToken)"
         case .clientCertificate(let name, let groups):
             userName = name

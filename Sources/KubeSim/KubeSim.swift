@@ -39,20 +39,27 @@ public final class KubeSim: Sendable {
     public let port: Int
     /// The cluster CA, to trust the server and to issue client certificates.
     public let certificateAuthority: CertificateAuthority
-    /// A bearer token for the user `kubesim-admin`.
+    /// A bearer token for the user ``adminUser``.
     public let adminToken: String
+    /// The cluster's admin, whom the kubeconfig names: the only user who may inject faults.
+    public static let adminUser = "kubesim-admin"
 
     let api: ClusterAPI
     private let authenticator: Authenticator
     private let hooks: ServerHooks
     private let backends: PodBackends
-    private let listener: APIListener
+    let listener: APIListener
+    /// KubeSim's own task group, for what outlives a call (the end of a fault).
+    let spawner: TaskSpawner
+    let logger: Logger
 
     private init(
         url: String, port: Int, ca: CertificateAuthority, adminToken: String, api: ClusterAPI, authenticator: Authenticator,
-        hooks: ServerHooks, backends: PodBackends, listener: APIListener
+        hooks: ServerHooks, backends: PodBackends, listener: APIListener, spawner: TaskSpawner, logger: Logger
     ) {
         self.listener = listener
+        self.spawner = spawner
+        self.logger = logger
         self.url = url
         self.port = port
         self.certificateAuthority = ca
@@ -87,7 +94,7 @@ public final class KubeSim: Sendable {
         let sslContext = try NIOSSLContext(configuration: tls)
 
         let adminToken = "kubesim-" + UUID().uuidString.lowercased()
-        let authenticator = Authenticator(tokens: [adminToken: "kubesim-admin"])
+        let authenticator = Authenticator(tokens: [adminToken: Self.adminUser])
         let hooks = ServerHooks(bookmarkInterval: configuration.bookmarkInterval)
         let store = ObjectStore(historyLimit: configuration.historyLimit)
         let address = Mutex("\(configuration.host):\(configuration.port)")
@@ -110,12 +117,13 @@ public final class KubeSim: Sendable {
         let port = listener.port
         address.withLock { $0 = "\(configuration.host):\(port)" }
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
-        let sim = KubeSim(
-            url: "https://\(host):\(port)", port: port, ca: ca, adminToken: adminToken, api: api, authenticator: authenticator,
-            hooks: hooks, backends: backends, listener: listener
-        )
         let (jobs, jobsContinuation) = AsyncStream<@Sendable () async -> Void>.makeStream()
         let spawner = TaskSpawner(jobsContinuation)
+        let sim = KubeSim(
+            url: "https://\(host):\(port)", port: port, ca: ca, adminToken: adminToken, api: api, authenticator: authenticator,
+            hooks: hooks, backends: backends, listener: listener, spawner: spawner, logger: logger
+        )
+        hooks.faults = { fault in spawner.spawn { try? await sim.inject(fault) } }
 
         // Whatever way the body ends: no listener, no client watch and no backend outlives it.
         func stop() async {

@@ -9,7 +9,7 @@ struct KubeSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kubesim",
         abstract: "A local Kubernetes API server for development and tests.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, FaultCommand.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -72,6 +72,10 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             body: Data(self.body.readableBytesView), user: user
         )
         self.hooks.record(request)
+        if request.path == Self.faultsPath {
+            self.injectFault(context: context, head: head, request)
+            return
+        }
         do {
             switch try self.api.handle(request) {
             case .object(let status, let body, let headers):
@@ -84,6 +88,43 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         } catch {
             self.respond(context: context, head: head, status: error.code, body: error.status)
         }
+    }
+
+    /// KubeSim's own endpoint (no apiserver has it): `POST {"kind": "blackhole", "seconds": 30}`
+    /// plays a fault, for the cluster's admin only. Answered before the fault begins, so that
+    /// the answer gets out of a connection the fault silences or closes.
+    static let faultsPath = "/kubesim/faults"
+
+    private func injectFault(context: ChannelHandlerContext, head: HTTPRequestHead, _ request: APIRequest) {
+        guard head.method == .POST else {
+            self.respond(context: context, head: head, status: 405, body: APIError(code: 405, reason: "MethodNotAllowed", message: "POST a fault to \(Self.faultsPath)").status)
+            return
+        }
+        guard request.user == KubeSim.adminUser else {
+            self.respond(context: context, head: head, status: 403, body: APIError(
+                code: 403, reason: "Forbidden", message: "User \"\(request.user)\" cannot inject faults: only \(KubeSim.adminUser) may"
+            ).status)
+            return
+        }
+        let fault: KubeSimFault
+        do {
+            let asked = try JSONDecoder().decode(FaultRequest.self, from: request.body)
+            fault = try KubeSimFault(asked.kind, seconds: asked.seconds)
+        } catch let error as KubeSimError {
+            self.respond(context: context, head: head, status: 400, body: APIError.badRequest(error.message).status)
+            return
+        } catch {
+            let kinds = KubeSimFault.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+            self.respond(context: context, head: head, status: 400, body: APIError.badRequest("a fault is {\"kind\": one of \(kinds), \"seconds\": N}").status)
+            return
+        }
+        self.respond(context: context, head: head, status: 202, body: .object(["kind": .string(fault.kind.rawValue), "message": .string(fault.summary)]))
+        self.hooks.faults?(fault)
+    }
+
+    private struct FaultRequest: Decodable {
+        let kind: KubeSimFault.Kind
+        let seconds: Double?
     }
 
     private func respond(

@@ -16,9 +16,17 @@ import Synchronization
 /// what kube-apiserver uses): a presented certificate must chain to the cluster CA or the
 /// handshake fails.
 final class APIListener: Sendable {
+    /// An open connection and the gate its bytes pass.
+    private struct Gated {
+        let channel: any Channel
+        let gate: NIOLoopBound<ConnectionGate>
+    }
+
     private struct State {
         var server: (any Channel)?
-        var connections: [ObjectIdentifier: any Channel] = [:]
+        var connections: [ObjectIdentifier: Gated] = [:]
+        /// While a blackhole lasts, new connections start paused too.
+        var blackholed = false
         var port: Int
         var spdyConnections = 0
         var heldBack: Set<Int> = []
@@ -65,7 +73,7 @@ final class APIListener: Sendable {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    self.track(channel)
+                    try channel.pipeline.syncOperations.addHandler(self.track(channel))
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: self.tls))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (upgraders: [self.portForwardUpgrader(), self.spdyUpgrader()], completionHandler: { _ in }),
@@ -91,7 +99,7 @@ final class APIListener: Sendable {
                 state.server = nil
                 state.connections = [:]
             }
-            return (state.server, Array(state.connections.values))
+            return (state.server, state.connections.values.map(\.channel))
         }
         try? await server?.close()
         for connection in connections { try? await connection.close() }
@@ -211,21 +219,46 @@ final class APIListener: Sendable {
         APIRequest(method: method, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: Data(), user: user)
     }
 
-    /// Silences every open connection (see ``SilentHandler``); new ones are served as usual.
+    /// Silences every open connection for good (see ``ConnectionGate``); new ones are served
+    /// as usual.
     func silenceConnections() {
-        let connections = self.state.withLock { Array($0.connections.values) }
+        self.setGates(.silenced, blackholed: nil)
+    }
+
+    /// Pauses every connection, open and new, until ``endBlackhole()``.
+    func blackhole() {
+        self.setGates(.paused, blackholed: true)
+    }
+
+    /// Lets paused connections carry on, what they held delivered in order.
+    func endBlackhole() {
+        self.setGates(.open, blackholed: false)
+    }
+
+    private func setGates(_ mode: ConnectionGate.Mode, blackholed: Bool?) {
+        let connections = self.state.withLock { state in
+            if let blackholed { state.blackholed = blackholed }
+            return Array(state.connections.values)
+        }
         for connection in connections {
-            connection.eventLoop.execute {
-                try? connection.pipeline.syncOperations.addHandler(SilentHandler(), position: .first)
+            connection.channel.eventLoop.execute {
+                guard let context = try? connection.channel.pipeline.syncOperations.context(handlerType: ConnectionGate.self) else { return }
+                connection.gate.value.set(mode, context: context)
             }
         }
     }
 
-    private func track(_ channel: any Channel) {
+    /// Registers a new connection and returns the gate to put first in its pipeline.
+    private func track(_ channel: any Channel) -> ConnectionGate {
         let id = ObjectIdentifier(channel)
-        self.state.withLock { $0.connections[id] = channel }
+        let gate = self.state.withLock { state in
+            let gate = ConnectionGate(mode: state.blackholed ? .paused : .open)
+            state.connections[id] = Gated(channel: channel, gate: NIOLoopBound(gate, eventLoop: channel.eventLoop))
+            return gate
+        }
         channel.closeFuture.whenComplete { [self] _ in
             _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
         }
+        return gate
     }
 }

@@ -8,6 +8,7 @@ final class ServerHooks: Sendable {
         var responseDelay: Duration = .zero
         var portForwardTunnel = true
         var portForwardSPDY = true
+        var faults: (@Sendable (KubeSimFault) -> Void)?
     }
 
     private let state = Mutex(State())
@@ -30,6 +31,12 @@ final class ServerHooks: Sendable {
     var portForwardSPDY: Bool {
         get { self.state.withLock { $0.portForwardSPDY } }
         set { self.state.withLock { $0.portForwardSPDY = newValue } }
+    }
+
+    /// Plays a fault asked for through `POST /kubesim/faults`, after the answer has gone out.
+    var faults: (@Sendable (KubeSimFault) -> Void)? {
+        get { self.state.withLock { $0.faults } }
+        set { self.state.withLock { $0.faults = newValue } }
     }
 
     func record(_ request: APIRequest) {

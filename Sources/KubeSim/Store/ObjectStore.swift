@@ -27,6 +27,8 @@ final class ObjectStore: Sendable {
         var objects: [ObjectKey: JSON] = [:]
         var history: [StoredChange] = []
         var historyStart = 0
+        /// Resuming a watch from this resourceVersion or an earlier one gets 410 Expired.
+        var compactedThrough = 0
         var watchers: [UInt64: Watcher] = [:]
         var nextWatcherID: UInt64 = 0
         var watchCounts: [ResourceType: Int] = [:]
@@ -115,8 +117,8 @@ final class ObjectStore: Sendable {
                     throw APIError.tooLargeResourceVersion(requested: requested, current: state.resourceVersion)
                 }
                 let oldestKnown = state.history.first?.resourceVersion ?? state.resourceVersion + 1
-                if requested < oldestKnown - 1 {
-                    throw APIError.expired(requested: requested, oldest: oldestKnown - 1)
+                if requested < oldestKnown - 1 || requested <= state.compactedThrough {
+                    throw APIError.expired(requested: requested, oldest: max(oldestKnown - 1, state.compactedThrough + 1))
                 }
                 for change in state.history where change.resourceVersion > requested {
                     if let event = filter.event(for: change) { _ = sink(event) }
@@ -172,6 +174,18 @@ final class ObjectStore: Sendable {
     }
 
     var activeClientWatches: Int { self.state.withLock { $0.watchers.values.filter(\.external).count } }
+
+    /// Forgets the history up to now, as etcd's compaction does: a watch resumed from any
+    /// resourceVersion handed out so far gets 410 Expired. The revision moves on by one (in a
+    /// cluster, leases and events write all the time), so that a list made now gives a
+    /// resourceVersion a watch can start from.
+    func compactHistory() {
+        self.state.withLock { state in
+            state.compactedThrough = state.resourceVersion
+            state.resourceVersion += 1
+            state.history = []
+        }
+    }
 
     /// Ends every watch at once (fault injection: what an apiserver restart looks like to clients).
     func dropAllWatches() {
