@@ -196,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "KubeClient", "KubeSim", "Forwarding", "RelayProtocol", "kfwd", "kfwd-relay",
+                "KubeClient", "KubeSim", "Forwarding", "RelayProtocol", "kfwd", "kfwd-relay", "kubesim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

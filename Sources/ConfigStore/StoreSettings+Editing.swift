@@ -11,6 +11,7 @@ extension StoreSettings {
                 case .transport: self.transport
                 case .relayImage: self.relayImage ?? "default"
                 case .dashboardPort: "\(self.dashboardPort)"
+                case .networkSettleSeconds: "\(self.networkSettleSeconds)"
                 }
             return (key.rawValue, value)
         }
@@ -35,6 +36,9 @@ extension StoreSettings {
         case .dashboardPort:
             guard let value = Int(text), (0...65535).contains(value) else { throw Self.bad(name, text, "a port, 0 to 65535 (0: any free port)") }
             self.dashboardPort = value
+        case .networkSettleSeconds:
+            guard let value = Double(text), value >= 0, value <= 300 else { throw Self.bad(name, text, "a number of seconds, 0 to 300") }
+            self.networkSettleSeconds = value
         }
     }
 

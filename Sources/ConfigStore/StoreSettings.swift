@@ -10,6 +10,9 @@ public struct StoreSettings: Codable, Sendable, Equatable {
     public var relayImage: String?
     /// The dashboard's port on 127.0.0.1.
     public var dashboardPort: Int = 8787
+    /// Seconds network changes must stop before the clusters are probed and their connections
+    /// re-established.
+    public var networkSettleSeconds: Double = 2
 
     public init() {}
 
@@ -22,6 +25,7 @@ public struct StoreSettings: Codable, Sendable, Equatable {
         self.transport = try container.decodeIfPresent(String.self, forKey: .transport) ?? defaults.transport
         self.relayImage = try container.decodeIfPresent(String.self, forKey: .relayImage) ?? defaults.relayImage
         self.dashboardPort = try container.decodeIfPresent(Int.self, forKey: .dashboardPort) ?? defaults.dashboardPort
+        self.networkSettleSeconds = try container.decodeIfPresent(Double.self, forKey: .networkSettleSeconds) ?? defaults.networkSettleSeconds
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -29,5 +33,6 @@ public struct StoreSettings: Codable, Sendable, Equatable {
         case transport
         case relayImage = "relay_image"
         case dashboardPort = "dashboard_port"
+        case networkSettleSeconds = "network_settle_seconds"
     }
 }

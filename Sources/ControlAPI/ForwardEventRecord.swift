@@ -13,7 +13,7 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
     /// `snapshot` (the state when the stream opened), `started`, `stopped`, `failed` (the run
     /// failed; a retry follows), `command`, or what the running forward reported: `listening`,
     /// `waiting`, `pods`, `api`, `kubeconfig`, `transport`, `relay`, `connection`, `routed`,
-    /// `held_back`, `connection_failed`.
+    /// `held_back`, `connection_failed`, `network`.
     public var type: String
     /// ``ForwardLifecycle/State/name`` after the change.
     public var state: String
@@ -35,9 +35,14 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
     public var local: Int?
     public var remote: Int?
     public var pod: String?
+    /// For `network` events: `changed`, `unreachable` or `reestablished`.
+    public var network: String?
+    /// For `reestablished`: how long the cluster did not answer (zero: it answered at once).
+    public var outage: Double?
 
     enum CodingKeys: String, CodingKey {
-        case forward, id, time, type, state, reason, code, fix, pods, message, local, remote, pod
+        case forward, id, time, type, state, reason, code, fix, pods, message, local, remote, pod, network
+        case outage = "outage_seconds"
         case retryDelay = "retry_delay_seconds"
         case errorCode = "error_code"
     }
@@ -108,6 +113,16 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
             self.type = "held_back"
             self.pod = pod
             self.message = ForwardEvent.heldBackMessage(pod: pod)
+        case .network(let notice):
+            self.type = "network"
+            self.message = notice.message
+            switch notice {
+            case .changed: self.network = "changed"
+            case .unreachable: self.network = "unreachable"
+            case .reestablished(let outage, _):
+                self.network = "reestablished"
+                self.outage = Double(outage.components.seconds) + Double(outage.components.attoseconds) / 1e18
+            }
         case .connectionFailed(let local, let remote, let error):
             self.type = "connection_failed"
             (self.local, self.remote) = (local, remote)

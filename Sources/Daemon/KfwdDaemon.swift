@@ -25,6 +25,8 @@ public struct KfwdDaemon: Sendable {
     public let logger: Logger
     /// The dashboard's port on 127.0.0.1, over the stored setting; 0 for any free port.
     public var dashboardPort: Int?
+    /// Seconds network changes must stop before clusters are probed, over the stored setting.
+    public var networkSettle: Double?
 
     public init(paths: DaemonPaths, logger: Logger) {
         self.paths = paths
@@ -44,7 +46,10 @@ public struct KfwdDaemon: Sendable {
         let settings = try Self.storeCall { () throws(ConfigStoreError) in try store.settings() }
         var relaySettings = RelaySettings()
         if let image = settings.relayImage { relaySettings.image = image }
-        let supervisor = Supervisor(cache: KubeClientCache(logger: self.logger), relaySettings: relaySettings)
+        let supervisor = Supervisor(
+            cache: KubeClientCache(logger: self.logger), relaySettings: relaySettings,
+            network: NetworkWatch.Settings(settle: .milliseconds(Int((self.networkSettle ?? settings.networkSettleSeconds) * 1000))), logger: self.logger
+        )
         let logger = self.logger
         let log = ForwardLog { entry in
             if entry.error { logger.warning("\(entry.text)") } else { logger.info("\(entry.text)") }

@@ -30,6 +30,9 @@ public enum ForwardEvent: Sendable {
     /// SPDY session (printed by `kfwd forward` with `--verbose`, always logged by `kfwd up` and
     /// the daemon): connections sharing the session wait with it, new ones get another session.
     case heldBack(pod: String)
+    /// The machine's network changed or it woke, the cluster could not be reached after it, or
+    /// it answers again and the forward's sessions and watches were re-established.
+    case network(NetworkNotice)
     /// A local connection could not be forwarded, or its stream ended in an error; only that
     /// connection was closed.
     case connectionFailed(local: Int, remote: Int, ForwardError)
@@ -39,7 +42,9 @@ extension PortForwardTransportKind {
     /// The transport of this kind for `client`, telling `events` what it negotiates and when a
     /// local reader holds a session back.
     func transport(client: KubeClient, events: @escaping @Sendable (ForwardEvent) -> Void) -> any PortForwardTransport {
-        self.transport(client: client, negotiated: { events(.transport($0)) }, heldBack: { events(.heldBack(pod: $0)) })
+        self.transport(
+            client: client, negotiated: { events(.transport($0)) }, heldBack: { events(.heldBack(pod: $0)) }, network: { events(.network($0)) }
+        )
     }
 }
 

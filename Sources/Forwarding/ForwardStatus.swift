@@ -43,6 +43,9 @@ public struct ForwardStatus: Sendable, Equatable {
     /// The last failure (of a connection, or of a run) since the forward was last healthy:
     /// cleared when it runs with ready pods again (the event stream and the log keep it).
     public var lastError: ForwardError?
+    /// The last thing the network watch said about the forward's cluster (a change, an outage,
+    /// connections re-established).
+    public var networkNote: String?
     /// What the forward made of the last change of its kubeconfig on disk (followed, or not
     /// usable), as the user should read it.
     public var kubeconfigNote: String?
@@ -100,6 +103,17 @@ public struct ForwardStatus: Sendable, Equatable {
             case .heldBack(let pod):
                 status.heldBack += 1
                 status.heldBackPod = pod
+            case .network(let notice):
+                status.networkNote = notice.message
+                // The probe knows of an outage before a hung watch does, and of its end.
+                switch notice {
+                case .unreachable(let error, _, _) where status.apiError == nil:
+                    status.lifecycle.apiChanged(ForwardError(code: .clusterUnreachable, "the API server cannot be reached after a network change: \(error)"))
+                case .reestablished where status.apiError?.code == .clusterUnreachable:
+                    status.lifecycle.apiChanged(nil)
+                default:
+                    break
+                }
             case .routed:
                 break
             case .connectionFailed(_, _, let error):

@@ -43,6 +43,9 @@ public struct StatusLine: Sendable, Equatable, CustomStringConvertible {
         if let note = status.kubeconfigNote, note != previous?.kubeconfigNote {
             say(note)
         }
+        if let note = status.networkNote, note != previous?.networkNote {
+            say(note)
+        }
         let name = status.state.name
         let previousName = previous?.state.name
         switch status.state {

@@ -45,6 +45,8 @@ public final class Supervisor: Sendable {
     /// The relay pods UDP and address forwards go through, shared likewise.
     public let relays: RelayPods
     private let group: any EventLoopGroup
+    /// The watch on the machine's network that re-establishes the forwards' connections.
+    private let network: NetworkWatch
     /// The schedule each forward's retries start from.
     private let backoff: Backoff
     private let state = Mutex(State())
@@ -54,9 +56,11 @@ public final class Supervisor: Sendable {
 
     public init(
         cache: KubeClientCache = KubeClientCache(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        backoff: Backoff = Backoff(), relaySettings: RelaySettings = RelaySettings()
+        backoff: Backoff = Backoff(), relaySettings: RelaySettings = RelaySettings(), network: NetworkWatch.Settings = NetworkWatch.Settings(),
+        logger: Logger = Logger(label: "kfwd")
     ) {
         self.cache = cache
+        self.network = NetworkWatch(cache: cache, settings: network, logger: logger)
         self.relays = RelayPods(cache: cache, settings: relaySettings)
         self.group = group
         self.backoff = backoff
@@ -72,6 +76,7 @@ public final class Supervisor: Sendable {
         await withDiscardingTaskGroup { shared in
             shared.addTask { await self.cache.run() }
             shared.addTask { await self.relays.run() }
+            shared.addTask { await self.network.run() }
             await withDiscardingTaskGroup { forwards in
                 for await job in self.jobs { forwards.addTask { await job() } }
                 forwards.cancelAll()

@@ -22,6 +22,8 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "The dashboard's port on 127.0.0.1 (0: any free port). Default: KFWD_DASHBOARD_PORT, else the dashboard_port setting (8787).")
     var dashboardPort: Int?
 
+    @OptionGroup var network: NetworkOptions
+
     func validate() throws {
         if let port = try self.effectiveDashboardPort(), !(0...65535).contains(port) {
             throw ValidationError("--dashboard-port \(port) is not a port: use 0 to 65535")
@@ -42,6 +44,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let detachLog = self.detachLog
         var daemon = KfwdDaemon(paths: paths, logger: logger)
         daemon.dashboardPort = try self.effectiveDashboardPort()
+        daemon.networkSettle = self.network.seconds
         do {
             try await daemon.run {
                 Terminal.line("kfwd daemon ready (pid \(getpid()), socket \(paths.socket))")

@@ -67,7 +67,7 @@ struct DemoCommand: AsyncParsableCommand {
             }
             let bound = Mutex<[Int: Int]>([:])
             let url = sim.url
-            return await ForwardCommand.runUntilSignal(cache: cache, relays: relays, web, echo, dns) { event in
+            return await ForwardCommand.runUntilSignal(cache: cache, relays: relays, network: NetworkWatch.Settings(), logger: logger, web, echo, dns) { event in
                 Terminal.report(event)
                 guard case .listening(_, let local, let remote) = event else { return }
                 let ports = bound.withLock { bound -> (Int, Int, Int)? in

@@ -54,6 +54,8 @@ struct ForwardCommand: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
 
+    @OptionGroup var network: NetworkOptions
+
     @Option(help: "Local addresses to listen on, comma-separated; localhost means 127.0.0.1 and ::1.")
     var address = "127.0.0.1"
 
@@ -104,19 +106,20 @@ struct ForwardCommand: AsyncParsableCommand {
         let cache = KubeClientCache(logger: logger)
         let relays = RelayPods(cache: cache, settings: self.relay.settings, logger: logger)
         let forward = ResilientForward(spec: spec, context: context, cache: cache, relays: relays, traffic: nil)
-        if await Self.runUntilSignal(cache: cache, relays: relays, forward) { throw ExitCode.failure }
+        if await Self.runUntilSignal(cache: cache, relays: relays, network: self.network.settings(), logger: logger, forward) { throw ExitCode.failure }
     }
 
-    /// Runs forwards and the informer cache (and relays) they share until one fails (its error
+    /// Runs forwards and the informer cache (and relays, and the network watch) they share until one fails (its error
     /// printed at once) or SIGINT/SIGTERM; whichever ends it, the stop that follows is watched.
     /// The relays are deleted before the cache's clients shut down.
     /// - Returns: whether a forward failed.
     static func runUntilSignal(
-        cache: KubeClientCache, relays: RelayPods? = nil, _ forwards: ResilientForward...,
+        cache: KubeClientCache, relays: RelayPods? = nil, network: NetworkWatch.Settings, logger: Logger, _ forwards: ResilientForward...,
         events: @escaping @Sendable (ForwardEvent) -> Void = Terminal.report
     ) async -> Bool {
         await withTaskGroup(of: Void.self) { shared in
             shared.addTask { await cache.run() }
+            shared.addTask { await NetworkWatch(cache: cache, settings: network, logger: logger).run() }
             if let relays { shared.addTask { await relays.run() } }
             let failed = await Self.runForwards(forwards, events: events)
             await relays?.shutdown()

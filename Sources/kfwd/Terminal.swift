@@ -39,6 +39,9 @@ enum Terminal {
                 let message = ForwardEvent.heldBackMessage(pod: pod)
                 self.line(message.prefix(1).uppercased() + message.dropFirst())
             }
+        case .network(let notice):
+            let message = notice.message
+            self.line(message.prefix(1).uppercased() + message.dropFirst())
         case .connection(let local, _):
             self.line("Handling connection for \(local)")
         case .connectionFailed(let local, _, let error):

@@ -35,6 +35,8 @@ struct UpCommand: AsyncParsableCommand {
     @OptionGroup(title: "Relay (for UDP and proxy entries)")
     var relay: RelayOptions
 
+    @OptionGroup var network: NetworkOptions
+
     func validate() throws {
         if self.podWait < 0 { throw ValidationError("--pod-wait \(self.podWait) must be 0 or more seconds") }
     }
@@ -43,7 +45,10 @@ struct UpCommand: AsyncParsableCommand {
         let specs = try self.loadSpecs()
         var logger = Logger(label: "kfwd")
         logger.logLevel = .warning
-        let supervisor = Supervisor(cache: KubeClientCache(logger: logger), relaySettings: self.relay.settings)
+        let stored = self.network.seconds == nil ? try? ConfigStore().settings().networkSettleSeconds : nil
+        let supervisor = Supervisor(
+            cache: KubeClientCache(logger: logger), relaySettings: self.relay.settings, network: self.network.settings(stored: stored), logger: logger
+        )
         let updates = supervisor.updates()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await StatusPrinter(specs: specs).print(updates) }

@@ -11,11 +11,32 @@ public final class AutoPortForwardTransport: PortForwardTransport {
     private let candidates: [any PortForwardTransport]
     private let chosen = Mutex<Int?>(nil)
     private let negotiated: @Sendable (String) -> Void
+    /// The client whose network notices reach the candidates, and the registration.
+    private let observed: (client: KubeClient, id: UInt64)?
 
-    public init(candidates: [any PortForwardTransport], negotiated: @escaping @Sendable (String) -> Void) {
+    /// - Parameters:
+    ///   - client: whose ``NetworkNotice``s this transport follows (rechecking its sessions when
+    ///     the cluster is reachable again) and passes on to `network`.
+    public init(
+        candidates: [any PortForwardTransport], client: KubeClient? = nil, negotiated: @escaping @Sendable (String) -> Void,
+        network: @escaping @Sendable (NetworkNotice) -> Void = { _ in }
+    ) {
         precondition(!candidates.isEmpty)
         self.candidates = candidates
         self.negotiated = negotiated
+        self.observed = client.map { client in
+            (client, client.observeNetwork { notice in
+                switch notice {
+                case .reestablished, .changed(_, .zero):
+                    // After a wake (no settling) sessions are suspect at once: a connection
+                    // accepted as the process resumes must not wait on a dead one.
+                    for candidate in candidates { candidate.recheckSessions() }
+                case .changed, .unreachable:
+                    break
+                }
+                network(notice)
+            })
+        }
     }
 
     /// The negotiated transport's name, `auto` until one was accepted.
@@ -48,7 +69,12 @@ public final class AutoPortForwardTransport: PortForwardTransport {
         for candidate in self.candidates { candidate.retainSessions(namespace: namespace, pods: pods) }
     }
 
+    public func recheckSessions() {
+        for candidate in self.candidates { candidate.recheckSessions() }
+    }
+
     public func shutdown() {
+        if let observed = self.observed { observed.client.stopObservingNetwork(observed.id) }
         for candidate in self.candidates { candidate.shutdown() }
     }
 

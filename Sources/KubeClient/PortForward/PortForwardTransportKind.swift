@@ -23,10 +23,11 @@ public enum PortForwardTransportKind: String, Sendable, Hashable, CaseIterable {
 
     /// The transport of this kind for `client`. `negotiated` hears, once, which protocol `auto`
     /// settled on (a forced kind reports itself on first use); `heldBack` hears of local readers
-    /// that hold a pod's SPDY session back (see ``SPDYPortForwardTransport/init(client:mode:sessionsClosed:heldBack:)``).
+    /// that hold a pod's SPDY session back (see ``SPDYPortForwardTransport/init(client:mode:sessionsClosed:heldBack:)``);
+    /// `network` hears the client's ``NetworkNotice``s until the transport shuts down.
     public func transport(
         client: KubeClient, negotiated: @escaping @Sendable (String) -> Void = { _ in },
-        heldBack: @escaping @Sendable (_ pod: String) -> Void = { _ in }
+        heldBack: @escaping @Sendable (_ pod: String) -> Void = { _ in }, network: @escaping @Sendable (NetworkNotice) -> Void = { _ in }
     ) -> any PortForwardTransport {
         switch self {
         case .auto:
@@ -37,14 +38,14 @@ public enum PortForwardTransportKind: String, Sendable, Hashable, CaseIterable {
                     SPDYPortForwardTransport(client: client, mode: .spdy, sessionsClosed: sessionsClosed, heldBack: heldBack),
                     WebSocketPortForwardTransport(client: client),
                 ],
-                negotiated: negotiated
+                client: client, negotiated: negotiated, network: network
             )
         case .tunnel:
-            return AutoPortForwardTransport(candidates: [SPDYPortForwardTransport(client: client, mode: .tunnel, heldBack: heldBack)], negotiated: negotiated)
+            return AutoPortForwardTransport(candidates: [SPDYPortForwardTransport(client: client, mode: .tunnel, heldBack: heldBack)], client: client, negotiated: negotiated, network: network)
         case .spdy:
-            return AutoPortForwardTransport(candidates: [SPDYPortForwardTransport(client: client, mode: .spdy, heldBack: heldBack)], negotiated: negotiated)
+            return AutoPortForwardTransport(candidates: [SPDYPortForwardTransport(client: client, mode: .spdy, heldBack: heldBack)], client: client, negotiated: negotiated, network: network)
         case .websocket:
-            return AutoPortForwardTransport(candidates: [WebSocketPortForwardTransport(client: client)], negotiated: negotiated)
+            return AutoPortForwardTransport(candidates: [WebSocketPortForwardTransport(client: client)], client: client, negotiated: negotiated, network: network)
         }
     }
 }

@@ -30,6 +30,8 @@ public final class KubeClient: Sendable {
     let logger: Logger
     let credentials: CredentialProvider
     private let clients: Mutex<(identity: CredentialProvider.Presented?, client: HTTPClient?, retired: [HTTPClient])>
+    /// Who hears of ``NetworkNotice``s (``observeNetwork(_:)``).
+    let networkObservers = Mutex<(observers: [UInt64: @Sendable (NetworkNotice) -> Void], next: UInt64)>(([:], 0))
     private let baseURL: URL
     private let connectHost: String?
     /// The TLS context of the current client identity, shared by every upgraded connection.
@@ -98,9 +100,10 @@ public final class KubeClient: Sendable {
 
     /// Sends one request and reads the whole answer; API errors become ``KubeError``.
     public func send(
-        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String = "application/json"
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String = "application/json",
+        deadline: Duration = .seconds(60)
     ) async throws(KubeError) -> Response {
-        let response = try await self.execute(method, path, query: query, body: body, contentType: contentType)
+        let response = try await self.execute(method, path, query: query, body: body, contentType: contentType, deadline: deadline)
         let data: ByteBuffer
         do {
             data = try await response.body.collect(upTo: 64 << 20)
@@ -111,15 +114,17 @@ public final class KubeClient: Sendable {
     }
 
     /// Sends one request and returns as soon as the head arrived, for streamed bodies (watch).
+    /// - Parameter pool: the connection pool to send through, instead of the shared one.
     func execute(
         _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String = "application/json",
-        deadline: Duration = .seconds(60)
+        deadline: Duration = .seconds(60), pool: HTTPClient? = nil
     ) async throws(KubeError) -> HTTPClientResponse {
         var retriedAuth = false
         var attempts = 0
         while true {
             let presented = try await self.credentials.current()
-            let client = try self.httpClient(for: presented)
+            let client: HTTPClient
+            if let pool { client = pool } else { client = try self.httpClient(for: presented) }
             var request = HTTPClientRequest(url: self.url(path, query))
             request.method = method
             request.headers.add(name: "Accept", value: "application/json")
@@ -165,11 +170,42 @@ public final class KubeClient: Sendable {
         return components.string!
     }
 
+    /// Sends the next requests through a new connection pool. The old pool's requests carry on
+    /// (a watch ends when its reflector moves on); it is shut down with the client, or at the
+    /// retirement after next, long after whatever it carried.
+    func retireConnectionPool() {
+        let stale = self.clients.withLock { state -> [HTTPClient] in
+            guard let current = state.client else { return [] }
+            state.client = nil
+            state.identity = nil
+            let stale = state.retired.count > 4 ? Array(state.retired.prefix(state.retired.count - 4)) : []
+            state.retired.removeFirst(stale.count)
+            state.retired.append(current)
+            return stale
+        }
+        for client in stale { client.shutdown().whenComplete { _ in } }
+    }
+
     /// The client for these credentials; a new client certificate (from an exec plugin) means a
     /// new TLS identity and so a new connection pool, as client-go closes connections on rotation.
     private func httpClient(for presented: CredentialProvider.Presented) throws(KubeError) -> HTTPClient {
         let identity = CredentialProvider.Presented(clientCertificatePEM: presented.clientCertificatePEM, clientKeyPEM: presented.clientKeyPEM)
         if let client = self.clients.withLock({ $0.identity == identity ? $0.client : nil }) { return client }
+        let client = try self.makePool(identity: identity)
+        return self.clients.withLock { state in
+            if state.identity == identity, let existing = state.client {
+                state.retired.append(client)
+                return existing
+            }
+            if let old = state.client { state.retired.append(old) }
+            state.identity = identity
+            state.client = client
+            return client
+        }
+    }
+
+    /// A new connection pool presenting `identity` (a client certificate, or none).
+    func makePool(identity: CredentialProvider.Presented) throws(KubeError) -> HTTPClient {
         let tls = try TLSSettings.configuration(for: self.context, identity: identity)
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
@@ -193,17 +229,7 @@ public final class KubeClient: Sendable {
         if let connectHost = self.connectHost, let name = self.context.cluster.tlsServerName {
             configuration.dnsOverride = [name: connectHost]
         }
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-        return self.clients.withLock { state in
-            if state.identity == identity, let existing = state.client {
-                state.retired.append(client)
-                return existing
-            }
-            if let old = state.client { state.retired.append(old) }
-            state.identity = identity
-            state.client = client
-            return client
-        }
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
     // MARK: upgraded connections

@@ -28,6 +28,8 @@ public final class Informer<T: KubeResource>: Sendable {
     private let ticker = Ticker()
     /// Nil for a fixture: a store filled by hand, with no cluster behind it.
     let reflector: Reflector<T>?
+    /// Fired to make the reflector watch again at once from where it stands.
+    private let rewatches = Ticker()
 
     init(reflector: Reflector<T>) {
         self.reflector = reflector
@@ -101,12 +103,19 @@ public final class Informer<T: KubeResource>: Sendable {
     func run() async {
         guard let reflector = self.reflector else { return }
         await reflector.run(
+            rewatch: self.rewatches,
             replace: { items, _ in self.replace(items) },
             apply: { event in self.apply(event) },
             failure: { error in self.setError(error) },
             connected: { self.setError(nil) }
         )
         self.subscribers.finish()
+    }
+
+    /// Ends the current watch (or the wait before the next try) and watches again at once from
+    /// the last resourceVersion seen: after a network change the watch may be dead unawares.
+    public func rewatch() {
+        self.rewatches.fire()
     }
 
     /// Records the list+watch loop's health; a change wakes the tickers, so that forwards can

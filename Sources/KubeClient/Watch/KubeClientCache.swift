@@ -17,6 +17,7 @@ public final class KubeClientCache: Sendable {
 
     private struct Entry {
         let informer: any Sendable
+        let rewatch: @Sendable () -> Void
         var users: Int
         let stop: AsyncStream<Never>.Continuation
     }
@@ -88,6 +89,23 @@ public final class KubeClientCache: Sendable {
         return try await body(informer)
     }
 
+    /// The clients made so far (each for a context in use, or used once).
+    public var activeClients: [KubeClient] {
+        self.clients.withLock { $0.map { Array($0.values) } ?? [] }
+    }
+
+    /// After a network change, once `client`'s API server answers: REST moves to new
+    /// connections, its port-forward sessions are rechecked (``NetworkNotice/reestablished(outage:reason:)``
+    /// reaches every transport and forward on it) and its informers watch again at once from
+    /// where they stood.
+    public func reestablish(_ client: KubeClient, outage: Duration, reason: String) {
+        client.announce(.reestablished(outage: outage, reason: reason))
+        let rewatches = self.informers.withLock { table in
+            table.filter { $0.key.context == client.context }.map(\.value.rewatch)
+        }
+        for rewatch in rewatches { rewatch() }
+    }
+
     /// How many informers are running.
     public var runningInformers: Int { self.informers.withLock { $0.count } }
 
@@ -101,7 +119,7 @@ public final class KubeClientCache: Sendable {
             let reflector = Reflector<T>(client: client, namespace: key.namespace, labelSelector: key.labelSelector, fieldSelector: key.fieldSelector)
             let informer = Informer(reflector: reflector)
             let (stopped, stop) = AsyncStream<Never>.makeStream()
-            table[key] = Entry(informer: informer, users: 1, stop: stop)
+            table[key] = Entry(informer: informer, rewatch: { informer.rewatch() }, users: 1, stop: stop)
             self.jobsContinuation.yield {
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await informer.run() }

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Signals
+import Synchronization
 
 /// List, then watch from the list's resourceVersion, for as long as the task runs, following
 /// client-go's reflector (tools/cache/reflector.go): server-side timeouts in [5, 10) minutes end
@@ -23,52 +25,97 @@ public struct Reflector<T: KubeResource>: Sendable {
 
     /// Runs until cancelled. `replace` gets every (re)list; `apply` every watch event;
     /// `failure` every failed list or watch, and `connected` every watch the server accepted
-    /// (so a recovery shows even when nothing changed meanwhile).
+    /// (so a recovery shows even when nothing changed meanwhile). Each fire of `rewatch` ends
+    /// the current watch (or the wait before the next try) and watches again at once from the
+    /// last resourceVersion: after a network change, a watch may be dead without knowing it.
     public func run(
-        replace: @Sendable ([T], String) async -> Void,
-        apply: @Sendable (WatchEvent<T>) async -> Void,
+        rewatch: Ticker? = nil,
+        replace: @escaping @Sendable ([T], String) async -> Void,
+        apply: @escaping @Sendable (WatchEvent<T>) async -> Void,
         failure: @Sendable (KubeError) async -> Void = { _ in },
-        connected: @Sendable () async -> Void = {}
+        connected: @escaping @Sendable () async -> Void = {}
     ) async {
+        let (rewatches, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let registration = rewatch?.tick(continuation)
+        defer { if let registration { rewatch?.stopTicking(registration) } }
         var backoff = Backoff()
-        var resourceVersion: String?
+        // Where the watch stands, shared with the attempt an interrupt may cancel.
+        let position = Position()
         while !Task.isCancelled {
             do {
-                if resourceVersion == nil {
-                    let list = try await self.client.list(
-                        T.self, namespace: self.namespace, labelSelector: self.labelSelector, fieldSelector: self.fieldSelector
-                    )
-                    resourceVersion = list.metadata.resourceVersion ?? ""
-                    await replace(list.items, resourceVersion!)
-                }
-                let started = ContinuousClock.now
-                var events = 0
-                let from = resourceVersion
-                try await self.client.watch(
-                    T.self, namespace: self.namespace, labelSelector: self.labelSelector, fieldSelector: self.fieldSelector,
-                    resourceVersion: from, timeoutSeconds: Int.random(in: self.watchTimeout), onOpen: connected
-                ) { event in
-                    events += 1
-                    switch event {
-                    case .bookmark(let version, _):
-                        if !version.isEmpty { resourceVersion = version }
-                    case .added(let object), .modified(let object), .deleted(let object):
-                        if let version = object.metadata.resourceVersion { resourceVersion = version }
-                        await apply(event)
+                let interrupted = try await Self.unless(rewatches) {
+                    if position.resourceVersion == nil {
+                        let list = try await self.client.list(
+                            T.self, namespace: self.namespace, labelSelector: self.labelSelector, fieldSelector: self.fieldSelector
+                        )
+                        let version = list.metadata.resourceVersion ?? ""
+                        position.resourceVersion = version
+                        await replace(list.items, version)
+                    }
+                    let started = ContinuousClock.now
+                    var events = 0
+                    let from = position.resourceVersion
+                    try await self.client.watch(
+                        T.self, namespace: self.namespace, labelSelector: self.labelSelector, fieldSelector: self.fieldSelector,
+                        resourceVersion: from, timeoutSeconds: Int.random(in: self.watchTimeout), onOpen: connected
+                    ) { event in
+                        events += 1
+                        switch event {
+                        case .bookmark(let version, _):
+                            if !version.isEmpty { position.resourceVersion = version }
+                        case .added(let object), .modified(let object), .deleted(let object):
+                            if let version = object.metadata.resourceVersion { position.resourceVersion = version }
+                            await apply(event)
+                        }
+                    }
+                    if events == 0 && ContinuousClock.now - started < .seconds(1) {
+                        throw KubeError.transport("very short watch of \(T.plural): the server closed it at once")
                     }
                 }
-                if events == 0 && ContinuousClock.now - started < .seconds(1) {
-                    throw KubeError.transport("very short watch of \(T.plural): the server closed it at once")
-                }
+                if interrupted { backoff = Backoff() }
             } catch let error as KubeError {
                 if Task.isCancelled { return }
                 await failure(error)
                 // API errors (410 Expired among them) mean the watch position is unusable: relist.
-                if error.code == .api || error.code == .decoding { resourceVersion = nil }
-                do { try await Task.sleep(for: backoff.next()) } catch { return }
+                if error.code == .api || error.code == .decoding { position.resourceVersion = nil }
+                let delay = backoff.next()
+                do {
+                    if try await Self.unless(rewatches, { try await Task.sleep(for: delay) }) { backoff = Backoff() }
+                } catch {
+                    return
+                }
             } catch {
                 return
             }
+        }
+    }
+
+    private final class Position: Sendable {
+        private let state = Mutex<String?>(nil)
+        var resourceVersion: String? {
+            get { self.state.withLock { $0 } }
+            set { self.state.withLock { $0 = newValue } }
+        }
+    }
+
+    /// Runs `body` unless `interrupts` yields first, which cancels it.
+    /// - Returns: whether it was interrupted.
+    private static func unless(_ interrupts: AsyncStream<Void>, _ body: @escaping @Sendable () async throws -> Void) async throws -> Bool {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await body()
+                return false
+            }
+            group.addTask {
+                for await _ in interrupts { return true }
+                return false
+            }
+            defer { group.cancelAll() }
+            while let finished = try await group.next() {
+                if finished || Task.isCancelled { return finished }
+                // The interrupt's task ended without a signal: only when cancelled.
+            }
+            return false
         }
     }
 }

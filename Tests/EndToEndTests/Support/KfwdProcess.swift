@@ -82,12 +82,17 @@ extension OutputLines {
 }
 
 /// The kfwd executable built next to the test bundle.
-let kfwdPath: String = {
-    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kfwd").path
+let kfwdPath = builtExecutable("kfwd")
+
+/// The kubesim executable built next to the test bundle.
+let kubesimPath = builtExecutable("kubesim")
+
+private func builtExecutable(_ name: String) -> String {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
     if FileManager.default.isExecutableFile(atPath: beside) { return beside }
     return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/kfwd").path
-}()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/\(name)").path
+}
 
 /// Runs `kfwd ARGUMENTS` and `body` with its output; when `body` returns, kfwd gets SIGTERM.
 /// Every run also checks what a user would see on the way out: no crash, and no stop that

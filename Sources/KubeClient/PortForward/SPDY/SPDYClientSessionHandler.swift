@@ -77,6 +77,28 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
         if self.pairs.isEmpty { self.closeFlushed() }
     }
 
+    /// Closes the session, failing its pairs, unless the server sends something (a ping's echo
+    /// at least) within `deadline`: after a network change its connection may be dead without
+    /// knowing it, and its pairs had better fail now than after the ping timeout.
+    func verify(within deadline: TimeAmount) {
+        guard let context, context.channel.isActive else { return }
+        let asked = NIODeadline.now()
+        context.writeAndFlush(self.wrapOutboundOut(.ping(id: self.nextPingID)), promise: nil)
+        self.nextPingID &+= 2
+        if self.nextPingID > 0x7FFF_FFFF { self.nextPingID = 1 }
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: deadline) {
+            let session = handler.value
+            // A session held back by a slow local reader reads nothing, echoes included: as with
+            // the pings, silence proves nothing there.
+            guard session.lastReceived < asked, session.stalledBy.isEmpty, let context = session.context, context.channel.isActive else { return }
+            session.failure = PortForwardError(
+                kind: .transport, message: "the SPDY port-forward session did not answer after the network changed"
+            )
+            context.close(promise: nil)
+        }
+    }
+
     private func becameIdle() {
         if self.retired || self.goingAway { self.closeFlushed() }
     }

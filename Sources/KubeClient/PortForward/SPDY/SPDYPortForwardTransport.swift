@@ -83,6 +83,10 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
         self.pool.retain(namespace: namespace, pods: pods)
     }
 
+    public func recheckSessions() {
+        self.pool.recheck()
+    }
+
     public func shutdown() {
         self.pool.shutdown()
     }

@@ -118,6 +118,23 @@ final class SPDYSessionPool: Sendable {
         }
     }
 
+    /// Retires every pooled session after a network change (new streams dial new sessions);
+    /// one that still carries streams closes unless it answers a ping within `deadline`.
+    func recheck(deadline: TimeAmount = .milliseconds(1500)) {
+        let retired = self.state.withLock { state -> [EventLoopFuture<Session>] in
+            defer { state.sessions = [:] }
+            return state.sessions.values.map(\.future)
+        }
+        for future in retired {
+            future.whenSuccess { session in
+                session.handler.eventLoop.execute {
+                    session.handler.value.retire()
+                    session.handler.value.verify(within: deadline)
+                }
+            }
+        }
+    }
+
     /// Retires the sessions to pods of `namespace` that are not in `pods` (gone, or no longer
     /// taking new connections); their open connections carry on.
     func retain(namespace: String, pods: Set<String>) {

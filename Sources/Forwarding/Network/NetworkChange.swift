@@ -1,0 +1,18 @@
+/// Something the machine's network or clock did that may have broken connections to clusters.
+public struct NetworkChange: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// An interface, address or route changed: let it settle before probing.
+        case network
+        /// The machine woke or kfwd was frozen: probe at once.
+        case wake
+    }
+
+    public let kind: Kind
+    /// What happened, in a few words (`eth0 address removed`, `woke after 41 s asleep`).
+    public let reason: String
+
+    public init(_ kind: Kind, _ reason: String) {
+        self.kind = kind
+        self.reason = reason
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Subprocess
+import Testing
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Faults a laptop, a VPN or an apiserver inflicts, each played by KubeSim (`kubesim fault`, or
+/// the SIGSTOP of a frozen process) under a curl loop through a forward run by the daemon: the
+/// requests that fail during the fault, the time from its end to the first success, none
+/// failing after, and what the event stream (`kfwd status --watch -o json`) says. The figures
+/// are printed (`chaos:` lines) for docs/reliability.md.
+@Suite(.timeLimit(.minutes(3)))
+struct ChaosTests {
+    /// A daemon forwarding svc/web (two pods) on `port`, and its event stream.
+    struct Fixture: Sendable {
+        let harness: SimHarness
+        let port: Int
+        let daemon: pid_t
+        let events: OutputLines
+
+        /// `kubesim fault ARGUMENTS` against this cluster, as a user types it.
+        func fault(_ arguments: [String]) async throws {
+            let result = try await runCommand(kubesimPath, ["fault"] + arguments + ["--kubeconfig", self.harness.kubeconfigPath])
+            guard result.succeeded else { throw KubeSimTestError("kubesim fault \(arguments) failed: \(result.stderr)") }
+        }
+
+        /// Force-deletes one ready pod of svc/web and waits for the stream to say that new
+        /// connections go to two pods without it.
+        func deletingAPodIsFollowed() async throws -> Bool {
+            let pod = try #require(self.harness.sim.readyPods("app=web").first?[path: ["metadata", "name"]]?.stringValue)
+            try self.harness.sim.delete("pods", name: pod, gracePeriod: 0)
+            return await Record.first(self.events, timeout: .seconds(20)) {
+                $0.forward == "web" && $0.state == "running" && $0.pods.count == 2 && !$0.pods.contains(pod)
+            } != nil
+        }
+    }
+
+    /// One line of the event stream.
+    struct Record: Decodable, Sendable {
+        let forward: String
+        let type: String
+        let state: String
+        let pods: [String]
+        let message: String?
+        let network: String?
+        let outage: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case forward, type, state, pods, message, network
+            case outage = "outage_seconds"
+        }
+
+        static func first(_ lines: OutputLines, timeout: Duration = .seconds(30), where predicate: @escaping @Sendable (Record) -> Bool) async -> Record? {
+            let line = await lines.first(timeout: timeout) { line in
+                (try? JSONDecoder().decode(Record.self, from: Data(line.utf8))).map(predicate) ?? false
+            }
+            return line.flatMap { try? JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
+        }
+    }
+
+    static func withForward(_ body: @escaping @Sendable (Fixture) async throws -> Void) async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            try await StoreCommandTests.withHome { home in
+                let port = try await freeLoopbackPort()
+                let added = try await StoreCommandTests.kfwd(home, ["add", "web", "svc/web", "\(port):80", "--kubeconfig", harness.kubeconfigPath])
+                #expect(added.succeeded, "\(added.stderr)")
+                _ = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon", "--settle", "1"], environment: ["KFWD_HOME": home]) { daemon in
+                    guard let ready = await daemon.first(where: { $0.hasPrefix("kfwd daemon ready") }),
+                        let pid = ready.split(separator: "pid ").last.flatMap({ pid_t($0.prefix { $0.isNumber }) })
+                    else { throw KubeSimTestError("no daemon: \(daemon.all)") }
+                    #expect(try await StoreCommandTests.kfwd(home, ["start", "web"]).succeeded)
+                    _ = try await runLongLived(.path(FilePath(kfwdPath)), ["status", "--watch", "-o", "json"], environment: ["KFWD_HOME": home]) { events in
+                        guard await Record.first(events, where: { $0.forward == "web" && $0.state == "running" && $0.pods.count == 2 }) != nil else {
+                            throw KubeSimTestError("web never ran: \(events.all) \(daemon.all)")
+                        }
+                        try await body(Fixture(harness: harness, port: port, daemon: pid, events: events))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for a success before the fault, so that what follows measures the fault.
+    static func healthy(_ loop: CurlLoop) async throws {
+        guard await loop.firstSuccess(startedAfter: .now - .seconds(1), timeout: .seconds(20)) != nil else {
+            throw KubeSimTestError("no request succeeded before the fault: \(loop.requests.count) tried")
+        }
+    }
+
+    /// After `recovered`: the first success, how long it took, and no failure in the `settle`
+    /// seconds after it.
+    static func recovery(_ loop: CurlLoop, from recovered: ContinuousClock.Instant, name: String, faultStarted: ContinuousClock.Instant) async throws -> Duration {
+        let first = try #require(await loop.firstSuccess(startedAfter: recovered), "\(name): no request succeeded after the fault")
+        try await Task.sleep(for: .seconds(3))
+        let after = first..<ContinuousClock.now
+        let failedAfter = loop.failures(startedIn: after)
+        let during = loop.failures(startedIn: faultStarted..<recovered)
+        print("chaos: \(name): \(during) of \(loop.count(startedIn: faultStarted..<recovered)) requests failed during the fault; first success \(String(format: "%.2f", (first - recovered).seconds)) s after it ended; \(failedAfter) of \(loop.count(startedIn: after)) failed after")
+        #expect(failedAfter == 0, "\(name): requests failed after the recovery")
+        return first - recovered
+    }
+
+    @Test func aFrozenDaemonWhoseConnectionsWentSilentServesWithinTwoSecondsOfWaking() async throws {
+        try await Self.withForward { fixture in
+            let loop = CurlLoop(port: fixture.port, maxTime: 1)
+            try await loop.during {
+                try await Self.healthy(loop)
+                // A laptop closed while its VPN drops: every connection to the cluster is dead
+                // when kfwd runs again, and nothing told it.
+                fixture.harness.sim.silenceConnections()
+                let stopped = ContinuousClock.now
+                kill(fixture.daemon, SIGSTOP)
+                try await Task.sleep(for: .seconds(30))
+                let resumed = ContinuousClock.now
+                kill(fixture.daemon, SIGCONT)
+                let took = try await Self.recovery(loop, from: resumed, name: "frozen 30 s, connections silenced", faultStarted: stopped)
+                #expect(took < .seconds(2))
+
+                let changed = await Record.first(fixture.events) { $0.forward == "web" && $0.network == "changed" }
+                #expect(changed?.message?.contains("did not run for") == true, "\(fixture.events.all)")
+                #expect(await Record.first(fixture.events) { $0.forward == "web" && $0.network == "reestablished" } != nil)
+                // The watches were dead too: a pod deleted now is still followed.
+                #expect(try await fixture.deletingAPodIsFollowed(), "\(fixture.events.all)")
+            }
+        }
+    }
+
+    @Test func anAPIServerBlackholedForThirtySecondsIsServedAgainAtOnce() async throws {
+        try await Self.withForward { fixture in
+            let loop = CurlLoop(port: fixture.port)
+            try await loop.during {
+                try await Self.healthy(loop)
+                let started = ContinuousClock.now
+                try await fixture.fault(["blackhole", "--for", "30"])
+                let ended = started + .seconds(30)
+                try await Task.sleep(until: ended)
+                let took = try await Self.recovery(loop, from: ended, name: "API blackholed 30 s", faultStarted: started)
+                #expect(took < .seconds(5))
+                #expect(try await fixture.deletingAPodIsFollowed(), "\(fixture.events.all)")
+            }
+        }
+    }
+
+    @Test func anAPIServerRestartIsRiddenThrough() async throws {
+        try await Self.withForward { fixture in
+            let loop = CurlLoop(port: fixture.port)
+            try await loop.during {
+                try await Self.healthy(loop)
+                let started = ContinuousClock.now
+                try await fixture.fault(["restart-api", "--for", "5"])
+                try await fixture.harness.sim.waitUntil(timeout: .seconds(20)) { _ in ContinuousClock.now >= started + .seconds(5) }
+                let back = ContinuousClock.now
+                let took = try await Self.recovery(loop, from: back, name: "API restarted, down 5 s", faultStarted: started)
+                #expect(took < .seconds(3))
+                #expect(try await fixture.deletingAPodIsFollowed(), "\(fixture.events.all)")
+            }
+        }
+    }
+
+    @Test func droppedAndExpiredWatchesStillFollowThePods() async throws {
+        try await Self.withForward { fixture in
+            let loop = CurlLoop(port: fixture.port)
+            try await loop.during {
+                try await Self.healthy(loop)
+                try await fixture.fault(["drop-watches"])
+                #expect(try await fixture.deletingAPodIsFollowed(), "after drop-watches: \(fixture.events.all)")
+                try await fixture.fault(["expire-watches"])
+                #expect(try await fixture.deletingAPodIsFollowed(), "after expire-watches: \(fixture.events.all)")
+                let requests = loop.requests
+                print("chaos: watches dropped, then expired, a pod force-deleted after each: \(requests.filter { !$0.ok }.count) of \(requests.count) requests failed")
+            }
+        }
+    }
+}
