@@ -14,6 +14,8 @@ import NIOCore
 ///      │                     │          ▼                       ▼
 ///      └──── pods changed ───┴──── choosing (that pod excluded, its bytes kept to replay)
 ///                            deadline, or waiting cannot help ──▶ failed(error)
+///
+///   opening(pod) ──could not reach the API server──▶ holding ──after a short delay──▶ choosing
 /// ```
 struct ConnectionMachine: Sendable {
     /// How refusals are met.
@@ -45,6 +47,9 @@ struct ConnectionMachine: Sendable {
         /// Wait for a change of the pods, the deadline or the local connection closing; tell
         /// the user why when `report`.
         case hold(ForwardError, report: Bool)
+        /// The API server could not be reached to open a stream: hold the connection as for
+        /// ``hold(_:report:)``, and offer the pods again after `after` (the cluster may be back).
+        case redial(ForwardError, after: Duration, report: Bool)
         /// Offer the pods again.
         case offerAgain
         /// Close the local connection and report the failure.
@@ -65,6 +70,8 @@ struct ConnectionMachine: Sendable {
     private(set) var replay: ByteBuffer?
     /// The route the pod in ``State/opening(_:)`` was chosen on.
     private var chosenOn: Int?
+    /// Streams that could not be opened because the API server could not be reached.
+    private(set) var unreachable = 0
     /// Whether the connection was counted (``ForwardEvent/connection(local:remote:)``): once,
     /// wherever it is served.
     private(set) var counted = false
@@ -132,10 +139,20 @@ struct ConnectionMachine: Sendable {
         self.state = .joined(choice)
     }
 
-    /// The stream could not be opened.
+    /// The stream could not be opened. When the API server could not be reached, the pod is
+    /// not to blame and no byte went anywhere: the connection is held (an API server restart,
+    /// a network that is coming back) and tried again, on the same terms, after a delay that
+    /// grows to a second, until the pod wait runs out.
     mutating func openFailed(_ error: PortForwardError) -> Action {
         guard case .opening(let choice) = self.state else { return .finish }
-        return self.refusedBy(choice.pod, error, replay: nil)
+        guard error.kind == .transport, self.policy == .movesOn else {
+            return self.refusedBy(choice.pod, error, replay: nil)
+        }
+        self.unreachable += 1
+        let why = ForwardError(code: .clusterUnreachable, "a stream to pod \(choice.pod) could not be opened: \(error.message)")
+        self.state = .holding(why)
+        let delay = min(Duration.milliseconds(250 << min(self.unreachable - 1, 2)), .seconds(1))
+        return .redial(why, after: delay, report: self.unreachable == 1)
     }
 
     /// The stream ended: the connection is over, or the pod refused before it answered and

@@ -43,7 +43,7 @@ extension ResilientForward {
             case .fail(let error):
                 local.close(promise: nil)
                 connections.report(.connectionFailed(local: mapping.local, remote: mapping.remote, error), on: local.eventLoop)
-            case .finish, .open, .openChosen, .hold:
+            case .finish, .open, .openChosen, .hold, .redial:
                 return
             }
         }
@@ -88,11 +88,20 @@ extension ResilientForward {
                     case .closed: machine.closed(); next = .finish
                     case .deadline: next = machine.deadlinePassed(target: self.target, wait: self.podWait)
                     }
+                case .redial(let reason, let after, let report):
+                    if report { events(.waiting(local: mapping.local, reason: reason)) }
+                    let retry = ContinuousClock.now + after
+                    switch await Self.next(changes, until: min(deadline, retry), unless: local) {
+                    case .changed: next = machine.podsChanged()
+                    case .closed: machine.closed(); next = .finish
+                    case .deadline where ContinuousClock.now < deadline: next = machine.podsChanged()
+                    case .deadline: next = machine.deadlinePassed(target: self.target, wait: self.podWait)
+                    }
                 case let other:
                     next = other
                 }
                 switch next {
-                case .offerAgain, .open, .openChosen, .hold:
+                case .offerAgain, .open, .openChosen, .hold, .redial:
                     continue
                 case .fail(let error):
                     local.close(promise: nil)

@@ -123,7 +123,12 @@ public final class KubeSim: Sendable {
             url: "https://\(host):\(port)", port: port, ca: ca, adminToken: adminToken, api: api, authenticator: authenticator,
             hooks: hooks, backends: backends, listener: listener, spawner: spawner, logger: logger
         )
-        hooks.faults = { fault in spawner.spawn { try? await sim.inject(fault) } }
+        // Weak: the hooks live as long as the simulator, which must go (and free its address
+        // block) when the body returns.
+        hooks.faults = { [weak sim] fault in
+            guard let sim else { return }
+            spawner.spawn { try? await sim.inject(fault) }
+        }
 
         // Whatever way the body ends: no listener, no client watch and no backend outlives it.
         func stop() async {

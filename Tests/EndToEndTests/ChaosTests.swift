@@ -28,6 +28,16 @@ struct ChaosTests {
             guard result.succeeded else { throw KubeSimTestError("kubesim fault \(arguments) failed: \(result.stderr)") }
         }
 
+        /// Waits until the API server answers HTTPS again (any status), and says when.
+        func apiAnswers() async throws -> ContinuousClock.Instant {
+            for _ in 0..<200 {
+                let answer = try await runCommand("curl", ["-sk", "-o", "/dev/null", "--max-time", "1", "\(self.harness.sim.url)/version"])
+                if answer.succeeded { return .now }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw KubeSimTestError("the API server did not come back")
+        }
+
         /// Force-deletes one ready pod of svc/web and waits for the stream to say that new
         /// connections go to two pods without it.
         func deletingAPodIsFollowed() async throws -> Bool {
@@ -153,10 +163,15 @@ struct ChaosTests {
                 try await Self.healthy(loop)
                 let started = ContinuousClock.now
                 try await fixture.fault(["restart-api", "--for", "5"])
-                try await fixture.harness.sim.waitUntil(timeout: .seconds(20)) { _ in ContinuousClock.now >= started + .seconds(5) }
-                let back = ContinuousClock.now
+                // A patient client that connects while the API server is down is held, not
+                // refused, and served once it is back.
+                try await Task.sleep(for: .seconds(1))
+                async let patient = runCommand("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20", "http://127.0.0.1:\(fixture.port)/"])
+                let back = try await fixture.apiAnswers()
                 let took = try await Self.recovery(loop, from: back, name: "API restarted, down 5 s", faultStarted: started)
                 #expect(took < .seconds(3))
+                let held = try await patient
+                #expect(held.stdout == "200", "a connection made during the outage: \(held.stdout) \(held.stderr)")
                 #expect(try await fixture.deletingAPodIsFollowed(), "\(fixture.events.all)")
             }
         }

@@ -188,4 +188,32 @@ import Testing
             }
         }
     }
+
+    @Test func aWatchTheServerEndsIsResumedAndARewatchResumesAtOnceWithoutAList() async throws {
+        try await SimHarness.run { harness in
+            let cache = KubeClientCache()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await cache.run() }
+                try await cache.withInformer(Service.self, context: try harness.context(), namespace: "default") { informer in
+                    await informer.waitForSync()
+                    try await harness.sim.waitUntil { $0.openWatches == 1 }
+                    // A watch that lived a while and ends (an apiserver's watch cache restarting)
+                    // is resumed from where it stood.
+                    try await Task.sleep(for: .milliseconds(1200))
+                    harness.sim.dropWatches()
+                    try await harness.sim.waitUntil(timeout: .seconds(5)) { $0.watchRequests("services") == 2 && $0.openWatches == 1 }
+                    try harness.sim.apply(yaml: "apiVersion: v1\nkind: Service\nmetadata: {name: after-drop}\nspec: {ports: [{port: 80}]}")
+                    for await _ in informer.changes() where informer.object(namespace: "default", name: "after-drop") != nil { break }
+                    // After a network change: a new watch at once, from the same position.
+                    informer.rewatch()
+                    try await harness.sim.waitUntil(timeout: .seconds(5)) { $0.watchRequests("services") == 3 && $0.openWatches == 1 }
+                    try harness.sim.apply(yaml: "apiVersion: v1\nkind: Service\nmetadata: {name: after-rewatch}\nspec: {ports: [{port: 80}]}")
+                    for await _ in informer.changes() where informer.object(namespace: "default", name: "after-rewatch") != nil { break }
+                }
+                let lists = harness.sim.requests.filter { $0.path == "/api/v1/namespaces/default/services" && !$0.isWatch }
+                #expect(lists.count == 1, "resumed, never listed again")
+                group.cancelAll()
+            }
+        }
+    }
 }

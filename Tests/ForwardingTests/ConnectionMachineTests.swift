@@ -34,6 +34,53 @@ import Testing
         #expect(machine.offer([self.a], route: 1) { self.noPod } == .finish, "a finished connection takes no pod")
     }
 
+    @Test func anUnreachableAPIServerHoldsTheConnectionAndRedialsTheSamePodsSoonerThanThePodWait() {
+        var machine = ConnectionMachine(policy: .movesOn)
+        _ = machine.offer([self.a, self.b], route: 1) { self.noPod }
+        machine.chose(self.a, route: 1)
+        let refused = PortForwardError(kind: .transport, message: "connection refused (127.0.0.1:6443)")
+        guard case .redial(let why, let after, let report) = machine.openFailed(refused) else {
+            Issue.record("an unreachable API server must hold the connection")
+            return
+        }
+        #expect(why.code == .clusterUnreachable && why.message.contains("connection refused"))
+        #expect(after == .milliseconds(250) && report)
+        guard case .holding = machine.state else {
+            Issue.record("held: \(machine.state)")
+            return
+        }
+        // The retry offers every pod again: the pod was not to blame.
+        #expect(machine.podsChanged() == .offerAgain)
+        #expect(machine.offer([self.a, self.b], route: 1) { self.noPod } == .open(among: [self.a, self.b]))
+        // Each further failure waits longer, up to a second, and is reported once.
+        var delays: [Duration] = []
+        for _ in 0..<4 {
+            machine.chose(self.a, route: 1)
+            guard case .redial(_, let after, let report) = machine.openFailed(refused) else { return }
+            #expect(!report)
+            delays.append(after)
+            _ = machine.podsChanged()
+        }
+        #expect(delays == [.milliseconds(500), .seconds(1), .seconds(1), .seconds(1)])
+        // The pod wait still bounds it.
+        machine.chose(self.a, route: 1)
+        _ = machine.openFailed(refused)
+        guard case .fail(let failure) = machine.deadlinePassed(target: .service("web"), wait: .seconds(30)) else {
+            Issue.record("the pod wait ends the hold")
+            return
+        }
+        #expect(failure.code == .clusterUnreachable)
+    }
+
+    @Test func aPodForwardFailsAtOnceWhenTheAPIServerCannotBeReached() {
+        var machine = ConnectionMachine(policy: .onePod)
+        machine.chose(self.a, route: nil)
+        guard case .fail = machine.openFailed(PortForwardError(kind: .transport, message: "connection refused")) else {
+            Issue.record("pod/ keeps kubectl's meaning")
+            return
+        }
+    }
+
     @Test func countsOnce() {
         var machine = ConnectionMachine(policy: .movesOn)
         let first = machine.count()
@@ -123,10 +170,14 @@ import Testing
         #expect(machine.ended(.refusedBeforeResponse(self.broken, replay: ByteBuffer())) == .fail(ForwardError(self.broken)))
         var other = self.joined(self.b)
         #expect(other.broke(self.broken) == .fail(ForwardError(self.broken)))
+        // A stream that could not even be opened sent nothing anywhere: held and tried again.
         var dial = ConnectionMachine(policy: .movesOn)
         _ = dial.offer([self.a], route: 1) { self.noPod }
         dial.chose(self.a, route: 1)
-        #expect(dial.openFailed(self.broken) == .fail(ForwardError(self.broken)), "the pod may have seen it: not replayed")
+        guard case .redial = dial.openFailed(self.broken) else {
+            Issue.record("a stream that never opened is tried again")
+            return
+        }
     }
 
     @Test func onePodFailsOnAnyRefusalAsKubectlDoes() {

@@ -35,15 +35,12 @@ public struct Reflector<T: KubeResource>: Sendable {
         failure: @Sendable (KubeError) async -> Void = { _ in },
         connected: @escaping @Sendable () async -> Void = {}
     ) async {
-        let (rewatches, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let registration = rewatch?.tick(continuation)
-        defer { if let registration { rewatch?.stopTicking(registration) } }
         var backoff = Backoff()
         // Where the watch stands, shared with the attempt an interrupt may cancel.
         let position = Position()
         while !Task.isCancelled {
             do {
-                let interrupted = try await Self.unless(rewatches) {
+                let interrupted = try await Self.unless(rewatch) {
                     if position.resourceVersion == nil {
                         let list = try await self.client.list(
                             T.self, namespace: self.namespace, labelSelector: self.labelSelector, fieldSelector: self.fieldSelector
@@ -80,7 +77,7 @@ public struct Reflector<T: KubeResource>: Sendable {
                 if error.code == .api || error.code == .decoding { position.resourceVersion = nil }
                 let delay = backoff.next()
                 do {
-                    if try await Self.unless(rewatches, { try await Task.sleep(for: delay) }) { backoff = Backoff() }
+                    if try await Self.unless(rewatch, { try await Task.sleep(for: delay) }) { backoff = Backoff() }
                 } catch {
                     return
                 }
@@ -98,22 +95,37 @@ public struct Reflector<T: KubeResource>: Sendable {
         }
     }
 
-    /// Runs `body` unless `interrupts` yields first, which cancels it.
+    private enum Ending: Sendable { case finished, interrupted, cancelled }
+
+    /// Runs `body` unless `interrupts` fires first, which cancels it.
     /// - Returns: whether it was interrupted.
-    private static func unless(_ interrupts: AsyncStream<Void>, _ body: @escaping @Sendable () async throws -> Void) async throws -> Bool {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
+    private static func unless(_ interrupts: Ticker?, _ body: @escaping @Sendable () async throws -> Void) async throws -> Bool {
+        guard let interrupts else {
+            try await body()
+            return false
+        }
+        // A stream per call: one whose reader was cancelled is finished for good.
+        let (fired, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let registration = interrupts.tick(continuation)
+        defer { interrupts.stopTicking(registration) }
+        return try await withThrowingTaskGroup(of: Ending.self) { group in
             group.addTask {
                 try await body()
-                return false
+                return .finished
             }
             group.addTask {
-                for await _ in interrupts { return true }
-                return false
+                for await _ in fired { return .interrupted }
+                return .cancelled
             }
             defer { group.cancelAll() }
-            while let finished = try await group.next() {
-                if finished || Task.isCancelled { return finished }
-                // The interrupt's task ended without a signal: only when cancelled.
+            // The interrupt's task ends without a signal only when cancelled, and then so is
+            // the body, which says how it ended.
+            while let ending = try await group.next() {
+                switch ending {
+                case .finished: return false
+                case .interrupted: return true
+                case .cancelled: continue
+                }
             }
             return false
         }
