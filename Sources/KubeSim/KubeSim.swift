@@ -79,7 +79,7 @@ public final class KubeSim: Sendable {
     ) async throws -> T {
         let group = MultiThreadedEventLoopGroup.singleton
         let ca = try CertificateAuthority()
-        let serving = try ca.issueServingCertificate()
+        let serving = try ca.issueServingCertificate(host: configuration.host)
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(serving.certificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(serving.privateKeyPEM.utf8), format: .pem))

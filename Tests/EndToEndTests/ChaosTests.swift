@@ -75,21 +75,31 @@ struct ChaosTests {
     static func withForward(_ body: @escaping @Sendable (Fixture) async throws -> Void) async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
-            try await StoreCommandTests.withHome { home in
-                let port = try await freeLoopbackPort()
-                let added = try await StoreCommandTests.kfwd(home, ["add", "web", "svc/web", "\(port):80", "--kubeconfig", harness.kubeconfigPath])
-                #expect(added.succeeded, "\(added.stderr)")
-                _ = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon", "--settle", "1"], environment: ["KFWD_HOME": home]) { daemon in
-                    guard let ready = await daemon.first(where: { $0.hasPrefix("kfwd daemon ready") }),
-                        let pid = ready.split(separator: "pid ").last.flatMap({ pid_t($0.prefix { $0.isNumber }) })
-                    else { throw KubeSimTestError("no daemon: \(daemon.all)") }
-                    #expect(try await StoreCommandTests.kfwd(home, ["start", "web"]).succeeded)
-                    _ = try await runLongLived(.path(FilePath(kfwdPath)), ["status", "--watch", "-o", "json"], environment: ["KFWD_HOME": home]) { events in
-                        guard await Record.first(events, where: { $0.forward == "web" && $0.state == "running" && $0.pods.count == 2 }) != nil else {
-                            throw KubeSimTestError("web never ran: \(events.all) \(daemon.all)")
-                        }
-                        try await body(Fixture(harness: harness, port: port, daemon: pid, events: events))
+            try await Self.withDaemonForward(kubeconfig: harness.kubeconfigPath) { port, daemon, events in
+                try await body(Fixture(harness: harness, port: port, daemon: daemon, events: events))
+            }
+        }
+    }
+
+    /// A daemon (settling network changes for 1 s) forwarding svc/web of the cluster `kubeconfig`
+    /// names, once it runs with two pods: its local port, its pid and its event stream.
+    static func withDaemonForward(
+        kubeconfig: String, _ body: @escaping @Sendable (_ port: Int, _ daemon: pid_t, _ events: OutputLines) async throws -> Void
+    ) async throws {
+        try await StoreCommandTests.withHome { home in
+            let port = try await freeLoopbackPort()
+            let added = try await StoreCommandTests.kfwd(home, ["add", "web", "svc/web", "\(port):80", "--kubeconfig", kubeconfig])
+            #expect(added.succeeded, "\(added.stderr)")
+            _ = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon", "--settle", "1"], environment: ["KFWD_HOME": home]) { daemon in
+                guard let ready = await daemon.first(where: { $0.hasPrefix("kfwd daemon ready") }),
+                    let pid = ready.split(separator: "pid ").last.flatMap({ pid_t($0.prefix { $0.isNumber }) })
+                else { throw KubeSimTestError("no daemon: \(daemon.all)") }
+                #expect(try await StoreCommandTests.kfwd(home, ["start", "web"]).succeeded)
+                _ = try await runLongLived(.path(FilePath(kfwdPath)), ["status", "--watch", "-o", "json"], environment: ["KFWD_HOME": home]) { events in
+                    guard await Record.first(events, where: { $0.forward == "web" && $0.state == "running" && $0.pods.count == 2 }) != nil else {
+                        throw KubeSimTestError("web never ran: \(events.all) \(daemon.all)")
                     }
+                    try await body(port, pid, events)
                 }
             }
         }
@@ -190,5 +200,41 @@ struct ChaosTests {
                 print("chaos: watches dropped, then expired, a pod force-deleted after each: \(requests.filter { !$0.ok }.count) of \(requests.count) requests failed")
             }
         }
+    }
+
+    @Test func theLinkToTheClusterDownTwentySecondsAndBack() async throws {
+        let ran: Bool? = try await NetworkNamespace.with { namespace in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-netns-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let kubeconfig = directory.appendingPathComponent("kubeconfig").path
+            let manifest = directory.appendingPathComponent("web.yaml")
+            try Data(webManifest.utf8).write(to: manifest)
+            // The cluster lives in the namespace, reached only over the pair.
+            let serve = ["netns", "exec", namespace.name, kubesimPath, "serve", "--address", namespace.address, "--kubeconfig", kubeconfig, "--manifests", manifest.path]
+            _ = try await runLongLived(.name("ip"), serve) { sim in
+                guard await sim.first(where: { $0.hasPrefix("kubesim ready") }) != nil else { throw KubeSimTestError("kubesim did not start in \(namespace.name): \(sim.all)") }
+                try await Self.withDaemonForward(kubeconfig: kubeconfig) { port, _, events in
+                    let loop = CurlLoop(port: port)
+                    try await loop.during {
+                        try await Self.healthy(loop)
+                        let started = ContinuousClock.now
+                        try await namespace.setLink(up: false)
+                        let down = await Record.first(events) { $0.network == "changed" && ($0.message?.contains("\(namespace.hostLink) link down") ?? false) }
+                        #expect(down != nil, "the link going down is noticed: \(events.all)")
+                        #expect(await Record.first(events) { $0.network == "unreachable" && $0.state == "degraded" } != nil, "and the cluster found unreachable")
+                        try await Task.sleep(until: started + .seconds(20))
+                        try await namespace.setLink(up: true)
+                        let up = ContinuousClock.now
+                        let took = try await Self.recovery(loop, from: up, name: "link to the cluster down 20 s", faultStarted: started)
+                        #expect(took < .seconds(5))
+                        let back = try #require(await Record.first(events) { $0.network == "reestablished" && $0.state == "running" }, "\(events.all)")
+                        #expect((back.outage ?? 0) >= 15, "the outage is measured from the first failed probe: \(back.outage ?? 0) s")
+                    }
+                }
+            }
+            return true
+        }
+        if ran == nil { print("SKIPPED: theLinkToTheClusterDownTwentySecondsAndBack needs network namespaces") }
     }
 }

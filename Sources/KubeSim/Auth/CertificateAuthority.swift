@@ -1,5 +1,10 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SwiftASN1
 import X509
 import _CryptoExtras
@@ -46,15 +51,20 @@ public struct CertificateAuthority: Sendable {
         self.certificatePEM = try self.certificate.serializeAsPEM().pemString
     }
 
-    /// The apiserver's serving certificate, valid for `localhost`, `kubernetes` and the loopback
-    /// addresses clients reach it by.
-    func issueServingCertificate() throws -> Issued {
+    /// The apiserver's serving certificate, valid for `localhost`, `kubernetes`, the loopback
+    /// addresses and `host` (the address it serves on, or a name), as clients reach it.
+    func issueServingCertificate(host: String) throws -> Issued {
         let key = P256.Signing.PrivateKey()
-        let names: [GeneralName] = [
+        var names: [GeneralName] = [
             .dnsName("localhost"), .dnsName("kubernetes"), .dnsName("kubernetes.default"),
             .dnsName("kubernetes.default.svc"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
             .ipAddress(ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1]))),
         ]
+        if let address = Self.addressBytes(host) {
+            if !["127.0.0.1", "::1"].contains(host) { names.append(.ipAddress(ASN1OctetString(contentBytes: address[...]))) }
+        } else if !host.isEmpty, host != "localhost" {
+            names.append(.dnsName(host))
+        }
         let certificate = try self.sign(
             publicKey: Certificate.PrivateKey(key).publicKey,
             subject: try DistinguishedName { CommonName("kube-apiserver") },
@@ -65,6 +75,15 @@ public struct CertificateAuthority: Sendable {
             }
         )
         return Issued(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
+    }
+
+    /// The bytes of an IPv4 or IPv6 address in text, nil for anything else.
+    private static func addressBytes(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        return nil
     }
 
     /// A client certificate for `user` in `groups`: the apiserver takes the user from the common
