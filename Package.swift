@@ -176,7 +176,7 @@ let package = Package(
         .testTarget(
             name: "ForwardingTests",
             dependencies: [
-                "Forwarding", "RelayProtocol",
+                "Forwarding", "KubeClient", "RelayProtocol", "Signals",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

@@ -28,17 +28,23 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
     public var warmStreams: Bool
     /// Free labels to group and filter forwards by.
     public var tags: [String]
+    /// How each pod in use is checked through the tunnel (`tcp`, `http:/PATH`, `postgres`,
+    /// `redis`, `expect:SEND=EXPECT`); nil for `tcp`.
+    public var probe: String?
+    /// Seconds between probes (0: none); nil for 10.
+    public var probeIntervalSeconds: Double?
 
     enum CodingKeys: String, CodingKey {
-        case target, selector, ports, namespace, context, kubeconfig, address, udp, sticky, transport, tags
+        case target, selector, ports, namespace, context, kubeconfig, address, udp, sticky, transport, tags, probe
         case podWaitSeconds = "pod_wait_seconds"
+        case probeIntervalSeconds = "probe_interval_seconds"
         case warmStreams = "warm_streams"
     }
 
     public init(
         target: String? = nil, selector: String? = nil, ports: [String], namespace: String? = nil, context: String? = nil,
         kubeconfig: String? = nil, address: String? = nil, udp: Bool = false, sticky: Bool = false, podWaitSeconds: Double? = nil,
-        transport: String? = nil, warmStreams: Bool = false, tags: [String] = []
+        transport: String? = nil, warmStreams: Bool = false, tags: [String] = [], probe: String? = nil, probeIntervalSeconds: Double? = nil
     ) {
         self.target = target
         self.selector = selector
@@ -53,6 +59,8 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
         self.transport = transport
         self.warmStreams = warmStreams
         self.tags = tags
+        self.probe = probe
+        self.probeIntervalSeconds = probeIntervalSeconds
     }
 
     /// Fields left out of a saved config take their defaults.
@@ -71,6 +79,8 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
         self.transport = try container.decodeIfPresent(String.self, forKey: .transport)
         self.warmStreams = try container.decodeIfPresent(Bool.self, forKey: .warmStreams) ?? false
         self.tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
+        self.probe = try container.decodeIfPresent(String.self, forKey: .probe)
+        self.probeIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .probeIntervalSeconds)
     }
 
     /// The forward this config describes: the one check of a forward, whatever it came from
@@ -104,11 +114,16 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
         if let seconds = self.podWaitSeconds, !(seconds >= 0 && seconds.isFinite) {
             throw ForwardError(code: .invalidSpec, "pod wait \(seconds) must be 0 or more seconds")
         }
+        let probe = try self.probe.map { text throws(ForwardError) in try ProbeSpec(parsing: text) } ?? .connect
+        if let seconds = self.probeIntervalSeconds, !(seconds >= 0 && seconds <= 3600) {
+            throw ForwardError(code: .invalidSpec, "probe interval \(seconds) must be 0 (no probes) to 3600 seconds")
+        }
         return ForwardSpec(
             alias: alias, kubeconfig: self.kubeconfig.flatMap { ["", "default"].contains($0) ? nil : $0 }, context: self.context,
             namespace: self.namespace, target: target, mappings: mappings, addresses: addresses,
             podWait: self.podWaitSeconds.map { .milliseconds(Int($0 * 1000)) } ?? podWait, sticky: self.sticky, warmStreams: self.warmStreams,
-            transport: transport, udp: self.udp
+            transport: transport, udp: self.udp, probe: probe,
+            probeInterval: self.probeIntervalSeconds.map { .milliseconds(Int($0 * 1000)) } ?? .seconds(10)
         )
     }
 

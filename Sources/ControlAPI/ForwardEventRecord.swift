@@ -13,7 +13,7 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
     /// `snapshot` (the state when the stream opened), `started`, `stopped`, `failed` (the run
     /// failed; a retry follows), `command`, or what the running forward reported: `listening`,
     /// `waiting`, `pods`, `api`, `kubeconfig`, `transport`, `relay`, `connection`, `routed`,
-    /// `held_back`, `connection_failed`, `network`.
+    /// `held_back`, `connection_failed`, `health`, `network`.
     public var type: String
     /// ``ForwardLifecycle/State/name`` after the change.
     public var state: String
@@ -24,6 +24,8 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
     public var fix: String?
     /// The pods new connections go to now.
     public var pods: [String]
+    /// Those of them failing their probe, with why (absent when none).
+    public var failingPods: [String: String]?
     /// Seconds until the next try (retrying only).
     public var retryDelay: Double?
     /// The event's own text: an error's message, the transport, a relay or kubeconfig note, the
@@ -35,15 +37,18 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
     public var local: Int?
     public var remote: Int?
     public var pod: String?
+    /// For `health` events: whether `pod` passes its probe now (`message` says why not).
+    public var healthy: Bool?
     /// For `network` events: `changed`, `unreachable` or `reestablished`.
     public var network: String?
     /// For `reestablished`: how long the cluster did not answer (zero: it answered at once).
     public var outage: Double?
 
     enum CodingKeys: String, CodingKey {
-        case forward, id, time, type, state, reason, code, fix, pods, message, local, remote, pod, network
+        case forward, id, time, type, state, reason, code, fix, pods, message, local, remote, pod, network, healthy
         case outage = "outage_seconds"
         case retryDelay = "retry_delay_seconds"
+        case failingPods = "failing_pods"
         case errorCode = "error_code"
     }
 
@@ -57,6 +62,7 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
         self.code = report.code
         self.fix = report.fix
         self.pods = report.pods
+        self.failingPods = report.failingPods.isEmpty ? nil : report.failingPods
         self.retryDelay = report.retryDelay
         switch update.change {
         case .snapshot: self.type = "snapshot"
@@ -113,6 +119,11 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
             self.type = "held_back"
             self.pod = pod
             self.message = ForwardEvent.heldBackMessage(pod: pod)
+        case .health(let pod, let failure):
+            self.type = "health"
+            self.pod = pod
+            self.healthy = failure == nil
+            self.message = failure
         case .network(let notice):
             self.type = "network"
             self.message = notice.message

@@ -54,6 +54,9 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var transport: String?
         /// The local sockets it listens on (`127.0.0.1:8080`).
         public var listening: [String]
+        /// The pods in use that fail their probe, with why: they get no new connections while
+        /// another pod passes.
+        public var failingPods: [String: String] = [:]
 
         enum CodingKeys: String, CodingKey {
             case alias, status, reason, code, fix, pods, since, retries, connections, reconnects, transport, listening
@@ -62,6 +65,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
             case failedConnections = "failed_connections"
             case bytesToCluster = "bytes_to_cluster"
             case bytesFromCluster = "bytes_from_cluster"
+            case failingPods = "failing_pods"
         }
 
         public init(
@@ -104,6 +108,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
             self.bytesFromCluster = try container.decodeIfPresent(Int64.self, forKey: .bytesFromCluster) ?? 0
             self.transport = try container.decodeIfPresent(String.self, forKey: .transport)
             self.listening = try container.decodeIfPresent([String].self, forKey: .listening) ?? []
+            self.failingPods = try container.decodeIfPresent([String: String].self, forKey: .failingPods) ?? [:]
         }
     }
 
@@ -147,6 +152,7 @@ extension StatusReport.Forward {
             bytesToCluster: traffic?.bytesToCluster ?? 0, bytesFromCluster: traffic?.bytesFromCluster ?? 0, transport: status.transport,
             listening: status.listening.map(\.description)
         )
+        self.failingPods = status.failingPods
         let reason = status.state.reason
         self.reason = reason?.message
         self.code = reason?.code.rawValue

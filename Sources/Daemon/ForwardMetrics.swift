@@ -39,6 +39,7 @@ final class ForwardMetrics: Sendable {
                 }
                 for state in ForwardLifecycle.State.names { family.gauges[state]?.set(Int64(state == forward.status ? 1 : 0)) }
                 family.gauges["pods"]?.set(Int64(forward.pods.count))
+                family.gauges["failing_pods"]?.set(Int64(forward.failingPods.count))
             }
             return self.registry.emitToBuffer()
         }
@@ -66,6 +67,10 @@ final class ForwardMetrics: Sendable {
         }
         gauges["pods"] = self.registry.makeGauge(
             descriptor: MetricNameDescriptor(namespace: "kfwd", subsystem: "forward", metricName: "pods", unitName: "", helpText: "Pods new connections go to."),
+            labels: labels
+        )
+        gauges["failing_pods"] = self.registry.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "kfwd", subsystem: "forward", metricName: "failing_pods", unitName: "", helpText: "Pods in use that fail their probe."),
             labels: labels
         )
         return Family(counters: counters, gauges: gauges)

@@ -32,6 +32,7 @@ public struct ForwardError: Error, Sendable, Equatable, CustomStringConvertible 
         case portMissing = "port_missing"
         /// The target exists but no pod of it is ready.
         case noReadyPod = "no_ready_pod"
+        case podUnhealthy = "pod_unhealthy"
         /// The relay pod UDP and address forwards go through cannot be deployed or started.
         case relay
         /// Another forward of the same alias runs.

@@ -30,6 +30,9 @@ public enum ForwardEvent: Sendable {
     /// SPDY session (printed by `kfwd forward` with `--verbose`, always logged by `kfwd up` and
     /// the daemon): connections sharing the session wait with it, new ones get another session.
     case heldBack(pod: String)
+    /// A pod started failing its probe (`failure` says how; it gets no new connections while
+    /// another pod passes), or passes again (nil).
+    case health(pod: String, failure: String?)
     /// The machine's network changed or it woke, the cluster could not be reached after it, or
     /// it answers again and the forward's sessions and watches were re-established.
     case network(NetworkNotice)

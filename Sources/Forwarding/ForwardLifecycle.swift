@@ -21,6 +21,15 @@ public struct ForwardLifecycle: Sendable, Equatable {
         /// Why the API server cannot be reached, while it cannot: the pods are the last ones
         /// seen, and connections keep going to them.
         public var apiError: ForwardError?
+        /// The pods failing their probe, with why.
+        public var failing: [String: String] = [:]
+
+        /// When every pod fails its probe: why (connections still go to them).
+        public var unhealthy: ForwardError? {
+            guard !self.pods.isEmpty, self.pods.allSatisfy({ self.failing[$0] != nil }) else { return nil }
+            let why = self.pods.sorted().map { "\($0): \(self.failing[$0] ?? "")" }.joined(separator: "; ")
+            return ForwardError(code: .podUnhealthy, "no pod passes its probe (\(why))", fix: "check the pods, or the forward's --probe")
+        }
     }
 
     public enum State: Sendable, Equatable {
@@ -106,6 +115,13 @@ public struct ForwardLifecycle: Sendable, Equatable {
         }
     }
 
+    /// A probe found `pod` failing (`failure`), or passing again (nil).
+    public mutating func healthChanged(pod: String, failure: String?) {
+        guard case .serving(var serving) = self.state else { return }
+        serving.failing[pod] = failure
+        self.state = .serving(serving)
+    }
+
     /// The run reports the pods new connections go to (empty: none, for `reason`).
     public mutating func podsChanged(_ pods: [String], reason: ForwardError?) {
         let emptyReason = pods.isEmpty ? reason ?? ForwardError(code: .noReadyPod, "no ready pod") : nil
@@ -173,14 +189,14 @@ extension ForwardLifecycle.State {
     /// The state's one-word name, as `kfwd status -o json`, the event stream, the store and
     /// `/metrics` give it: `running` (serving, pods ready, API up), `waiting` (listening, no pod
     /// can take a connection), `degraded` (serving the last pods seen while the API server
-    /// cannot be reached).
+    /// cannot be reached, or pods that all fail their probe).
     public var name: String {
         switch self {
         case .stopped: "stopped"
         case .starting(nil): "starting"
         case .starting: "waiting"
         case .serving(let serving) where serving.pods.isEmpty: "waiting"
-        case .serving(let serving) where serving.apiError != nil: "degraded"
+        case .serving(let serving) where serving.apiError != nil || serving.unhealthy != nil: "degraded"
         case .serving: "running"
         case .retrying: "retrying"
         case .stopping: "stopping"
@@ -195,7 +211,7 @@ extension ForwardLifecycle.State {
         switch self {
         case .stopped, .stopping: nil
         case .starting(let blocked): blocked
-        case .serving(let serving): serving.pods.isEmpty ? serving.apiError ?? serving.emptyReason : serving.apiError
+        case .serving(let serving): serving.pods.isEmpty ? serving.apiError ?? serving.emptyReason : serving.apiError ?? serving.unhealthy
         case .retrying(let error, _, _): error
         }
     }

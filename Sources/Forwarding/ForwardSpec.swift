@@ -26,11 +26,15 @@ public struct ForwardSpec: Sendable, Hashable {
     public var transport: PortForwardTransportKind
     /// UDP (through kfwd's relay) rather than TCP.
     public var udp: Bool
+    /// How each pod in use is checked through the tunnel, and how often (zero: never).
+    public var probe: ProbeSpec
+    public var probeInterval: Duration
 
     public init(
         alias: String, kubeconfig: String? = nil, context: String? = nil, namespace: String? = nil, target: ForwardTarget,
         mappings: [PortMapping], addresses: ListenAddresses = .loopback, podWait: Duration = .seconds(30), sticky: Bool = false,
-        warmStreams: Bool = false, transport: PortForwardTransportKind = .auto, udp: Bool = false
+        warmStreams: Bool = false, transport: PortForwardTransportKind = .auto, udp: Bool = false, probe: ProbeSpec = .connect,
+        probeInterval: Duration = .seconds(10)
     ) {
         self.alias = alias
         self.kubeconfig = kubeconfig
@@ -44,6 +48,8 @@ public struct ForwardSpec: Sendable, Hashable {
         self.warmStreams = warmStreams
         self.transport = transport
         self.udp = udp
+        self.probe = probe
+        self.probeInterval = probeInterval
     }
 
     /// Where the forward's context comes from, followed while it runs.

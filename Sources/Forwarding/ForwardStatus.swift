@@ -65,6 +65,12 @@ public struct ForwardStatus: Sendable, Equatable {
     /// The pods new connections go to now.
     public var pods: [String] { self.state.pods }
 
+    /// The pods in use that fail their probe, with why.
+    public var failingPods: [String: String] {
+        guard case .serving(let serving) = self.state else { return [:] }
+        return serving.failing.filter { serving.pods.contains($0.key) }
+    }
+
     /// Why the API server cannot be reached now; nil while it can (or before the first list).
     public var apiError: ForwardError? {
         switch self.state {
@@ -103,6 +109,8 @@ public struct ForwardStatus: Sendable, Equatable {
             case .heldBack(let pod):
                 status.heldBack += 1
                 status.heldBackPod = pod
+            case .health(let pod, let failure):
+                status.lifecycle.healthChanged(pod: pod, failure: failure)
             case .network(let notice):
                 status.networkNote = notice.message
                 // The probe knows of an outage before a hung watch does, and of its end.

@@ -43,6 +43,11 @@ public struct ResilientForward: Sendable {
     public var relays: RelayPods?
     /// Counts the bytes of every local connection and datagram.
     public var traffic: TrafficCounter?
+    /// How the pods in use are checked through the tunnel (services, deployments and selectors);
+    /// a pod failing it gets no new connections while another passes.
+    public var probe: ProbeSpec = .connect
+    /// How often; zero turns probing off.
+    public var probeInterval: Duration = .seconds(10)
 
     public init(
         cache: KubeClientCache, context: KubeContext, namespace: String, target: ForwardTarget, mappings: [PortMapping],
@@ -69,6 +74,8 @@ public struct ResilientForward: Sendable {
         self.transport = spec.transport
         self.kubeconfigSource = spec.kubeconfigSource
         self.udp = spec.udp
+        self.probe = spec.probe
+        self.probeInterval = spec.probeInterval
         self.relays = relays
         self.traffic = traffic
     }
@@ -189,7 +196,9 @@ public struct ResilientForward: Sendable {
             do {
                 try await self.withPicker(context: context, namespace: namespace, route: route, events: events) { picker in
                     let warm = self.warmStreams ? WarmStreams(loops: [loop], ports: mappings.map(\.remote)) : nil
-                    route.set(Route(context: context, namespace: namespace, picker: CachedPodPicker(picker), transport: transport, warm: warm))
+                    let prober = self.probeInterval > .zero ? HealthProber(probe: self.probe, interval: self.probeInterval, health: PodHealth()) : nil
+                    let checked: any PodPicker = prober.map { HealthyPodPicker(base: picker, health: $0.health) } ?? picker
+                    route.set(Route(context: context, namespace: namespace, picker: CachedPodPicker(checked), transport: transport, warm: warm))
                     if context != self.context {
                         events(Self.followed(context, namespace: namespace))
                     }
@@ -207,6 +216,12 @@ public struct ResilientForward: Sendable {
                         if let warm {
                             group.addTask {
                                 await warm.fill(picker: picker, transport: transport, namespace: namespace, chooser: chooser, sticky: self.sticky || picker.sticky)
+                                return nil
+                            }
+                        }
+                        if let prober, let port = mappings.first?.remote {
+                            group.addTask {
+                                await prober.run(picker: picker, transport: transport, namespace: namespace, port: port, loop: loop, events: events)
                                 return nil
                             }
                         }

@@ -43,6 +43,14 @@ public struct StatusLine: Sendable, Equatable, CustomStringConvertible {
         if let note = status.kubeconfigNote, note != previous?.kubeconfigNote {
             say(note)
         }
+        let failing = status.failingPods
+        let failedBefore = previous?.failingPods ?? [:]
+        for (pod, why) in failing.sorted(by: { $0.key < $1.key }) where failedBefore[pod] != why {
+            say("pod \(pod) fails its probe (\(why)): no new connections go to it while another pod passes", error: true)
+        }
+        for pod in failedBefore.keys.sorted() where failing[pod] == nil && status.pods.contains(pod) {
+            say("pod \(pod) passes its probe again")
+        }
         if let note = status.networkNote, note != previous?.networkNote {
             say(note)
         }

@@ -17,6 +17,9 @@ public final class KubeSim: Sendable {
     public struct Configuration: Sendable {
         /// Address to listen on; loopback unless asked otherwise.
         public var host = "127.0.0.1"
+        /// Addresses or names the serving certificate holds besides `localhost`, `kubernetes`
+        /// and the loopback addresses (`kubesim serve --address` adds its address).
+        public var certificateNames: [String] = []
         /// Port to listen on; 0 picks a free one.
         public var port = 0
         /// Images run as local commands: `NAME` (with or without tag) -> shell command, with
@@ -79,7 +82,7 @@ public final class KubeSim: Sendable {
     ) async throws -> T {
         let group = MultiThreadedEventLoopGroup.singleton
         let ca = try CertificateAuthority()
-        let serving = try ca.issueServingCertificate(host: configuration.host)
+        let serving = try ca.issueServingCertificate(extraNames: configuration.certificateNames)
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(serving.certificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(serving.privateKeyPEM.utf8), format: .pem))

@@ -27,6 +27,9 @@ struct AddCommand: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
 
+    @OptionGroup(title: "Health")
+    var health: ProbeOptions
+
     @Flag(help: "Forward UDP (through kfwd's relay).")
     var udp = false
 
@@ -64,7 +67,8 @@ struct AddCommand: AsyncParsableCommand {
         return ForwardConfig(
             target: target, selector: self.selector, ports: ports, namespace: namespace, context: self.cluster.context,
             kubeconfig: self.cluster.kubeconfig, address: self.address, udp: self.udp, sticky: self.sticky, podWaitSeconds: self.podWait,
-            transport: self.transport, warmStreams: self.warmStreams, tags: self.tags
+            transport: self.transport, warmStreams: self.warmStreams, tags: self.tags, probe: self.health.probe,
+            probeIntervalSeconds: self.health.probeInterval
         )
     }
 

@@ -56,6 +56,9 @@ struct ForwardCommand: AsyncParsableCommand {
 
     @OptionGroup var network: NetworkOptions
 
+    @OptionGroup(title: "Health")
+    var health: ProbeOptions
+
     @Option(help: "Local addresses to listen on, comma-separated; localhost means 127.0.0.1 and ::1.")
     var address = "127.0.0.1"
 
@@ -92,7 +95,9 @@ struct ForwardCommand: AsyncParsableCommand {
         let spec = ForwardSpec(
             alias: target.description, kubeconfig: self.cluster.kubeconfig, context: self.cluster.context, namespace: self.cluster.namespace,
             target: target, mappings: mappings, addresses: addresses, podWait: .milliseconds(Int(self.podWait * 1000)), sticky: self.sticky,
-            warmStreams: self.warmStreams, transport: try PortForwardTransportKind(parsing: self.transport), udp: self.udp
+            warmStreams: self.warmStreams, transport: try PortForwardTransportKind(parsing: self.transport), udp: self.udp,
+            probe: try self.health.probe.map { try ProbeSpec(parsing: $0) } ?? .connect,
+            probeInterval: .milliseconds(Int((self.health.probeInterval ?? 10) * 1000))
         )
         let context: KubeContext
         do {

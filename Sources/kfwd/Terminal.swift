@@ -39,6 +39,10 @@ enum Terminal {
                 let message = ForwardEvent.heldBackMessage(pod: pod)
                 self.line(message.prefix(1).uppercased() + message.dropFirst())
             }
+        case .health(let pod, let failure?):
+            self.line("Pod \(pod) fails its probe (\(failure)): no new connections go to it while another pod passes")
+        case .health(let pod, nil):
+            self.line("Pod \(pod) passes its probe again")
         case .network(let notice):
             let message = notice.message
             self.line(message.prefix(1).uppercased() + message.dropFirst())

@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (default: a free port).")
     var port: Int = 0
 
-    @Option(help: "Address to listen on.")
+    @Option(help: "Address to listen on (its serving certificate names it).")
     var address: String = "127.0.0.1"
 
     @Option(name: .customLong("manifests"), help: "A YAML manifest or a directory of them to create at start (repeatable).")
@@ -62,6 +62,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = KubeSim.Configuration()
         configuration.port = self.port
         configuration.host = self.address
+        if !["127.0.0.1", "::1", "localhost"].contains(self.address) { configuration.certificateNames = [self.address] }
         for image in self.images {
             let parts = image.split(separator: "=", maxSplits: 1).map(String.init)
             configuration.images[parts[0]] = parts[1]

@@ -35,17 +35,40 @@ import Testing
         let localRoute = self.message(type: 24, body: [2, 32, 0, 0, 255, 2, 254, 2] + self.le32(0))
         let neighbour = self.message(type: 28, body: [2, 0, 0, 0] + self.le32(2))
         let datagram = ByteBuffer(bytes: linkUp + linkDown + addressGone + route + localRoute + neighbour)
-        #expect(NetlinkMessages.reasons(in: datagram, name: self.names) == [
-            "wlan0 link up", "wlan0 link down", "eth0 address removed", "route added",
+        #expect(NetlinkMessages.changes(in: datagram, name: self.names) == [
+            NetworkChange(.network, "wlan0 link up", interface: "wlan0"), NetworkChange(.network, "wlan0 link down", interface: "wlan0"),
+            NetworkChange(.network, "eth0 address removed", interface: "eth0"), NetworkChange(.network, "route added"),
         ])
+        // A route's output interface (RTA_OIF, type 4) names it.
+        let viaEth0 = self.message(type: 25, body: [2, 0, 0, 0, 254, 3, 0, 1] + self.le32(0) + [8, 0, 4, 0] + self.le32(2))
+        #expect(NetlinkMessages.changes(in: ByteBuffer(bytes: viaEth0), name: self.names) == [NetworkChange(.network, "route removed on eth0", interface: "eth0")])
     }
 
     @Test func aTruncatedMessageEndsTheReadingWithoutACrash() {
         let whole = self.message(type: 20, body: [10, 64, 0, 0] + self.le32(2))
         let datagram = ByteBuffer(bytes: whole + Array(whole.prefix(10)))
-        #expect(NetlinkMessages.reasons(in: datagram, name: self.names) == ["eth0 address added"])
+        #expect(NetlinkMessages.changes(in: datagram, name: self.names).map(\.reason) == ["eth0 address added"])
         var lying = ByteBuffer(bytes: whole)
         lying.setInteger(UInt32(400), at: 0, endianness: .host)
-        #expect(NetlinkMessages.reasons(in: lying, name: self.names) == [])
+        #expect(NetlinkMessages.changes(in: lying, name: self.names).isEmpty)
+    }
+
+    @Test func onlyChangesOnAClustersWayOutConcernIt() {
+        let change = NetworkChange(.network, "veth1 link up", interface: "veth1")
+        #expect(!WayOut.concerns(change, before: .interface("wlan0"), now: .interface("wlan0")))
+        #expect(WayOut.concerns(NetworkChange(.network, "wlan0 address removed", interface: "wlan0"), before: .interface("wlan0"), now: .interface("wlan0")))
+        #expect(WayOut.concerns(change, before: .interface("wlan0"), now: .interface("tun0")), "the way out moved (a VPN came up)")
+        #expect(WayOut.concerns(change, before: .interface("wlan0"), now: .unroutable))
+        #expect(!WayOut.concerns(change, before: nil, now: .interface("wlan0")), "first sight: taken as unchanged")
+        #expect(WayOut.concerns(change, before: nil, now: .unroutable))
+        #expect(WayOut.concerns(change, before: .unknown, now: .unknown), "a named server: any change may concern it")
+        #expect(!WayOut.concerns(NetworkChange(.network, "route added"), before: .interface("lo"), now: .interface("lo")), "a route that moves nothing")
+        #expect(WayOut.concerns(NetworkChange(.network, "route added"), before: .interface("wlan0"), now: .interface("tun0")))
+        #expect(WayOut.concerns(NetworkChange(.wake, "woke after 60 s asleep"), before: .interface("lo"), now: .interface("lo")))
+    }
+
+    @Test func theWayToLoopbackIsLo() {
+        #expect(WayOut.toward(host: "127.0.0.1", port: 6443) == .interface("lo"))
+        #expect(WayOut.toward(host: "kubernetes.example", port: 443) == .unknown)
     }
 }

@@ -11,12 +11,15 @@ import Darwin
 struct ClockWatch: Sendable {
     var interval: Duration = .seconds(5)
 
-    func run(_ report: @Sendable (NetworkChange) -> Void) async {
+    /// Until cancelled; `beat` hears every reading (a steady beat others may use rather than
+    /// waking on their own), `report` every finding.
+    func run(beat: @Sendable () -> Void = {}, _ report: @Sendable (NetworkChange) -> Void) async {
         var detector = WakeDetector(interval: self.interval)
         _ = detector.observe(Self.sample())
         while true {
             do { try await Task.sleep(for: self.interval) } catch { return }
             if let finding = detector.observe(Self.sample()) { report(NetworkChange(.wake, finding.reason)) }
+            beat()
         }
     }
 

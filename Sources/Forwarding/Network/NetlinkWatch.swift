@@ -83,7 +83,7 @@ private final class NetlinkHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        for reason in NetlinkMessages.reasons(in: self.unwrapInboundIn(data)) { self.report(NetworkChange(.network, reason)) }
+        for change in NetlinkMessages.changes(in: self.unwrapInboundIn(data)) { self.report(change) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -10,9 +10,13 @@ public struct NetworkChange: Sendable, Equatable {
     public let kind: Kind
     /// What happened, in a few words (`eth0 address removed`, `woke after 41 s asleep`).
     public let reason: String
+    /// The interface it happened on, when one did: only clusters reached through it (or whose
+    /// way out changed) are concerned.
+    public let interface: String?
 
-    public init(_ kind: Kind, _ reason: String) {
+    public init(_ kind: Kind, _ reason: String, interface: String? = nil) {
         self.kind = kind
         self.reason = reason
+        self.interface = interface
     }
 }

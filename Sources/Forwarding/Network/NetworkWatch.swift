@@ -26,6 +26,9 @@ public struct NetworkWatch: Sendable {
         case change(NetworkChange)
         case probed(ObjectIdentifier, error: String?)
         case tick
+        /// The clock watch's steady beat: clusters new since the last one get their way out
+        /// noted, so that the next change can be told from it.
+        case beat
     }
 
     let cache: KubeClientCache
@@ -42,11 +45,15 @@ public struct NetworkWatch: Sendable {
     public func run() async {
         let (inputs, feed) = AsyncStream<Input>.makeStream()
         await withDiscardingTaskGroup { group in
-            group.addTask { await ClockWatch(interval: self.settings.clockInterval).run { feed.yield(.change($0)) } }
+            group.addTask {
+                await ClockWatch(interval: self.settings.clockInterval).run(beat: { feed.yield(.beat) }) { feed.yield(.change($0)) }
+            }
             #if os(Linux)
             group.addTask { await NetlinkWatch().run(logger: self.logger) { feed.yield(.change($0)) } }
             #endif
             var clusters: [ObjectIdentifier: (client: KubeClient, recovery: ClusterRecovery)] = [:]
+            /// Each cluster's way out as last seen, to tell which changes concern it.
+            var ways: [ObjectIdentifier: WayOut] = [:]
             var nextTick: ContinuousClock.Instant?
             for await input in inputs {
                 let now = ContinuousClock.now
@@ -56,6 +63,11 @@ public struct NetworkWatch: Sendable {
                     let settle = change.kind == .wake ? Duration.zero : self.settings.settle
                     for client in self.cache.activeClients where client.networkObserverCount > 0 {
                         let id = ObjectIdentifier(client)
+                        let way = Self.wayOut(client)
+                        defer { ways[id] = way }
+                        // A container's veth appearing says nothing about a cluster reached
+                        // through wlan0.
+                        guard WayOut.concerns(change, before: ways[id], now: way) else { continue }
                         var recovery = clusters[id]?.recovery ?? ClusterRecovery()
                         due.append((client, recovery.changed(reason: change.reason, settle: settle, now: now)))
                         clusters[id] = (client, recovery)
@@ -64,6 +76,10 @@ public struct NetworkWatch: Sendable {
                     guard var cluster = clusters[id] else { break }
                     due.append((cluster.client, cluster.recovery.probed(error: error, now: now, date: Date())))
                     clusters[id] = cluster
+                case .beat:
+                    for client in self.cache.activeClients where ways[ObjectIdentifier(client)] == nil && client.networkObserverCount > 0 {
+                        ways[ObjectIdentifier(client)] = Self.wayOut(client)
+                    }
                 case .tick:
                     nextTick = nil
                     for (id, var cluster) in clusters {
@@ -86,6 +102,11 @@ public struct NetworkWatch: Sendable {
             }
             group.cancelAll()
         }
+    }
+
+    private static func wayOut(_ client: KubeClient) -> WayOut {
+        guard let url = URLComponents(string: client.context.server), let host = url.host else { return .unknown }
+        return WayOut.toward(host: host, port: url.port ?? 443)
     }
 
     private func perform(

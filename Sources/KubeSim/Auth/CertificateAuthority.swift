@@ -52,18 +52,16 @@ public struct CertificateAuthority: Sendable {
     }
 
     /// The apiserver's serving certificate, valid for `localhost`, `kubernetes`, the loopback
-    /// addresses and `host` (the address it serves on, or a name), as clients reach it.
-    func issueServingCertificate(host: String) throws -> Issued {
+    /// addresses and `extraNames` (addresses or names), as clients reach it.
+    func issueServingCertificate(extraNames: [String]) throws -> Issued {
         let key = P256.Signing.PrivateKey()
         var names: [GeneralName] = [
             .dnsName("localhost"), .dnsName("kubernetes"), .dnsName("kubernetes.default"),
             .dnsName("kubernetes.default.svc"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
             .ipAddress(ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1]))),
         ]
-        if let address = Self.addressBytes(host) {
-            if !["127.0.0.1", "::1"].contains(host) { names.append(.ipAddress(ASN1OctetString(contentBytes: address[...]))) }
-        } else if !host.isEmpty, host != "localhost" {
-            names.append(.dnsName(host))
+        for name in extraNames {
+            names.append(Self.addressBytes(name).map { .ipAddress(ASN1OctetString(contentBytes: $0[...])) } ?? .dnsName(name))
         }
         let certificate = try self.sign(
             publicKey: Certificate.PrivateKey(key).publicKey,

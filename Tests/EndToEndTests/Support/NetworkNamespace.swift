@@ -31,6 +31,9 @@ struct NetworkNamespace: Sendable {
             ["link", "set", "kfwd\(tag)n", "netns", namespace.name],
             ["addr", "add", "\(namespace.hostAddress)/30", "dev", namespace.hostLink],
             ["link", "set", namespace.hostLink, "up"],
+            // While the link is down its route goes, and the default route would carry what is
+            // sent to the namespace off the machine: refused here instead.
+            ["route", "add", "unreachable", "\(namespace.hostAddress.dropLast(2)).0/30", "metric", "4096"],
             ["netns", "exec", namespace.name, "ip", "addr", "add", "\(namespace.address)/30", "dev", "kfwd\(tag)n"],
             ["netns", "exec", namespace.name, "ip", "link", "set", "kfwd\(tag)n", "up"],
             ["netns", "exec", namespace.name, "ip", "link", "set", "lo", "up"],
@@ -58,10 +61,12 @@ struct NetworkNamespace: Sendable {
 
     /// Deleting the namespace deletes its end of the pair, and so the pair.
     private func remove() {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ip", "netns", "del", self.name]
-        try? process.run()
-        process.waitUntilExit()
+        for arguments in [["netns", "del", self.name], ["route", "del", "unreachable", "\(self.hostAddress.dropLast(2)).0/30"]] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["ip"] + arguments
+            try? process.run()
+            process.waitUntilExit()
+        }
     }
 }
