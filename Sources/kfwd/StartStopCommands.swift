@@ -124,6 +124,7 @@ struct StatusCommand: AsyncParsableCommand {
         for forward in report.forwards {
             Terminal.line("  \(Self.describe(alias: forward.alias, state: forward.status, reason: forward.reason, pods: forward.pods))")
             if let error = forward.lastError, error != forward.reason { Terminal.line("    last error: \(error)") }
+            for (pod, why) in forward.failingPods.sorted(by: { $0.key < $1.key }) { Terminal.line("    \(pod) fails its probe: \(why)") }
         }
     }
 

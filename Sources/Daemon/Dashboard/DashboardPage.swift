@@ -155,7 +155,10 @@ enum DashboardPage {
             element('td', { className: 'target' }, forward.target + ' (' + forward.namespace + ')'),
             element('td', { className: 'ports' }, forward.ports + '/' + forward.protocol),
             element('td', {}, element('span', { className: 'state', 'data-state': state.status, textContent: state.status })),
-            element('td', { className: 'pods' }, (state.pods || []).join(', ')),
+            element('td', { className: 'pods' }, (state.pods || []).map(pod => {
+              const failing = (state.failing_pods || {})[pod];
+              return failing ? pod + ' (fails its probe: ' + failing + ')' : pod;
+            }).join(', ')),
             element('td', { className: 'listening' }, (state.listening || []).join(', ')),
             element('td', { className: 'connections' }, String(state.connections || 0)),
             element('td', { className: 'bytes' }, traffic),
