@@ -72,6 +72,7 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             body: Data(self.body.readableBytesView), user: user
         )
         self.hooks.record(request)
+        self.logger.debug("request", metadata: ["kubesim.method": "\(request.method)", "kubesim.uri": "\(head.uri)", "kubesim.user": "\(user)"])
         if request.path == Self.faultsPath {
             self.injectFault(context: context, head: head, request)
             return

@@ -126,6 +126,7 @@ final class APIListener: Sendable {
                     return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
                 }
                 self.hooks.record(acceptance.request)
+                self.logger.debug("request", metadata: ["kubesim.method": "GET", "kubesim.uri": "\(acceptance.request.path)", "kubesim.user": "\(acceptance.request.user)"])
                 let backends = self.backends
                 let uid = acceptance.target.uid
                 let logger = self.logger
@@ -153,6 +154,7 @@ final class APIListener: Sendable {
             },
             upgradePipeline: { [self] channel, acceptance in
                 self.hooks.record(acceptance.request)
+                self.logger.debug("request", metadata: ["kubesim.method": "POST", "kubesim.uri": "\(acceptance.request.path)", "kubesim.user": "\(acceptance.request.user)"])
                 try self.addSPDYSession(to: channel, acceptance.target, tunnel: nil)
                 channel.pipeline.removeHandler(name: Self.restHandlerName, promise: nil)
             }

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""What idle forwards cost: N forwards to a 3-pod Service in one kfwd daemon, measured over a
+window at rest and again with a curl loop through one of them. Reports, per minute, the API
+requests kfwd made (kubesim serve --verbose logs each one), the daemon's CPU time, its context
+switches (its wakeups, summed over its threads) and its resident memory.
+
+  python3 Benchmarks/scripts/idle_cost.py [--forwards 20] [--seconds 60] [--probe-interval 10] [--build .build/release]
+
+Needs a built kfwd and kubesim (swift build -c release). Traffic stays on loopback.
+"""
+import argparse, json, os, re, shutil, subprocess, tempfile, time
+
+MANIFEST = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: kubesim/http-echo, ports: [{name: http, containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+"""
+
+
+def threads_stat(pid):
+    """CPU seconds and context switches of every thread of pid."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu, switches = 0.0, 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / ticks
+            for line in open(f"/proc/{pid}/task/{tid}/status"):
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    switches += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return cpu, switches
+
+
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure(pid, log_path, seconds):
+    start_requests = sum(1 for line in open(log_path) if " request " in line)
+    cpu0, sw0 = threads_stat(pid)
+    time.sleep(seconds)
+    cpu1, sw1 = threads_stat(pid)
+    requests = sum(1 for line in open(log_path) if " request " in line) - start_requests
+    minutes = seconds / 60
+    return {
+        "api_requests_per_min": round(requests / minutes, 1),
+        "cpu_percent": round(100 * (cpu1 - cpu0) / seconds, 3),
+        "wakeups_per_min": round((sw1 - sw0) / minutes),
+        "rss_mb": round(rss_mb(pid), 1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--forwards", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--build", default=".build/release")
+    parser.add_argument("--probe-interval", default="10", help="seconds between health probes of each forward's pods; 0: none")
+    args = parser.parse_args()
+    kfwd, kubesim = os.path.join(args.build, "kfwd"), os.path.join(args.build, "kubesim")
+    work = tempfile.mkdtemp(prefix="kfwd-idle-")
+    env = dict(os.environ, KFWD_HOME=os.path.join(work, "home"))
+    try:
+        open(os.path.join(work, "web.yaml"), "w").write(MANIFEST)
+        sim_log = os.path.join(work, "kubesim.log")
+        sim = subprocess.Popen([kubesim, "serve", "--verbose", "--kubeconfig", os.path.join(work, "kc"), "--manifests", os.path.join(work, "web.yaml")],
+                               stdout=open(sim_log, "w"), stderr=subprocess.STDOUT)
+        while "kubesim ready" not in open(sim_log).read():
+            time.sleep(0.1)
+        for index in range(args.forwards):
+            subprocess.run([kfwd, "add", f"web{index}", "svc/web", ":80", "--kubeconfig", os.path.join(work, "kc"), "--probe-interval", args.probe_interval],
+                           env=env, check=True, capture_output=True)
+        daemon = subprocess.Popen([kfwd, "daemon"], env=env, stdout=open(os.path.join(work, "daemon.log"), "w"), stderr=subprocess.STDOUT)
+        while "kfwd daemon ready" not in open(os.path.join(work, "daemon.log")).read():
+            time.sleep(0.1)
+        subprocess.run([kfwd, "start", "--all"], env=env, check=True, capture_output=True)
+        while True:
+            report = json.loads(subprocess.run([kfwd, "status", "-o", "json"], env=env, capture_output=True, text=True).stdout)
+            if all(f["status"] == "running" and len(f["pods"]) == 3 for f in report["forwards"]):
+                break
+            time.sleep(0.5)
+        time.sleep(5)
+        idle = measure(daemon.pid, sim_log, args.seconds)
+        port = int(report["forwards"][0]["listening"][0].rsplit(":", 1)[1])
+        loop = subprocess.Popen(["bash", "-c", f"while true; do curl -s -o /dev/null http://127.0.0.1:{port}/; sleep 0.1; done"])
+        busy = measure(daemon.pid, sim_log, args.seconds)
+        loop.kill()
+        print(json.dumps({"forwards": args.forwards, "pods": 3, "probe_interval": args.probe_interval, "seconds": args.seconds,
+                          "idle": idle, "curl_loop_on_one": busy}, indent=2))
+        daemon.terminate(); daemon.wait(10)
+        sim.terminate(); sim.wait(10)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
