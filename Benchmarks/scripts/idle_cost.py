@@ -54,11 +54,11 @@ def rss_mb(pid):
 
 
 def measure(pid, log_path, seconds):
-    start_requests = sum(1 for line in open(log_path) if " request " in line)
+    start_requests = sum(1 for line in open(log_path) if "kubesim.method=" in line)
     cpu0, sw0 = threads_stat(pid)
     time.sleep(seconds)
     cpu1, sw1 = threads_stat(pid)
-    requests = sum(1 for line in open(log_path) if " request " in line) - start_requests
+    requests = sum(1 for line in open(log_path) if "kubesim.method=" in line) - start_requests
     minutes = seconds / 60
     return {
         "api_requests_per_min": round(requests / minutes, 1),
