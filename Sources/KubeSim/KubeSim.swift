@@ -135,7 +135,7 @@ public final class KubeSim: Sendable {
 
         // Whatever way the body ends: no listener, no client watch and no backend outlives it.
         func stop() async {
-            await listener.stop()
+            await listener.stop(holdingPort: false)
             store.dropAllWatches()
             backends.stopAll()
         }

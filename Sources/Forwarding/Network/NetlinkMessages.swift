@@ -67,7 +67,7 @@ enum NetlinkMessages {
     static func interfaceName(_ index: UInt32) -> String {
         #if canImport(Glibc)
         var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
-        if if_indextoname(index, &name) != nil { return String(cString: name) }
+        if if_indextoname(index, &name) != nil { return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         #endif
         return "interface \(index)"
     }

@@ -52,7 +52,7 @@ public struct NetworkWatch: Sendable {
             group.addTask { await NetlinkWatch().run(logger: self.logger) { feed.yield(.change($0)) } }
             #endif
             var clusters: [ObjectIdentifier: (client: KubeClient, recovery: ClusterRecovery)] = [:]
-            /// Each cluster's way out as last seen, to tell which changes concern it.
+            // Each cluster's way out as last seen, to tell which changes concern it.
             var ways: [ObjectIdentifier: WayOut] = [:]
             var nextTick: ContinuousClock.Instant?
             for await input in inputs {

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -30,6 +35,9 @@ final class APIListener: Sendable {
         var port: Int
         var spdyConnections = 0
         var heldBack: Set<Int> = []
+        /// While stopped: a socket bound to the port and not listening, so that connections are
+        /// refused, as by a server that is down, and nothing else on the machine takes the port.
+        var placeholder: CInt?
     }
 
     private let host: String
@@ -67,6 +75,9 @@ final class APIListener: Sendable {
 
     /// Binds the port (the same one again after a stop).
     func start() async throws {
+        if let placeholder = self.state.withLock({ state in defer { state.placeholder = nil }; return state.placeholder }) {
+            close(placeholder)
+        }
         let server = try await ServerBootstrap(group: self.group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
@@ -92,8 +103,9 @@ final class APIListener: Sendable {
         }
     }
 
-    /// Closes the listening socket and every open connection, as a dying process would.
-    func stop() async {
+    /// Closes the listening socket and every open connection, as a dying process would; unless
+    /// `holdingPort` is false, the port stays reserved for ``start()``.
+    func stop(holdingPort: Bool = true) async {
         let (server, connections) = self.state.withLock { state in
             defer {
                 state.server = nil
@@ -102,7 +114,53 @@ final class APIListener: Sendable {
             return (state.server, state.connections.values.map(\.channel))
         }
         try? await server?.close()
+        let placeholder = holdingPort ? Self.holdPort(host: self.host, port: self.port) : nil
+        let previous = self.state.withLock { state in
+            defer { state.placeholder = placeholder }
+            return state.placeholder
+        }
+        if let previous { close(previous) }
         for connection in connections { try? await connection.close() }
+    }
+
+    /// A socket bound to `host`:`port` that does not listen (nil when it cannot be bound).
+    private static func holdPort(host: String, port: Int) -> CInt? {
+        var storage = sockaddr_storage()
+        let length: socklen_t
+        let family: CInt
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 {
+            family = AF_INET
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+                    address.pointee.sin_family = sa_family_t(AF_INET)
+                    address.pointee.sin_port = in_port_t(UInt16(port)).bigEndian
+                    address.pointee.sin_addr = v4
+                }
+            }
+        } else if inet_pton(AF_INET6, host, &v6) == 1 {
+            family = AF_INET6
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+                    address.pointee.sin6_family = sa_family_t(AF_INET6)
+                    address.pointee.sin6_port = in_port_t(UInt16(port)).bigEndian
+                    address.pointee.sin6_addr = v6
+                }
+            }
+        } else {
+            return nil
+        }
+        let descriptor = socket(family, CInt(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        let bound = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        guard bound == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
     }
 
     /// Upgrades `pods/{name}/portforward` to a WebSocket when the request would succeed; any
