@@ -195,40 +195,35 @@ public struct ResilientForward: Sendable {
             defer { transport.shutdown() }
             do {
                 try await self.withPicker(context: context, namespace: namespace, route: route, events: events) { picker in
-                    let warm = self.warmStreams ? WarmStreams(loops: [loop], ports: mappings.map(\.remote)) : nil
-                    let prober = self.probeInterval > .zero ? HealthProber(probe: self.probe, interval: self.probeInterval, health: PodHealth()) : nil
-                    let checked: any PodPicker = prober.map { HealthyPodPicker(base: picker, health: $0.health) } ?? picker
-                    route.set(Route(context: context, namespace: namespace, picker: CachedPodPicker(checked), transport: transport, warm: warm))
-                    if context != self.context {
-                        events(Self.followed(context, namespace: namespace))
-                    }
-                    switched = await withTaskGroup(of: KubeContext?.self) { group in
-                        group.addTask {
-                            await Self.reportPods(picker, mappings: mappings, events: events)
-                            return nil
+                    try await self.withProber(client: client, namespace: namespace, picker: picker, transport: transport, loop: loop, events: events) { health in
+                        let warm = self.warmStreams ? WarmStreams(loops: [loop], ports: mappings.map(\.remote)) : nil
+                        let checked: any PodPicker = health.map { HealthyPodPicker(base: picker, health: $0) } ?? picker
+                        route.set(Route(context: context, namespace: namespace, picker: CachedPodPicker(checked), transport: transport, warm: warm))
+                        if context != self.context {
+                            events(Self.followed(context, namespace: namespace))
                         }
-                        if transport.multiplexes {
+                        switched = await withTaskGroup(of: KubeContext?.self) { group in
                             group.addTask {
-                                await Self.keepSessions(picker: picker, transport: transport, namespace: namespace, ports: mappings.map(\.remote), loop: loop)
+                                await Self.reportPods(picker, mappings: mappings, events: events)
                                 return nil
                             }
-                        }
-                        if let warm {
-                            group.addTask {
-                                await warm.fill(picker: picker, transport: transport, namespace: namespace, chooser: chooser, sticky: self.sticky || picker.sticky)
-                                return nil
+                            if transport.multiplexes {
+                                group.addTask {
+                                    await Self.keepSessions(picker: picker, transport: transport, namespace: namespace, ports: mappings.map(\.remote), loop: loop)
+                                    return nil
+                                }
                             }
-                        }
-                        if let prober, let port = mappings.first?.remote {
-                            group.addTask {
-                                await prober.run(picker: picker, transport: transport, namespace: namespace, port: port, loop: loop, events: events)
-                                return nil
+                            if let warm {
+                                group.addTask {
+                                    await warm.fill(picker: picker, transport: transport, namespace: namespace, chooser: chooser, sticky: self.sticky || picker.sticky)
+                                    return nil
+                                }
                             }
+                            if let follower { group.addTask { await self.nextUsableContext(after: context, follower: follower, events: events) } }
+                            let first = await group.next() ?? nil
+                            group.cancelAll()
+                            return first
                         }
-                        if let follower { group.addTask { await self.nextUsableContext(after: context, follower: follower, events: events) } }
-                        let first = await group.next() ?? nil
-                        group.cancelAll()
-                        return first
                     }
                 }
             } catch let error as ForwardError {
@@ -238,6 +233,21 @@ public struct ResilientForward: Sendable {
             }
             guard let follower, !Task.isCancelled else { return }
             next = switched ?? follower.current
+        }
+    }
+
+    /// Runs `body` with the pods' health as the forward's probes find it, through the prober
+    /// this cluster's forwards to the same port share (nil when probing is off).
+    private func withProber(
+        client: KubeClient, namespace: String, picker: any PodPicker, transport: any PortForwardTransport, loop: any EventLoop,
+        events: @escaping @Sendable (ForwardEvent) -> Void, _ body: (PodHealth?) async throws -> Void
+    ) async throws {
+        guard self.probeInterval > .zero, let port = self.mappings.first?.remote else { return try await body(nil) }
+        let key = HealthProber.Key(client: ObjectIdentifier(client), namespace: namespace, port: port, probe: self.probe, interval: self.probeInterval)
+        try await self.cache.withShared(key, make: { HealthProber(key: key) }, run: { await $0.run() }) { prober in
+            let id = prober.subscribe(HealthProber.Subscriber(picker: picker, transport: transport, loop: loop, events: events))
+            defer { prober.unsubscribe(id) }
+            try await body(prober.health)
         }
     }
 

@@ -1,42 +1,96 @@
 import KubeClient
 import NIOCore
 import NIOPosix
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// Checks, at an interval and in parallel, every pod a forward may send new connections to,
-/// through the tunnel: a port-forward stream to the pod's port (the kubelet dials it), spliced
-/// to one end of a socket pair whose other end sends the probe's bytes and reads the answer.
-/// So a probe takes the path a connection takes, and never kfwd's own listener.
-struct HealthProber: Sendable {
+/// Checks, at an interval and in parallel, the pods forwards send new connections to, through
+/// the tunnel: a port-forward stream to the pod's port (the kubelet dials it), spliced to one
+/// end of a socket pair whose other end sends the probe's bytes and reads the answer. So a probe
+/// takes the path a connection takes, and never kfwd's own listener.
+///
+/// One prober serves every forward that probes the same port of the same namespace of a
+/// cluster the same way (``Key``; shared through ``KubeClientCache/withShared(_:make:run:_:)``):
+/// twenty forwards to a Service probe each of its pods once per interval, not twenty times.
+final class HealthProber: Sendable {
+    struct Key: Hashable, Sendable {
+        let client: ObjectIdentifier
+        let namespace: String
+        let port: Int
+        let probe: ProbeSpec
+        let interval: Duration
+    }
+
+    /// A forward using the prober: its pods, the transport and loop to probe them with, and
+    /// where its health events go.
+    struct Subscriber: Sendable {
+        let picker: any PodPicker
+        let transport: any PortForwardTransport
+        let loop: any EventLoop
+        let events: @Sendable (ForwardEvent) -> Void
+    }
+
     let probe: ProbeSpec
     let interval: Duration
-    let health: PodHealth
+    let namespace: String
+    let port: Int
+    let health = PodHealth()
     /// How long one probe may take.
-    var timeout: Duration = .seconds(3)
+    let timeout: Duration = .seconds(3)
     /// How long a `tcp` probe's stream must stand without an error from the pod's side.
-    var connectWindow: Duration = .milliseconds(500)
+    let connectWindow: Duration = .milliseconds(500)
+    private let subscribers = Mutex<(next: UInt64, table: [UInt64: Subscriber])>((0, [:]))
 
-    /// Probes the pods `picker` offers for `port` (every ready pod, passing or not) until
-    /// cancelled, telling `events` when a pod starts or stops failing.
-    func run(
-        picker: any PodPicker, transport: any PortForwardTransport, namespace: String, port: Int, loop: any EventLoop,
-        events: @escaping @Sendable (ForwardEvent) -> Void
-    ) async {
+    init(key: Key) {
+        self.probe = key.probe
+        self.interval = key.interval
+        self.namespace = key.namespace
+        self.port = key.port
+    }
+
+    /// Adds a forward, telling it at once of the pods already failing.
+    func subscribe(_ subscriber: Subscriber) -> UInt64 {
+        for (pod, failure) in self.health.failures.sorted(by: { $0.key < $1.key }) { subscriber.events(.health(pod: pod, failure: failure)) }
+        return self.subscribers.withLock { state in
+            defer { state.next += 1 }
+            state.table[state.next] = subscriber
+            return state.next
+        }
+    }
+
+    func unsubscribe(_ id: UInt64) {
+        _ = self.subscribers.withLock { $0.table.removeValue(forKey: id) }
+    }
+
+    /// Probes, every interval until cancelled, each pod any subscriber may send new connections
+    /// to (every ready pod, passing or not), and tells the subscribers using a pod when it
+    /// starts or stops failing.
+    func run() async {
         while !Task.isCancelled {
-            let pods = picker.candidates(remotePort: port)
-            self.health.retain(Set(pods.map(\.pod)))
-            await withTaskGroup(of: (String, ProbeSpec.Verdict).self) { group in
-                for choice in pods {
-                    group.addTask { (choice.pod, await self.check(choice, transport: transport, namespace: namespace, loop: loop)) }
+            let subscribers = self.subscribers.withLock { $0.table.sorted { $0.key < $1.key }.map(\.value) }
+            if let first = subscribers.first {
+                var users: [String: [Subscriber]] = [:]
+                var choices: [String: PodChoice] = [:]
+                for subscriber in subscribers {
+                    for choice in subscriber.picker.candidates(remotePort: self.port) {
+                        users[choice.pod, default: []].append(subscriber)
+                        choices[choice.pod] = choices[choice.pod] ?? choice
+                    }
                 }
-                for await (pod, verdict) in group where self.health.record(pod, verdict) {
-                    switch verdict {
-                    case .healthy: events(.health(pod: pod, failure: nil))
-                    case .failing(let reason): events(.health(pod: pod, failure: "\(self.probe) probe: \(reason)"))
+                self.health.retain(Set(choices.keys))
+                await withTaskGroup(of: (String, ProbeSpec.Verdict).self) { group in
+                    for choice in choices.values {
+                        group.addTask { (choice.pod, await self.check(choice, transport: first.transport, namespace: self.namespace, loop: first.loop)) }
+                    }
+                    for await (pod, verdict) in group {
+                        let said: ProbeSpec.Verdict = if case .failing(let reason) = verdict { .failing("\(self.probe) probe: \(reason)") } else { .healthy }
+                        guard self.health.record(pod, said) else { continue }
+                        let failure: String? = if case .failing(let reason) = said { reason } else { nil }
+                        for subscriber in users[pod] ?? [] { subscriber.events(.health(pod: pod, failure: failure)) }
                     }
                 }
             }

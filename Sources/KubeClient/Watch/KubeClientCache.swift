@@ -22,6 +22,20 @@ public final class KubeClientCache: Sendable {
         let stop: AsyncStream<Never>.Continuation
     }
 
+    private struct Shared {
+        let value: any Sendable
+        var users: Int
+        let stop: AsyncStream<Never>.Continuation
+    }
+
+    /// A key of ``withShared(_:make:run:_:)``: made only from `Sendable` keys, which
+    /// `AnyHashable` does not say.
+    private struct SharedKey: Hashable, @unchecked Sendable {
+        let base: AnyHashable
+    }
+
+    /// Shared values of the engine above (a prober per pod set), by key.
+    private let shared = Mutex<[SharedKey: Shared]>([:])
     /// nil once ``run()`` has shut the clients down: a client made after that would never be.
     private let clients = Mutex<[KubeContext: KubeClient]?>([:])
     private let informers = Mutex<[InformerKey: Entry]>([:])
@@ -87,6 +101,48 @@ public final class KubeClientCache: Sendable {
         let informer = self.acquire(key, client: client, T.self)
         defer { self.release(key) }
         return try await body(informer)
+    }
+
+    /// Runs `body` with the value shared under `key`: made with `make` and run with `run` in the
+    /// cache's task group by its first user, stopped when its last user leaves, as informers
+    /// are. What the engine keeps once per cluster for many forwards (a pod's prober) lives here.
+    public func withShared<Value: Sendable, R>(
+        _ key: some Hashable & Sendable, make: @Sendable () -> Value, run: @escaping @Sendable (Value) async -> Void, _ body: (Value) async throws -> R
+    ) async rethrows -> R {
+        let key = SharedKey(base: AnyHashable(key))
+        let value: Value = self.shared.withLock { table in
+            if var entry = table[key], let value = entry.value as? Value {
+                entry.users += 1
+                table[key] = entry
+                return value
+            }
+            let value = make()
+            let (stopped, stop) = AsyncStream<Never>.makeStream()
+            table[key] = Shared(value: value, users: 1, stop: stop)
+            self.jobsContinuation.yield {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await run(value) }
+                    group.addTask { for await _ in stopped {} }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+            return value
+        }
+        defer {
+            let stop = self.shared.withLock { table -> AsyncStream<Never>.Continuation? in
+                guard var entry = table[key] else { return nil }
+                entry.users -= 1
+                if entry.users > 0 {
+                    table[key] = entry
+                    return nil
+                }
+                table.removeValue(forKey: key)
+                return entry.stop
+            }
+            stop?.finish()
+        }
+        return try await body(value)
     }
 
     /// The clients made so far (each for a context in use, or used once).
