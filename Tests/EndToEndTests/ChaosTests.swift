@@ -1,4 +1,5 @@
 import Foundation
+import KubeSim
 import Subprocess
 import Testing
 
@@ -241,5 +242,44 @@ struct ChaosTests {
             return true
         }
         if ran == nil { print("SKIPPED: theLinkToTheClusterDownTwentySecondsAndBack needs network namespaces") }
+    }
+
+    /// The token an exec plugin gave expires (is revoked) while every connection to the API
+    /// server is cut: the forward's new sessions and watches are refused with 401, run the
+    /// plugin again, and go on with the new token.
+    @Test func anExpiredTokenIsRefreshedByTheExecPluginAfterAnAPIRestart() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            harness.sim.setToken("token-one", user: "exec-user")
+            _ = try harness.write("current-token", "token-one")
+            let expiry = Date().addingTimeInterval(3600).formatted(.iso8601)
+            let plugin = """
+                #!/bin/sh
+                dir="$(dirname "$0")"
+                echo run >> "$dir/runs"
+                printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"\(expiry)"}}' "$(cat "$dir/current-token")"
+                """
+            _ = try harness.write("plugin.sh", plugin, mode: 0o755)
+            let user = "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ./plugin.sh\n  interactiveMode: Never"
+            let kubeconfig = try harness.write("exec-config", harness.kubeconfig(user: user))
+            try await Self.withDaemonForward(kubeconfig: kubeconfig) { port, _, _ in
+                let loop = CurlLoop(port: port)
+                try await loop.during {
+                    try await Self.healthy(loop)
+                    let runsBefore = try String(contentsOf: harness.directory.appendingPathComponent("runs"), encoding: .utf8).split(separator: "\n").count
+                    // The token is rotated and the old one revoked; then every connection is cut.
+                    harness.sim.setToken("token-two", user: "exec-user")
+                    _ = try harness.write("current-token", "token-two")
+                    harness.sim.setToken("token-one", user: nil)
+                    let started = ContinuousClock.now
+                    try await harness.sim.inject(try KubeSimFault(.restartAPI))
+                    let took = try await Self.recovery(loop, from: ContinuousClock.now, name: "token revoked, API restarted (exec plugin refreshes)", faultStarted: started)
+                    #expect(took < .seconds(3))
+                    let runsAfter = try String(contentsOf: harness.directory.appendingPathComponent("runs"), encoding: .utf8).split(separator: "\n").count
+                    #expect(runsAfter > runsBefore, "the plugin ran again for a new token")
+                    #expect(harness.sim.requests.suffix(5).allSatisfy { $0.user == "exec-user" })
+                }
+            }
+        }
     }
 }
