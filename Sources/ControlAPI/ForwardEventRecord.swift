@@ -1,4 +1,5 @@
 import Forwarding
+import KubeClient
 import Foundation
 
 /// One line of the event stream (`GET /v1/events`, `kfwd status --watch -o json`): a
@@ -132,7 +133,7 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
             case .unreachable: self.network = "unreachable"
             case .reestablished(let outage, _):
                 self.network = "reestablished"
-                self.outage = Double(outage.components.seconds) + Double(outage.components.attoseconds) / 1e18
+                self.outage = outage.inSeconds
             }
         case .connectionFailed(let local, let remote, let error):
             self.type = "connection_failed"

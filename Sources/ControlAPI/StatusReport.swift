@@ -1,5 +1,6 @@
 import ChannelGlue
 import Forwarding
+import KubeClient
 import Foundation
 
 /// What `kfwd status --json` prints and the control API's `GET /v1/status` answers.
@@ -158,7 +159,7 @@ extension StatusReport.Forward {
         self.code = reason?.code.rawValue
         self.fix = reason?.fix
         if case .retrying(_, _, let delay) = status.state {
-            self.retryDelay = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+            self.retryDelay = delay.inSeconds
         }
     }
 }

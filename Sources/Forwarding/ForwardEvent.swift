@@ -61,6 +61,12 @@ extension ForwardEvent {
         return "cannot follow the target: \(error.message)\(error.fix.map { "; \($0)" } ?? ""); retrying with backoff"
     }
 
+    /// What ``health(pod:failure:)`` means, in the words every reader prints.
+    public static func healthMessage(pod: String, failure: String?) -> String {
+        guard let failure else { return "pod \(pod) passes its probe again" }
+        return "pod \(pod) fails its probe (\(failure)): no new connections go to it while another pod passes"
+    }
+
     /// What ``heldBack(pod:)`` means, in the words every reader prints.
     public static func heldBackMessage(pod: String) -> String {
         "a local connection to pod \(pod) is not reading what the pod sends: connections sharing its session wait for it, new ones get another session"

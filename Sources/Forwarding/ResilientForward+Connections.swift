@@ -81,17 +81,11 @@ extension ResilientForward {
                 case .openChosen(let choice):
                     guard let current else { return }
                     next = await self.open(local, among: [choice], chosen: choice, mapping: mapping, route: current, chooser: chooser, machine: &machine, events: events)
-                case .hold(let reason, let report):
+                case .hold(let reason, let report), .redial(let reason, _, let report):
                     if report { events(.waiting(local: mapping.local, reason: reason)) }
-                    switch await Self.next(changes, until: deadline, unless: local) {
-                    case .changed: next = machine.podsChanged()
-                    case .closed: machine.closed(); next = .finish
-                    case .deadline: next = machine.deadlinePassed(target: self.target, wait: self.podWait)
-                    }
-                case .redial(let reason, let after, let report):
-                    if report { events(.waiting(local: mapping.local, reason: reason)) }
-                    let retry = ContinuousClock.now + after
-                    switch await Self.next(changes, until: min(deadline, retry), unless: local) {
+                    // A redial wakes before the pod wait ends, to try the same pods again.
+                    let wake = if case .redial(_, let after, _) = offered { min(deadline, ContinuousClock.now + after) } else { deadline }
+                    switch await Self.next(changes, until: wake, unless: local) {
                     case .changed: next = machine.podsChanged()
                     case .closed: machine.closed(); next = .finish
                     case .deadline where ContinuousClock.now < deadline: next = machine.podsChanged()

@@ -46,10 +46,10 @@ public struct StatusLine: Sendable, Equatable, CustomStringConvertible {
         let failing = status.failingPods
         let failedBefore = previous?.failingPods ?? [:]
         for (pod, why) in failing.sorted(by: { $0.key < $1.key }) where failedBefore[pod] != why {
-            say("pod \(pod) fails its probe (\(why)): no new connections go to it while another pod passes", error: true)
+            say(ForwardEvent.healthMessage(pod: pod, failure: why), error: true)
         }
         for pod in failedBefore.keys.sorted() where failing[pod] == nil && status.pods.contains(pod) {
-            say("pod \(pod) passes its probe again")
+            say(ForwardEvent.healthMessage(pod: pod, failure: nil))
         }
         if let note = status.networkNote, note != previous?.networkNote {
             say(note)

@@ -25,7 +25,7 @@ enum Terminal {
         case .api(nil):
             self.line("The API server is reachable again")
         case .kubeconfig(true, let message):
-            self.line(message.prefix(1).uppercased() + message.dropFirst())
+            self.sentence(message)
         case .kubeconfig(false, let message):
             self.error(message)
         case .transport(let name):
@@ -35,17 +35,11 @@ enum Terminal {
         case .routed(let local, let pod):
             if self.verbose.withLock({ $0 }) { self.line("Connection on \(local) -> pod \(pod)") }
         case .heldBack(let pod):
-            if self.verbose.withLock({ $0 }) {
-                let message = ForwardEvent.heldBackMessage(pod: pod)
-                self.line(message.prefix(1).uppercased() + message.dropFirst())
-            }
-        case .health(let pod, let failure?):
-            self.line("Pod \(pod) fails its probe (\(failure)): no new connections go to it while another pod passes")
-        case .health(let pod, nil):
-            self.line("Pod \(pod) passes its probe again")
+            if self.verbose.withLock({ $0 }) { self.sentence(ForwardEvent.heldBackMessage(pod: pod)) }
+        case .health(let pod, let failure):
+            self.sentence(ForwardEvent.healthMessage(pod: pod, failure: failure))
         case .network(let notice):
-            let message = notice.message
-            self.line(message.prefix(1).uppercased() + message.dropFirst())
+            self.sentence(notice.message)
         case .connection(let local, _):
             self.line("Handling connection for \(local)")
         case .connectionFailed(let local, _, let error):
@@ -60,6 +54,11 @@ enum Terminal {
 
     /// This kfwd binary, which runs the daemon and the demo's relay.
     static var executable: String { URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path }
+
+    /// A message as a line of its own: capitalised.
+    static func sentence(_ message: String) {
+        self.line(message.prefix(1).uppercased() + message.dropFirst())
+    }
 
     static func line(_ text: String) {
         print(text)

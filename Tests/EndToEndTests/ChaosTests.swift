@@ -1,4 +1,5 @@
 import Foundation
+import KubeClient
 import KubeSim
 import Subprocess
 import Testing
@@ -51,31 +52,7 @@ struct ChaosTests {
     }
 
     /// One line of the event stream.
-    struct Record: Decodable, Sendable {
-        let forward: String
-        let type: String
-        let state: String
-        let pods: [String]
-        let message: String?
-        let network: String?
-        let outage: Double?
-        let pod: String?
-        let healthy: Bool?
-        let failingPods: [String: String]?
-
-        enum CodingKeys: String, CodingKey {
-            case forward, type, state, pods, message, network, pod, healthy
-            case failingPods = "failing_pods"
-            case outage = "outage_seconds"
-        }
-
-        static func first(_ lines: OutputLines, timeout: Duration = .seconds(30), where predicate: @escaping @Sendable (Record) -> Bool) async -> Record? {
-            let line = await lines.first(timeout: timeout) { line in
-                (try? JSONDecoder().decode(Record.self, from: Data(line.utf8))).map(predicate) ?? false
-            }
-            return line.flatMap { try? JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
-        }
-    }
+    typealias Record = EventStreamTests.Record
 
     static func withForward(_ body: @escaping @Sendable (Fixture) async throws -> Void) async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
@@ -126,7 +103,7 @@ struct ChaosTests {
         let after = first..<ContinuousClock.now
         let failedAfter = loop.failures(startedIn: after)
         let during = loop.failures(startedIn: faultStarted..<recovered)
-        print("chaos: \(name): \(during) of \(loop.count(startedIn: faultStarted..<recovered)) requests failed during the fault; first success \(String(format: "%.2f", (first - recovered).seconds)) s after it ended; \(failedAfter) of \(loop.count(startedIn: after)) failed after")
+        print("chaos: \(name): \(during) of \(loop.count(startedIn: faultStarted..<recovered)) requests failed during the fault; first success \(String(format: "%.2f", (first - recovered).inSeconds)) s after it ended; \(failedAfter) of \(loop.count(startedIn: after)) failed after")
         #expect(failedAfter == 0, "\(name): requests failed after the recovery")
         return first - recovered
     }
@@ -283,5 +260,11 @@ struct ChaosTests {
                 }
             }
         }
+    }
+}
+
+extension EventStreamTests.Record {
+    static func first(_ lines: OutputLines, timeout: Duration = .seconds(30), where predicate: @escaping @Sendable (Self) -> Bool) async -> Self? {
+        await EventStreamTests.records(lines, timeout: timeout, where: predicate)
     }
 }

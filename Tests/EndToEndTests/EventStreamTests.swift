@@ -21,12 +21,27 @@ import SystemPackage
         let pods: [String]
         let time: Date
         let message: String?
+        let pod: String?
+        /// `health` lines.
+        let healthy: Bool?
+        let failingPods: [String: String]?
+        /// `network` lines.
+        let network: String?
+        let outage: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case forward, type, state, reason, code, pods, time, message, pod, healthy, network
+            case failingPods = "failing_pods"
+            case outage = "outage_seconds"
+        }
     }
 
-    static func records(_ lines: OutputLines, where predicate: @escaping @Sendable (Record) -> Bool) async -> Record? {
+    static func records(
+        _ lines: OutputLines, timeout: Duration = .seconds(30), where predicate: @escaping @Sendable (Record) -> Bool
+    ) async -> Record? {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let line = await lines.first { line in
+        let line = await lines.first(timeout: timeout) { line in
             (try? decoder.decode(Record.self, from: Data(line.utf8))).map(predicate) ?? false
         }
         return line.flatMap { try? decoder.decode(Record.self, from: Data($0.utf8)) }

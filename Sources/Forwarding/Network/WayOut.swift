@@ -1,3 +1,4 @@
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,75 +18,48 @@ enum WayOut: Sendable, Equatable {
 
     /// The way to `host` (an IPv4 or IPv6 address in text) at `port`.
     static func toward(host: String, port: Int) -> WayOut {
-        var storage = sockaddr_storage()
-        let length: socklen_t
-        let family: CInt
         let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        if inet_pton(AF_INET, bare, &v4) == 1 {
-            family = AF_INET
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
-                    address.pointee.sin_family = sa_family_t(AF_INET)
-                    address.pointee.sin_port = in_port_t(UInt16(truncatingIfNeeded: port)).bigEndian
-                    address.pointee.sin_addr = v4
-                }
-            }
-        } else if inet_pton(AF_INET6, bare, &v6) == 1 {
-            family = AF_INET6
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
-                    address.pointee.sin6_family = sa_family_t(AF_INET6)
-                    address.pointee.sin6_port = in_port_t(UInt16(truncatingIfNeeded: port)).bigEndian
-                    address.pointee.sin6_addr = v6
-                }
-            }
-        } else {
-            return .unknown
-        }
+        guard let server = try? SocketAddress(ipAddress: bare, port: port) else { return .unknown }
         #if canImport(Glibc)
         let datagram = CInt(SOCK_DGRAM.rawValue)
         #else
         let datagram = SOCK_DGRAM
         #endif
-        let descriptor = socket(family, datagram, 0)
+        let descriptor = socket(server.protocol.rawValue, datagram, 0)
         guard descriptor >= 0 else { return .unknown }
         defer { close(descriptor) }
-        let connected = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, length) } }
-        guard connected == 0 else { return errno == ENETUNREACH || errno == EHOSTUNREACH ? .unroutable : .unknown }
+        guard server.withSockAddr({ connect(descriptor, $0, socklen_t($1)) }) == 0 else {
+            return errno == ENETUNREACH || errno == EHOSTUNREACH ? .unroutable : .unknown
+        }
         var local = sockaddr_storage()
-        var localLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &localLength) } }
-        guard named == 0 else { return .unknown }
-        return Self.interface(holding: local).map(WayOut.interface) ?? .unknown
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        guard named == 0, let source = Self.text(of: local),
+            let device = (try? System.enumerateDevices())?.first(where: { $0.address?.ipAddress == source })
+        else { return .unknown }
+        return .interface(device.name)
     }
 
-    /// The interface that holds `address`.
-    private static func interface(holding address: sockaddr_storage) -> String? {
-        var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0, let first = list else { return nil }
-        defer { freeifaddrs(list) }
-        var wanted = address
-        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
-            guard let candidate = entry.pointee.ifa_addr, candidate.pointee.sa_family == wanted.ss_family else { continue }
-            let same: Bool
-            if wanted.ss_family == sa_family_t(AF_INET) {
-                same = withUnsafePointer(to: &wanted) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { mine in
-                    candidate.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr == mine.pointee.sin_addr.s_addr }
-                } }
-            } else {
-                same = withUnsafePointer(to: &wanted) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { mine in
-                    candidate.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { theirs in
-                        withUnsafeBytes(of: theirs.pointee.sin6_addr) { a in withUnsafeBytes(of: mine.pointee.sin6_addr) { b in a.elementsEqual(b) } }
-                    }
-                } }
+    /// An IPv4 or IPv6 socket address's address, as NIO writes it.
+    private static func text(of address: sockaddr_storage) -> String? {
+        var address = address
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let written: UnsafePointer<CChar>? = withUnsafePointer(to: &address) { pointer in
+            switch CInt(pointer.pointee.ss_family) {
+            case AF_INET:
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                    withUnsafePointer(to: v4.pointee.sin_addr) { inet_ntop(AF_INET, $0, &buffer, socklen_t(buffer.count)) }
+                }
+            case AF_INET6:
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
+                    withUnsafePointer(to: v6.pointee.sin6_addr) { inet_ntop(AF_INET6, $0, &buffer, socklen_t(buffer.count)) }
+                }
+            default:
+                nil
             }
-            if same { return String(cString: entry.pointee.ifa_name) }
         }
-        return nil
+        guard written != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether `change` may concern a cluster whose way out was `before` (nil: not looked at

@@ -7,19 +7,12 @@ import Synchronization
 /// many users ask for it. Informers run in the cache's own task group (``run()``) and stop when
 /// their last user releases them.
 public final class KubeClientCache: Sendable {
-    private struct InformerKey: Hashable {
+    private struct InformerKey: Hashable, Sendable {
         let context: KubeContext
         let resource: String
         let namespace: String?
         let labelSelector: String
         let fieldSelector: String
-    }
-
-    private struct Entry {
-        let informer: any Sendable
-        let rewatch: @Sendable () -> Void
-        var users: Int
-        let stop: AsyncStream<Never>.Continuation
     }
 
     private struct Shared {
@@ -34,11 +27,10 @@ public final class KubeClientCache: Sendable {
         let base: AnyHashable
     }
 
-    /// Shared values of the engine above (a prober per pod set), by key.
+    /// Informers and the engine's shared values (a prober per pod set), by key.
     private let shared = Mutex<[SharedKey: Shared]>([:])
     /// nil once ``run()`` has shut the clients down: a client made after that would never be.
     private let clients = Mutex<[KubeContext: KubeClient]?>([:])
-    private let informers = Mutex<[InformerKey: Entry]>([:])
     private let jobs: AsyncStream<@Sendable () async -> Void>
     private let jobsContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
     private let options: KubeClient.Options
@@ -98,14 +90,15 @@ public final class KubeClientCache: Sendable {
             labelSelector: labelSelector, fieldSelector: fieldSelector
         )
         let client = try self.client(for: context)
-        let informer = self.acquire(key, client: client, T.self)
-        defer { self.release(key) }
-        return try await body(informer)
+        let make: @Sendable () -> Informer<T> = {
+            Informer(reflector: Reflector(client: client, namespace: key.namespace, labelSelector: key.labelSelector, fieldSelector: key.fieldSelector))
+        }
+        return try await self.withShared(key, make: make, run: { await $0.run() }, body)
     }
 
     /// Runs `body` with the value shared under `key`: made with `make` and run with `run` in the
-    /// cache's task group by its first user, stopped when its last user leaves, as informers
-    /// are. What the engine keeps once per cluster for many forwards (a pod's prober) lives here.
+    /// cache's task group by its first user, stopped when its last user leaves. Informers live
+    /// here, and what the engine keeps once per cluster for many forwards (a pod's prober).
     public func withShared<Value: Sendable, R>(
         _ key: some Hashable & Sendable, make: @Sendable () -> Value, run: @escaping @Sendable (Value) async -> Void, _ body: (Value) async throws -> R
     ) async rethrows -> R {
@@ -156,49 +149,20 @@ public final class KubeClientCache: Sendable {
     /// where they stood.
     public func reestablish(_ client: KubeClient, outage: Duration, reason: String) {
         client.announce(.reestablished(outage: outage, reason: reason))
-        let rewatches = self.informers.withLock { table in
-            table.filter { $0.key.context == client.context }.map(\.value.rewatch)
-        }
-        for rewatch in rewatches { rewatch() }
+        let informers = self.shared.withLock { table in table.values.compactMap { $0.value as? any ClusterWatching } }
+        for informer in informers where informer.context == client.context { informer.rewatch() }
     }
 
     /// How many informers are running.
-    public var runningInformers: Int { self.informers.withLock { $0.count } }
+    public var runningInformers: Int { self.shared.withLock { table in table.values.filter { $0.value is any ClusterWatching }.count } }
+}
 
-    private func acquire<T: KubeResource>(_ key: InformerKey, client: KubeClient, _ type: T.Type) -> Informer<T> {
-        self.informers.withLock { table in
-            if var entry = table[key], let informer = entry.informer as? Informer<T> {
-                entry.users += 1
-                table[key] = entry
-                return informer
-            }
-            let reflector = Reflector<T>(client: client, namespace: key.namespace, labelSelector: key.labelSelector, fieldSelector: key.fieldSelector)
-            let informer = Informer(reflector: reflector)
-            let (stopped, stop) = AsyncStream<Never>.makeStream()
-            table[key] = Entry(informer: informer, rewatch: { informer.rewatch() }, users: 1, stop: stop)
-            self.jobsContinuation.yield {
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await informer.run() }
-                    group.addTask { for await _ in stopped {} }
-                    await group.next()
-                    group.cancelAll()
-                }
-            }
-            return informer
-        }
-    }
+/// What follows a cluster and can be told to watch it again: an informer.
+protocol ClusterWatching: Sendable {
+    var context: KubeContext? { get }
+    func rewatch()
+}
 
-    private func release(_ key: InformerKey) {
-        let stop = self.informers.withLock { table -> AsyncStream<Never>.Continuation? in
-            guard var entry = table[key] else { return nil }
-            entry.users -= 1
-            if entry.users > 0 {
-                table[key] = entry
-                return nil
-            }
-            table.removeValue(forKey: key)
-            return entry.stop
-        }
-        stop?.finish()
-    }
+extension Informer: ClusterWatching {
+    var context: KubeContext? { self.reflector?.client.context }
 }

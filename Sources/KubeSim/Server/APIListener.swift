@@ -125,38 +125,10 @@ final class APIListener: Sendable {
 
     /// A socket bound to `host`:`port` that does not listen (nil when it cannot be bound).
     private static func holdPort(host: String, port: Int) -> CInt? {
-        var storage = sockaddr_storage()
-        let length: socklen_t
-        let family: CInt
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        if inet_pton(AF_INET, host, &v4) == 1 {
-            family = AF_INET
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
-                    address.pointee.sin_family = sa_family_t(AF_INET)
-                    address.pointee.sin_port = in_port_t(UInt16(port)).bigEndian
-                    address.pointee.sin_addr = v4
-                }
-            }
-        } else if inet_pton(AF_INET6, host, &v6) == 1 {
-            family = AF_INET6
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
-                    address.pointee.sin6_family = sa_family_t(AF_INET6)
-                    address.pointee.sin6_port = in_port_t(UInt16(port)).bigEndian
-                    address.pointee.sin6_addr = v6
-                }
-            }
-        } else {
-            return nil
-        }
-        let descriptor = socket(family, CInt(SOCK_STREAM.rawValue), 0)
+        guard let address = try? SocketAddress(ipAddress: host, port: port) else { return nil }
+        let descriptor = socket(address.protocol.rawValue, CInt(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return nil }
-        let bound = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        guard bound == 0 else {
+        guard address.withSockAddr({ bind(descriptor, $0, socklen_t($1)) }) == 0 else {
             close(descriptor)
             return nil
         }

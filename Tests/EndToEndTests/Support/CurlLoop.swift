@@ -66,8 +66,3 @@ final class CurlLoop: Sendable {
         self.requests.filter { range.contains($0.started) }.count
     }
 }
-
-extension Duration {
-    /// Seconds, as a figure to print.
-    var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
-}

@@ -83,9 +83,7 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     func verify(within deadline: TimeAmount) {
         guard let context, context.channel.isActive else { return }
         let asked = NIODeadline.now()
-        context.writeAndFlush(self.wrapOutboundOut(.ping(id: self.nextPingID)), promise: nil)
-        self.nextPingID &+= 2
-        if self.nextPingID > 0x7FFF_FFFF { self.nextPingID = 1 }
+        self.ping(context)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: deadline) {
             let session = handler.value
@@ -260,6 +258,11 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
+        self.ping(context)
+    }
+
+    /// Sends the next of the client's (odd) ping ids.
+    private func ping(_ context: ChannelHandlerContext) {
         context.writeAndFlush(self.wrapOutboundOut(.ping(id: self.nextPingID)), promise: nil)
         self.nextPingID &+= 2
         if self.nextPingID > 0x7FFF_FFFF { self.nextPingID = 1 }
