@@ -32,6 +32,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "KubeLabels"),
+        .target(name: "KfwdVersion"),
         // The engine's shared concurrency primitives: one subscriber table, one change signal.
         .target(name: "Signals"),
         .target(
@@ -89,7 +90,7 @@ let package = Package(
         .target(
             name: "Forwarding",
             dependencies: [
-                "ChannelGlue", "KubeClient", "KubeLabels", "RelayProtocol", "Signals",
+                "ChannelGlue", "KfwdVersion", "KubeClient", "KubeLabels", "RelayProtocol", "Signals",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "kfwd",
             dependencies: [
-                "ConfigStore", "ControlAPI", "Daemon", "Forwarding", "KubeClient", "KubeSim", "RelayServer",
+                "ConfigStore", "ControlAPI", "Daemon", "Forwarding", "KfwdVersion", "KubeClient", "KubeSim", "RelayProtocol", "RelayServer",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,7 +134,7 @@ let package = Package(
         .target(
             name: "RelayServer",
             dependencies: [
-                "ChannelGlue", "RelayProtocol",
+                "ChannelGlue", "KfwdVersion", "RelayProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "KubeClient", "KubeSim", "Forwarding", "RelayProtocol", "kfwd", "kfwd-relay", "kubesim",
+                "KfwdVersion", "KubeClient", "KubeSim", "Forwarding", "RelayProtocol", "kfwd", "kfwd-relay", "kubesim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

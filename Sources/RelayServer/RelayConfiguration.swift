@@ -4,9 +4,12 @@ import RelayProtocol
 /// What a relay serves, read from its environment (how a pod spec configures it) and its
 /// arguments (`--listen HOST:PORT` wins over the environment, for runs outside a container).
 package struct RelayConfiguration: Sendable {
-    package var listenHost = "0.0.0.0"
+    /// The pod's loopback: port-forward reaches it there, and no other pod can.
+    package var listenHost = "127.0.0.1"
     package var listenPort = 9527
-    var secret: String
+    /// From the environment for a relay run by hand; nil for one kfwd deploys, which its owner
+    /// claims (``RelayClaim``).
+    var secret: String?
     var allowed: Set<RelayRule>
     /// With no client connected for this long the relay exits, so that a laptop that crashed or
     /// lost the cluster leaves nothing running for long.
@@ -27,10 +30,8 @@ package struct RelayConfiguration: Sendable {
 
     package static func load(environment: (String) -> String?, arguments: [String]) throws(Invalid) -> RelayConfiguration {
         let names = Self.environmentNames
-        guard let secret = environment(names.secret), !secret.isEmpty else {
-            throw Invalid(description: "\(names.secret) is not set: the relay refuses to run without a secret (it would be an open relay)")
-        }
-        guard secret.utf8.count <= 255 else {
+        let secret = environment(names.secret).flatMap { $0.isEmpty ? nil : $0 }
+        if let secret, secret.utf8.count > 255 {
             throw Invalid(description: "\(names.secret) is \(secret.utf8.count) bytes long; at most 255 fit the relay header")
         }
         let allowed: Set<RelayRule>
@@ -48,7 +49,9 @@ package struct RelayConfiguration: Sendable {
                 guard let value = remaining.popFirst() else { throw Invalid(description: "--listen needs HOST:PORT") }
                 listen = value
             default:
-                throw Invalid(description: "unknown argument \"\(argument)\"; kfwd-relay takes only --listen HOST:PORT and reads the rest from its environment")
+                throw Invalid(
+                    description: "unknown argument \"\(argument)\"; kfwd-relay takes --listen HOST:PORT, --check or --version and reads the rest from its environment"
+                )
             }
         }
         if let listen {

@@ -1,3 +1,4 @@
+import KfwdVersion
 import Logging
 import NIOCore
 import NIOPosix
@@ -23,6 +24,7 @@ package struct RelayServer {
     package func run() async throws -> Ending {
         let group = MultiThreadedEventLoopGroup.singleton
         let presence = ClientPresence(idle: self.configuration.idleExit, eventLoop: group.next())
+        let ownership = RelayOwnership(secret: self.configuration.secret)
         let streams = Mutex<[ObjectIdentifier: any Channel]>([:])
         let configuration = self.configuration
         let logger = self.logger
@@ -41,13 +43,15 @@ package struct RelayServer {
                 return stream.eventLoop.makeCompletedFuture {
                     try stream.pipeline.syncOperations.addHandlers(
                         IdleStateHandler(readTimeout: configuration.headerTimeout),
-                        RelayStreamHandler(configuration: configuration, presence: presence, logger: logger)
+                        RelayStreamHandler(configuration: configuration, presence: presence, ownership: ownership, logger: logger)
                     )
                 }
             }
             .bind(host: self.configuration.listenHost, port: self.configuration.listenPort).get()
         let port = listener.localAddress?.port ?? self.configuration.listenPort
-        logger.info("kfwd-relay listening on \(self.configuration.listenHost):\(port), \(self.configuration.allowed.count) allowed targets")
+        logger.info(
+            "kfwd-relay \(KfwdVersion.current) listening on \(self.configuration.listenHost):\(port), \(self.configuration.allowed.count) allowed targets\(self.configuration.secret == nil ? ", waiting for its owner's presence stream" : "")"
+        )
 
         let ending = await withTaskGroup(of: Ending.self) { tasks in
             tasks.addTask {

@@ -22,11 +22,13 @@ final class RelayStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var state = State.readingHeader(ByteBuffer())
     private let configuration: RelayConfiguration
     private let presence: ClientPresence
+    private let ownership: RelayOwnership
     private let logger: Logger
 
-    init(configuration: RelayConfiguration, presence: ClientPresence, logger: Logger) {
+    init(configuration: RelayConfiguration, presence: ClientPresence, ownership: RelayOwnership, logger: Logger) {
         self.configuration = configuration
         self.presence = presence
+        self.ownership = ownership
         self.logger = logger
     }
 
@@ -79,8 +81,13 @@ final class RelayStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: decisions
 
     private func accept(_ header: RelayHeader, context: ChannelHandlerContext, pending: ByteBuffer) throws(RelayProtocolError) {
-        guard RelaySecret.matches(header.secret, self.configuration.secret) else {
+        switch self.ownership.offer(header.secret, presence: header.transport == .presence) {
+        case .refused:
             throw RelayProtocolError(.badSecret, "wrong secret")
+        case .claimed:
+            self.logger.info("claimed by the presence stream from \(Self.peer(context)); only its secret is served from now on")
+        case .accepted:
+            break
         }
         // A client from here until the stream closes, whoever owns it by then.
         self.presence.arrived()

@@ -164,7 +164,9 @@ import Testing
                 let dig = try await runCommand("dig", ["@127.0.0.1", "-p", String(try await port("dns")), "db.shop.test", "+short", "+time=15", "+tries=1"])
                 let echo = try await RelayForwardTests.udpPeers(port: try await port("echo"), peers: 1, count: 10, size: 32)
                 try await harness.sim.waitUntil { sim in sim.relayPods().count == 1 && isReady(sim.relayPods().first) }
-                return (dig.stdout.trimmingCharacters(in: .whitespacesAndNewlines), echo.received, harness.sim.relayPods()[0])
+                let pod = harness.sim.relayPods()[0]
+                let policy = harness.sim.object("networkpolicies", name: pod[path: ["metadata", "name"]]?.stringValue ?? "?")
+                return (dig.stdout.trimmingCharacters(in: .whitespacesAndNewlines), echo.received, pod, policy)
             }
             #expect(outcome.0 == "10.1.2.3", "\(lines)")
             #expect(outcome.1 == [10])
@@ -176,7 +178,20 @@ import Testing
             let dnsIP = harness.sim.object("services", name: "dns")?[path: ["spec", "clusterIP"]]?.stringValue ?? "?"
             let echoIP = harness.sim.object("services", name: "echo")?[path: ["spec", "clusterIP"]]?.stringValue ?? "?"
             #expect(env["KFWD_RELAY_TARGETS"] == ["udp/\(dnsIP):1053", "udp/\(echoIP):9999"].sorted().joined(separator: ","))
-            #expect(env["KFWD_RELAY_SECRET"]?.count == 64)
+            // Nothing a reader of pods sees lets them use the relay, and nothing but port-forward
+            // reaches it.
+            #expect(env["KFWD_RELAY_SECRET"] == nil)
+            #expect(!env.values.contains { $0.count >= RelayClaim.shortestSecret && $0.allSatisfy(\.isHexDigit) }, "\(env)")
+            #expect(env["KFWD_RELAY_LISTEN"] == "127.0.0.1:9527")
+            #expect(container?[path: ["readinessProbe", "exec", "command"]] == .array(["/kfwd-relay", "--check"]))
+            #expect(container?[path: ["readinessProbe", "tcpSocket"]] == nil)
+            let name = pod[path: ["metadata", "name"]]?.stringValue ?? "?"
+            let policy = outcome.3
+            #expect(policy?[path: ["spec", "podSelector", "matchLabels", "kfwd.dev/relay"]]?.stringValue == name)
+            #expect(pod[path: ["metadata", "labels", "kfwd.dev/relay"]]?.stringValue == name)
+            #expect(policy?[path: ["spec", "policyTypes"]] == .array(["Ingress"]))
+            #expect(policy?[path: ["spec", "ingress"]] == nil, "no ingress rule: all ingress denied")
+            #expect(policy?[path: ["metadata", "ownerReferences"]]?.arrayValue?.first?["uid"] == pod[path: ["metadata", "uid"]])
             #expect(pod[path: ["spec", "automountServiceAccountToken"]] == false)
             #expect(pod[path: ["spec", "restartPolicy"]]?.stringValue == "Never")
             #expect(pod[path: ["spec", "securityContext", "runAsNonRoot"]] == true)
@@ -186,8 +201,7 @@ import Testing
             #expect(container?[path: ["resources", "limits", "memory"]]?.stringValue == "32Mi")
             #expect(pod[path: ["metadata", "labels", "app.kubernetes.io/managed-by"]]?.stringValue == "kfwd")
             #expect(pod[path: ["metadata", "labels", "kfwd.dev/owner"]]?.stringValue?.isEmpty == false)
-            #expect(!lines.joined().contains(env["KFWD_RELAY_SECRET"] ?? "no secret"), "the secret is never printed")
-            try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty }
+            try await harness.sim.waitUntil { sim in sim.relayPods().isEmpty && sim.object("networkpolicies", name: name) == nil }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KfwdVersion
 import NIOCore
 import NIOPosix
 import RelayProtocol
@@ -35,9 +36,10 @@ import SystemPackage
 
     /// Runs kfwd-relay with `secret` and `targets`, and `body` with its port and output.
     static func withRelay<T: Sendable>(
-        secret: String, targets: String, environment: [String: String] = [:], _ body: @escaping @Sendable (Int, OutputLines) async throws -> T
+        secret: String?, targets: String, environment: [String: String] = [:], _ body: @escaping @Sendable (Int, OutputLines) async throws -> T
     ) async throws -> (value: T, lines: [String], status: TerminationStatus) {
-        var variables = ["KFWD_RELAY_SECRET": secret, "KFWD_RELAY_TARGETS": targets]
+        var variables = ["KFWD_RELAY_TARGETS": targets]
+        if let secret { variables["KFWD_RELAY_SECRET"] = secret }
         variables.merge(environment) { $1 }
         return try await runLongLived(.path(FilePath(kfwdRelayPath)), ["--listen", "127.0.0.1:0"], environment: variables) { lines in
             guard let line = await lines.first(where: { $0.contains("listening on 127.0.0.1:") }),
@@ -86,10 +88,45 @@ import SystemPackage
         }
     }
 
-    @Test func withoutASecretTheRelayRefusesToRun() async throws {
-        let result = try await runCommand(kfwdRelayPath, [], environment: ["KFWD_RELAY_TARGETS": "udp/127.0.0.1:53"])
-        #expect(result.status == .exited(2))
-        #expect(result.stderr.contains("KFWD_RELAY_SECRET is not set"))
+    /// As kfwd deploys it: no secret in its environment, so that none sits in its pod spec. The
+    /// first presence stream claims it; nothing before that, and nobody after that with another
+    /// secret, is served.
+    @Test func withoutASecretTheFirstPresenceStreamOwnsTheRelay() async throws {
+        try await Self.withUDPEcho { echo in
+            let owner = RelaySecret.generate()
+            let target = try RelayTarget(host: "127.0.0.1", port: echo)
+            let (answers, lines, status) = try await Self.withRelay(secret: nil, targets: "udp/\(target)") { port, _ in
+                var owned = RelayHeader(.udp, target: target, secret: owner).bytes
+                DatagramFraming.write(ByteBuffer(string: "ping"), to: &owned)
+                let check = try await runCommand(kfwdRelayPath, ["--check", "--listen", "127.0.0.1:\(port)"], environment: [:])
+                return [
+                    try await Self.exchange(port, owned),
+                    try await Self.exchange(port, RelayHeader.presence(secret: "short").bytes),
+                    try await Self.exchange(port, RelayHeader.presence(secret: owner).bytes, limit: 1),
+                    try await Self.exchange(port, RelayHeader.presence(secret: RelaySecret.generate()).bytes),
+                    try await Self.exchange(port, RelayHeader(.udp, target: target, secret: RelaySecret.generate()).bytes),
+                    try await Self.exchange(port, owned, limit: 1 + 2 + 4),
+                    try await Self.exchange(port, RelayHeader.presence(secret: owner).bytes, limit: 1),
+                    check.status == .exited(0) ? [1] : [0],
+                ]
+            }
+            #expect(answers[0] == [RelayStatus.badSecret.rawValue], "traffic before a claim is refused")
+            #expect(answers[1] == [RelayStatus.badSecret.rawValue], "a secret too short to be kfwd's cannot claim")
+            #expect(answers[2] == [RelayStatus.ok.rawValue], "the first presence stream claims the relay")
+            #expect(answers[3] == [RelayStatus.badSecret.rawValue], "a second owner is refused")
+            #expect(answers[4] == [RelayStatus.badSecret.rawValue], "and so is traffic with another secret")
+            #expect(answers[5] == [0, 0, 4] + Array("ping".utf8), "the owner's traffic flows")
+            #expect(answers[6] == [RelayStatus.ok.rawValue], "the owner's presence stream comes back")
+            #expect(answers[7] == [1], "--check succeeds against a listening relay")
+            #expect(status.isSuccess)
+            #expect(lines.contains { $0.contains("waiting for its owner's presence stream") })
+            #expect(lines.filter { $0.contains("claimed by the presence stream") }.count == 1)
+            #expect(!lines.joined().contains(owner), "the secret is never logged")
+        }
+        let closed = try await runCommand(kfwdRelayPath, ["--check", "--listen", "127.0.0.1:1"], environment: [:])
+        #expect(closed.status == .exited(1), "--check fails where nothing listens")
+        let version = try await runCommand(kfwdRelayPath, ["--version"], environment: [:])
+        #expect(version.stdout.hasPrefix("kfwd-relay \(KfwdVersion.current) (relay protocol \(RelayHeader.version))"))
     }
 
     @Test func withNoClientForTheIdlePeriodTheRelayExitsByItself() async throws {

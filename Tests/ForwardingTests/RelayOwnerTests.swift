@@ -14,7 +14,7 @@ import Testing
         #expect(owner.user == label)
         #expect(owner.host == "laptop-local")
         let selector = RelayPodSpec.selector(owner)
-        let pod = RelayPodSpec.pod(name: "kfwd-relay-x", owner: owner, secret: "s", rules: [], settings: RelaySettings())
+        let pod = RelayPodSpec.pod(name: "kfwd-relay-x", owner: owner, rules: [], settings: RelaySettings())
         // What the selector asks for is what the pod carries.
         for requirement in selector.split(separator: ",") {
             let parts = requirement.split(separator: "=").map(String.init)

@@ -1,19 +1,36 @@
 import NIOCore
 import RelayProtocol
 
-/// On the inner end of a relay's presence stream: checks the status byte and then only keeps
-/// the stream open (a presence stream carries nothing). A refusal closes it, which the relay
-/// pool takes as a relay to check.
+/// On the inner end of a relay's presence stream: reports the relay's status byte to `answer`
+/// (the first presence stream claims the relay) and then only keeps the stream open (a presence
+/// stream carries nothing). A refusal closes it, which the relay pool takes as a relay to check.
 final class PresenceHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
+    private let relay: String
+    private let answer: EventLoopPromise<Void>
     private var statusRead = false
+
+    init(relay: String, answer: EventLoopPromise<Void>) {
+        self.relay = relay
+        self.answer = answer
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = self.unwrapInboundIn(data)
         guard !self.statusRead, let byte = bytes.readInteger(as: UInt8.self) else { return }
         self.statusRead = true
-        if RelayStatus(byte: byte) != .ok { context.close(promise: nil) }
+        let status = RelayStatus(byte: byte)
+        if status == .ok {
+            self.answer.succeed()
+            return
+        }
+        // Only the first answer counts: a refusal later (the relay restarted) is a lost relay.
+        self.answer.fail(ForwardError(
+            code: .relay,
+            "relay pod \(self.relay) refused kfwd's presence stream (\(status)): another client claimed it first, or it is not kfwd's relay"
+        ))
+        context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -43,6 +43,8 @@ public actor RelayPods {
         /// Created and Ready.
         var ready: Task<Void, any Error>?
         var presence: (any Channel)?
+        /// Its NetworkPolicy was created.
+        var policy = false
         var retired = false
         /// Streams handed out and not yet finished: a retired relay is deleted when none is left.
         var streams = 0
@@ -206,6 +208,7 @@ public actor RelayPods {
         relay.ready = Task {
             try await created.value
             try await self.waitUntilReady(relay, key: key)
+            try await self.claim(relay, key: key)
             // Replaced ones nobody streams through go once they exist (deleting one still being
             // created would leave its pod behind), ready or not: whoever waits for one of them
             // moves on to this one.
@@ -214,7 +217,6 @@ public actor RelayPods {
                 await self.delete(old, key: key)
             }
             self.announce(key, "relay \(relay.name) ready")
-            self.keepPresence(relay, key: key)
         }
         return relay
     }
@@ -222,11 +224,22 @@ public actor RelayPods {
     private func create(_ relay: Relay, key: Key) async throws {
         let client: KubeClient
         do { client = try self.cache.client(for: key.context) } catch { throw ForwardError(error) }
-        let pod = RelayPodSpec.pod(name: relay.name, owner: self.owner, secret: relay.secret, rules: relay.rules, settings: self.settings)
+        let pod = RelayPodSpec.pod(name: relay.name, owner: self.owner, rules: relay.rules, settings: self.settings)
+        let created: Pod
         do {
-            _ = try await client.create(pod, namespace: key.namespace)
+            created = try await client.create(pod, namespace: key.namespace)
         } catch {
             throw ForwardError(code: error.httpStatus == 403 ? .forbidden : .relay, "cannot create relay pod in namespace \(key.namespace): \(error.message)")
+        }
+        do {
+            _ = try await client.create(RelayPodSpec.policy(for: created), namespace: key.namespace)
+            relay.policy = true
+        } catch {
+            // The relay listens on its pod's loopback either way; the policy is a second wall.
+            self.announce(
+                key,
+                "no NetworkPolicy for relay \(relay.name) (\(error.httpStatus == 403 ? "not allowed to create networkpolicies" : error.message)): it still listens on its pod's loopback only"
+            )
         }
     }
 
@@ -275,6 +288,11 @@ public actor RelayPods {
     private func delete(_ relay: Relay, key: Key) async {
         relay.presence?.close(promise: nil)
         guard let client = try? self.cache.client(for: key.context) else { return }
+        // The cluster's garbage collector deletes the policy with its pod; a cluster without one
+        // (or a pod whose create answer never came) still gets it deleted.
+        if relay.policy {
+            try? await client.delete(NetworkPolicy.self, relay.name, namespace: key.namespace)
+        }
         do {
             try await client.delete(Pod.self, relay.name, namespace: key.namespace)
         } catch where error.isNotFound {
@@ -313,16 +331,36 @@ public actor RelayPods {
 
     // MARK: presence
 
-    /// Opens the relay's presence stream as a job of ``run()``; when it ends while the relay is
-    /// still the one in use, decides whether the relay was lost.
-    private func keepPresence(_ relay: Relay, key: Key) {
+    /// Claims a ready relay: its first presence stream makes kfwd's secret the only one the
+    /// relay serves (its pod spec holds none). A relay pod without a readiness probe that runs
+    /// the relay's check (not every cluster runs them) may be ready before the relay listens:
+    /// the presence stream is retried until the relay answers, within the ready timeout.
+    private func claim(_ relay: Relay, key: Key) async throws {
+        let answer = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
+        let timeout = self.settings.readyTimeout
+        let deadline = answer.futureResult.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.inSeconds * 1e9))) { [name = relay.name] in
+            answer.fail(ForwardError(code: .relay, "relay pod \(name) did not answer kfwd's presence stream within \(timeout)"))
+        }
+        defer { deadline.cancel() }
+        self.keepPresence(relay, key: key, answer: answer)
+        try await withTaskCancellationHandler {
+            try await answer.futureResult.get()
+        } onCancel: {
+            answer.fail(CancellationError())
+        }
+    }
+
+    /// Opens the relay's presence stream as a job of ``run()`` (completing `answer` with the
+    /// relay's first status); when it ends while the relay is still the one in use, decides
+    /// whether the relay was lost.
+    private func keepPresence(_ relay: Relay, key: Key, answer: EventLoopPromise<Void>) {
         let name = relay.name
         let header = RelayHeader.presence(secret: relay.secret)
         self.jobsContinuation.yield { [weak self] in
             guard let self else { return }
             var backoff = Backoff(initial: .milliseconds(200), cap: .seconds(5))
             while !Task.isCancelled {
-                await self.holdPresence(name: name, header: header, key: key)
+                await self.holdPresence(name: name, header: header, key: key, answer: answer)
                 switch await self.afterPresence(name: name, key: key) {
                 case .stop: return
                 case .retry: try? await Task.sleep(for: backoff.next())
@@ -333,14 +371,14 @@ public actor RelayPods {
 
     private enum AfterPresence { case stop, retry }
 
-    private nonisolated func holdPresence(name: String, header: RelayHeader, key: Key) async {
+    private nonisolated func holdPresence(name: String, header: RelayHeader, key: Key, answer: EventLoopPromise<Void>) async {
         guard let client = try? self.cache.client(for: key.context) else { return }
         let transport = PortForwardTransportKind.auto.transport(client: client) { _ in }
         defer { transport.shutdown() }
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         do {
             let (spliced, inner) = try await LocalPipe.make(on: loop) { channel in
-                try channel.pipeline.syncOperations.addHandler(PresenceHandler())
+                try channel.pipeline.syncOperations.addHandler(PresenceHandler(relay: name, answer: answer))
             }
             defer {
                 spliced.close(promise: nil)

@@ -1,9 +1,10 @@
+import KfwdVersion
+
 /// How kfwd deploys its relays (a setting, the same for every forward of a supervisor).
 public struct RelaySettings: Sendable, Hashable {
-    /// kfwd's version, which names the default relay image: a relay speaks the protocol of the
-    /// kfwd that deploys it.
-    public static let kfwdVersion = "0.1.0"
-    public static let defaultImage = "ghcr.io/kfwd/kfwd-relay:\(kfwdVersion)"
+    /// The relay image of this kfwd's version: a relay speaks the protocol of the kfwd that
+    /// deploys it.
+    public static let defaultImage = "ghcr.io/kfwd/kfwd-relay:\(KfwdVersion.current)"
     /// The port the relay listens on inside its pod (krelay's, 9527).
     public static let port = 9527
 

@@ -49,12 +49,21 @@ extension Pod {
         public init(port: Int) { self.port = port }
     }
 
+    public struct ExecAction: Codable, Sendable, Equatable {
+        public var command: [String]
+        public init(command: [String]) { self.command = command }
+    }
+
     public struct Probe: Codable, Sendable, Equatable {
         public var tcpSocket: TCPSocketAction?
+        public var exec: ExecAction?
         public var periodSeconds: Int?
-        public init(tcpSocket: TCPSocketAction? = nil, periodSeconds: Int? = nil) {
+        public var timeoutSeconds: Int?
+        public init(tcpSocket: TCPSocketAction? = nil, exec: ExecAction? = nil, periodSeconds: Int? = nil, timeoutSeconds: Int? = nil) {
             self.tcpSocket = tcpSocket
+            self.exec = exec
             self.periodSeconds = periodSeconds
+            self.timeoutSeconds = timeoutSeconds
         }
     }
 }

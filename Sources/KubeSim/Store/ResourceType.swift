@@ -40,7 +40,14 @@ struct ResourceType: Sendable, Hashable {
         namespaced: true, shortNames: ["rs"], categories: ["all"]
     )
 
-    static let all: [ResourceType] = [.namespaces, .pods, .services, .endpointSlices, .deployments, .replicaSets]
+    /// Stored and served; KubeSim's network does not enforce them (as a cluster whose network
+    /// plugin does not).
+    static let networkPolicies = ResourceType(
+        group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies",
+        singular: "networkpolicy", namespaced: true, shortNames: ["netpol"], categories: []
+    )
+
+    static let all: [ResourceType] = [.namespaces, .pods, .services, .endpointSlices, .deployments, .replicaSets, .networkPolicies]
 
     static func find(groupVersion: String, plural: String) -> ResourceType? {
         self.all.first { $0.groupVersion == groupVersion && $0.plural == plural }

@@ -87,11 +87,14 @@ let kfwdPath = builtExecutable("kfwd")
 /// The kubesim executable built next to the test bundle.
 let kubesimPath = builtExecutable("kubesim")
 
+/// The package's root folder (scripts, docs, Package.swift).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
 private func builtExecutable(_ name: String) -> String {
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
     if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/\(name)").path
+    return packageRoot + "/.build/debug/\(name)"
 }
 
 /// Runs `kfwd ARGUMENTS` and `body` with its output; when `body` returns, kfwd gets SIGTERM.
