@@ -156,7 +156,12 @@ final class RelayStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let streamSide = try DatagramFlow.streamSide(of: remote)
                 try pipeline.addHandler(IdleStateHandler(allTimeout: self.configuration.flowIdle), position: .last)
                 try pipeline.addHandler(streamSide, position: .last)
-                if pending.readableBytes > 0 { context.fireChannelRead(NIOAny(pending)) }
+                // The flow sends what a read brought when the read completes; the read that
+                // brought these completed while the target was being resolved.
+                if pending.readableBytes > 0 {
+                    context.fireChannelRead(NIOAny(pending))
+                    context.fireChannelReadComplete()
+                }
             case .presence:
                 break
             }

@@ -16,12 +16,12 @@ import SystemPackage
 /// all know the secret.
 @Suite struct RelayProcessTests {
     /// A UDP echo server on loopback for the relay to reach.
-    static func withUDPEcho<T: Sendable>(_ body: (Int) async throws -> T) async throws -> T {
+    static func withUDPEcho<T: Sendable>(host: String = "127.0.0.1", _ body: (Int) async throws -> T) async throws -> T {
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Echo()) }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
         defer { channel.close(promise: nil) }
         return try await body(channel.localAddress!.port!)
     }
@@ -127,6 +127,24 @@ import SystemPackage
         #expect(closed.status == .exited(1), "--check fails where nothing listens")
         let version = try await runCommand(kfwdRelayPath, ["--version"], environment: [:])
         #expect(version.stdout.hasPrefix("kfwd-relay \(KfwdVersion.current) (relay protocol \(RelayHeader.version))"))
+    }
+
+    /// A target by name is resolved before its flow opens; the datagram that came with the
+    /// header goes out as soon as it does, not with the client's next read.
+    @Test func aDatagramSentWithTheHeaderToANamedTargetGoesOutAtOnce() async throws {
+        // Where the relay's resolver will send it: the first address of the name.
+        let address = try SocketAddress.makeAddressResolvingHost("localhost", port: 1).ipAddress ?? "127.0.0.1"
+        try await Self.withUDPEcho(host: address) { echo in
+            let secret = RelaySecret.generate()
+            let target = try RelayTarget(host: "localhost", port: echo)
+            let (answer, _, _) = try await Self.withRelay(secret: secret, targets: "udp/\(target)") { port, _ in
+                var header = RelayHeader(.udp, target: target, secret: secret).bytes
+                DatagramFraming.write(ByteBuffer(string: "ping"), to: &header)
+                let bytes = header
+                return try await withinTimeLimit(.seconds(5)) { try await Self.exchange(port, bytes, limit: 1 + 2 + 4) }
+            }
+            #expect(answer == [0, 0, 4] + Array("ping".utf8), "the echo within 5 s")
+        }
     }
 
     @Test func withNoClientForTheIdlePeriodTheRelayExitsByItself() async throws {
