@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "KfwdVersion", "KubeClient", "KubeSim", "Forwarding", "RelayProtocol", "kfwd", "kfwd-relay", "kubesim",
+                "ControlAPI", "ConfigStore", "KfwdVersion", "KubeClient", "KubeSim", "Forwarding", "RelayProtocol", "kfwd", "kfwd-relay", "kubesim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),

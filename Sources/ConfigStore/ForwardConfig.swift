@@ -106,7 +106,8 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
             }
             mappings.append(mapping)
         }
-        let addresses = try ListenAddresses(parsing: self.address ?? "127.0.0.1")
+        var addresses = ListenAddresses.localhost
+        if let address = self.address { addresses = try ListenAddresses(parsing: address) }
         let transport: PortForwardTransportKind
         do { transport = try PortForwardTransportKind(parsing: self.transport ?? defaultTransport) } catch {
             throw ForwardError(code: .invalidSpec, "transport: \(error.message)")

@@ -25,6 +25,11 @@ public struct ControlResult: Codable, Sendable, Equatable {
     public var details: [String] = []
 
     public init() {}
+
+    /// The error for an alias no saved forward has (the daemon's, and the CLI's before it starts one).
+    public static func unknownAlias(_ alias: String) -> String {
+        "\(alias): no forward is saved with this alias (kfwd list shows them; kfwd add saves one)"
+    }
 }
 
 /// `GET /v1/dashboard`: where the dashboard is, with its token, or why it is not running.

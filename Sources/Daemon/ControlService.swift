@@ -153,6 +153,9 @@ struct ControlService: Sendable {
                 return "\(alias): \(status.state.name)\(reason)\(sockets.isEmpty ? "" : ", listening on \(sockets)")"
             }
         }
+        // One that could not listen (a port held by another process) runs and retries, but has
+        // not started: its detail line says why, without "Started" above it.
+        result.done.removeAll { self.supervisor.status($0)?.state.name == "retrying" }
         return result
     }
 
@@ -210,7 +213,7 @@ struct ControlService: Sendable {
             if let forward = saved.first(where: { $0.alias == alias }) {
                 chosen.append(forward)
             } else {
-                result.errors.append("\(alias): no forward is saved with this alias (kfwd list shows them; kfwd add saves one)")
+                result.errors.append(ControlResult.unknownAlias(alias))
             }
         }
         return chosen

@@ -32,7 +32,7 @@ public struct ForwardSpec: Sendable, Hashable {
 
     public init(
         alias: String, kubeconfig: String? = nil, context: String? = nil, namespace: String? = nil, target: ForwardTarget,
-        mappings: [PortMapping], addresses: ListenAddresses = .loopback, podWait: Duration = .seconds(30), sticky: Bool = false,
+        mappings: [PortMapping], addresses: ListenAddresses = .localhost, podWait: Duration = .seconds(30), sticky: Bool = false,
         warmStreams: Bool = false, transport: PortForwardTransportKind = .auto, udp: Bool = false, probe: ProbeSpec = .connect,
         probeInterval: Duration = .seconds(10)
     ) {

@@ -9,7 +9,9 @@ public struct ListenAddresses: Sendable, Hashable {
 
     public let addresses: [Address]
 
-    public static let loopback = ListenAddresses(addresses: [Address(host: "127.0.0.1", optional: false)])
+    /// The default, as kubectl's: both loopbacks, since clients such as Node.js 17 and later
+    /// resolve `localhost` to ::1 first; ::1 is skipped where the machine has no IPv6.
+    public static let localhost = ListenAddresses(addresses: [Address(host: "127.0.0.1", optional: false), Address(host: "::1", optional: true)])
 
     private init(addresses: [Address]) {
         self.addresses = addresses
@@ -19,8 +21,7 @@ public struct ListenAddresses: Sendable, Hashable {
         var addresses: [Address] = []
         for piece in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !piece.isEmpty {
             if piece == "localhost" {
-                addresses.append(Address(host: "127.0.0.1", optional: false))
-                addresses.append(Address(host: "::1", optional: true))
+                addresses.append(contentsOf: Self.localhost.addresses)
                 continue
             }
             let host = piece.hasPrefix("[") && piece.hasSuffix("]") ? String(piece.dropFirst().dropLast()) : piece

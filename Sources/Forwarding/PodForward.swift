@@ -42,7 +42,7 @@ public struct PodForward: Sendable {
 
     public init(
         client: KubeClient, transport: any PortForwardTransport, namespace: String, pod: String, mappings: [PortMapping],
-        addresses: ListenAddresses = .loopback
+        addresses: ListenAddresses = .localhost
     ) {
         self.client = client
         self.route = Route(transport: transport, namespace: namespace)

@@ -51,7 +51,7 @@ public struct ResilientForward: Sendable {
 
     public init(
         cache: KubeClientCache, context: KubeContext, namespace: String, target: ForwardTarget, mappings: [PortMapping],
-        addresses: ListenAddresses = .loopback
+        addresses: ListenAddresses = .localhost
     ) {
         self.cache = cache
         self.context = context

@@ -89,7 +89,7 @@ struct DemoCommand: AsyncParsableCommand {
                 let probe = try await DatagramBootstrap(group: .singletonMultiThreadedEventLoopGroup).bind(host: "127.0.0.1", port: port).get()
                 try await probe.close()
             } else {
-                let probe = try await LocalListener.probe(PortMapping(local: port, remote: port), addresses: .loopback, group: .singletonMultiThreadedEventLoopGroup)
+                let probe = try await LocalListener.probe(PortMapping(local: port, remote: port), addresses: .localhost, group: .singletonMultiThreadedEventLoopGroup)
                 await probe.close()
             }
             return port
@@ -107,7 +107,7 @@ struct DemoCommand: AsyncParsableCommand {
               svc/dns  -> udp 127.0.0.1:\(dnsPort)     (UDP echo, through a kfwd relay pod)
 
             Try, in another terminal:
-              while true; do curl -s --max-time 5 http://127.0.0.1:\(webPort)/ | head -1 || echo FAILED; sleep 0.05; done
+              while true; do { curl -sf --max-time 5 http://127.0.0.1:\(webPort)/ || echo FAILED; } | head -1; sleep 0.05; done
             and in a third, delete every web pod under that loop (twice, if you like):
               KUBECONFIG=\(kubeconfigPath) kubectl delete pods -n shop -l app=web --force --grace-period=0
             Watch for: the loop keeps answering, from the new pods; no FAILED line.

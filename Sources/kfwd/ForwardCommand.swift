@@ -59,8 +59,8 @@ struct ForwardCommand: AsyncParsableCommand {
     @OptionGroup(title: "Health")
     var health: ProbeOptions
 
-    @Option(help: "Local addresses to listen on, comma-separated; localhost means 127.0.0.1 and ::1.")
-    var address = "127.0.0.1"
+    @Option(help: "Local addresses to listen on, comma-separated; localhost means 127.0.0.1 and ::1 (where the machine has IPv6).")
+    var address = "localhost"
 
     func validate() throws {
         _ = try self.resolvedTarget()
@@ -81,6 +81,9 @@ struct ForwardCommand: AsyncParsableCommand {
     private func resolvedTarget() throws -> ForwardTarget {
         if let selector = self.selector {
             guard !selector.isEmpty else { throw ValidationError("-l needs a selector, e.g. -l app=web") }
+            if let target = self.target, target.contains("/") {
+                throw ValidationError("'\(target)' and -l \(selector) exclude each other: forward to a target or to the pods -l selects, not both")
+            }
             do { return try .selector(validating: selector) } catch { throw ValidationError(error.message) }
         }
         guard let target = self.target else { throw ValidationError("name a target (pod/NAME, svc/NAME, deploy/NAME) or give -l SELECTOR") }

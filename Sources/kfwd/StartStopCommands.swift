@@ -17,6 +17,20 @@ struct ForwardSelection: ParsableArguments {
     }
 
     var request: ControlRequest { ControlRequest(aliases: self.aliases, all: self.all) }
+
+    /// Starts the daemon when none runs, unless every alias named is unknown: a typo must not
+    /// leave a new daemon behind.
+    func ensureDaemon(_ client: ControlClient) async throws {
+        if !self.all, await client.status() == nil {
+            let store = try ConfigStore.forCLI()
+            let saved = Set(try ConfigStore.reporting { () throws(ConfigStoreError) in try store.forwards() }.map(\.alias))
+            if !self.aliases.contains(where: saved.contains) {
+                for alias in self.aliases { Terminal.error(ControlResult.unknownAlias(alias)) }
+                throw ExitCode.failure
+            }
+        }
+        try await client.ensureDaemon(executable: Terminal.executable)
+    }
 }
 
 struct StartCommand: AsyncParsableCommand {
@@ -29,7 +43,7 @@ struct StartCommand: AsyncParsableCommand {
     func run() async throws {
         let client = ControlClient(paths: DaemonPaths())
         do {
-            try await client.ensureDaemon(executable: Terminal.executable)
+            try await self.selection.ensureDaemon(client)
             try report(try await client.start(self.selection.request), done: "Started", unchanged: "already running")
         } catch let error as DaemonError {
             Terminal.error(error.description)
@@ -77,7 +91,7 @@ struct RestartCommand: AsyncParsableCommand {
     func run() async throws {
         let client = ControlClient(paths: DaemonPaths())
         do {
-            try await client.ensureDaemon(executable: Terminal.executable)
+            try await self.selection.ensureDaemon(client)
             try report(try await client.restart(self.selection.request), done: "Restarted", unchanged: "unchanged")
         } catch let error as DaemonError {
             Terminal.error(error.description)

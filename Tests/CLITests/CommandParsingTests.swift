@@ -40,6 +40,14 @@ import Testing
         } catch {
             #expect(ForwardCommand.message(for: error).contains("use pod/, svc/, deploy/, host/ or ip/"))
         }
+        do {
+            _ = try ForwardCommand.parse(["svc/web", "8080:80", "-l", "app=web"])
+            Issue.record("a target and -l were both accepted")
+        } catch {
+            #expect(ForwardCommand.message(for: error) == "'svc/web' and -l app=web exclude each other: forward to a target or to the pods -l selects, not both")
+        }
+        let selected = try ForwardCommand.parse(["8080:80", "-l", "app=web"])
+        #expect(selected.selector == "app=web")
         let deploy = try ForwardCommand.parse(["deploy/web", "8080:8080", "9090", "--sticky"])
         #expect(deploy.sticky && deploy.ports == ["8080:8080", "9090"])
     }

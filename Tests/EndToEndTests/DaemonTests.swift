@@ -1,6 +1,9 @@
 import ConfigStore
+import ControlAPI
 import Forwarding
 import Foundation
+import NIOCore
+import NIOPosix
 import Subprocess
 import Testing
 
@@ -115,6 +118,32 @@ import Darwin
     /// A local client that stops reading holds back its pod's SPDY session; the daemon's log
     /// (`kfwd logs`) says so, as `kfwd forward -v` does, so that a user who wonders why a
     /// connection stalls can find out.
+    /// A typo starts no daemon; a forward whose port another process holds is not "Started":
+    /// its line says it retries, and why.
+    @Test func aTypoStartsNoDaemonAndABusyPortIsNotCalledStarted() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await StoreCommandTests.withHome { home in
+                let kfwd = { (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: ["KFWD_HOME": home]) }
+                let typo = try await kfwd(["start", "nosuch"])
+                #expect(typo.status == .exited(1))
+                #expect(typo.stderr == "error: \(ControlResult.unknownAlias("nosuch"))\n", "\(typo.stderr)")
+                #expect(try await Self.status(home).daemon.running == false, "no daemon left behind")
+
+                let blocker = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+                defer { blocker.close(promise: nil) }
+                let port = blocker.localAddress!.port!
+                #expect(try await kfwd(["add", "busy", "svc/web", "\(port):80", "--kubeconfig", harness.kubeconfigPath]).succeeded)
+                let started = try await kfwd(["start", "busy"])
+                let pid = try await Self.status(home).daemon.pid
+                defer { if let pid { kill(pid, SIGTERM) } }
+                #expect(started.succeeded, "it runs and retries: \(started.stderr)")
+                #expect(!started.stdout.contains("Started busy"), "\(started.stdout)")
+                #expect(started.stdout.contains("busy: retrying"), "\(started.stdout)")
+                #expect(started.stdout.contains("port \(port)"), "\(started.stdout)")
+            }
+        }
+    }
+
     @Test func theDaemonLogSaysWhenALocalReaderHoldsItsSessionBack() async throws {
         try await SimHarness.run(manifest: TransportTests.manifest) { harness in
             try await harness.sim.waitUntil { isReady($0.object("pods", name: "echo")) }

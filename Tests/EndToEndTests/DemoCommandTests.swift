@@ -11,6 +11,13 @@ import Testing
             else { throw KubeSimTestError("the demo did not print its instructions: \(lines.all)") }
             _ = await lines.first { $0.hasPrefix("Forwarding from 127.0.0.1:") && $0.hasSuffix("-> 80") }
             let first = try await runCommand("curl", ["-s", "--max-time", "10", String(url)])
+            // One turn of the printed loop, as a shell runs it: an answer, and FAILED where
+            // nothing answers.
+            guard let loop = await lines.first(where: { $0.contains("while true; do ") }),
+                let body = loop.components(separatedBy: "while true; do ").last?.components(separatedBy: "; sleep").first
+            else { throw KubeSimTestError("no curl loop: \(lines.all)") }
+            let turn = try await runCommand("bash", ["-c", body])
+            let closed = try await runCommand("bash", ["-c", body.replacingOccurrences(of: String(url), with: "http://127.0.0.1:1/")])
             // The printed kubectl line, as a user would paste it.
             let words = deletion.trimmingCharacters(in: .whitespaces).split(separator: " ").map(String.init)
             let kubeconfig = String(words[0].dropFirst("KUBECONFIG=".count))
@@ -34,9 +41,11 @@ import Testing
                     except socket.timeout:
                         pass
                 """, String(dnsPort)])
-            return (first.stdout, deleted, after.stdout, echoed.stdout)
+            return (first.stdout, deleted, after.stdout, echoed.stdout, turn.stdout, closed.stdout)
         }
-        let (first, deleted, after, echoed) = run.value
+        let (first, deleted, after, echoed, turn, closed) = run.value
+        #expect(turn.hasPrefix("pod: web-") && turn.split(separator: "\n").count == 1, "\(turn)")
+        #expect(closed == "FAILED\n", "the loop says when a request fails")
         #expect(echoed == "hello\n", "\(run.lines)")
         #expect(run.lines.contains { $0.hasPrefix("Relay: relay kfwd-relay-") && $0.hasSuffix(" ready") })
         #expect(first.hasPrefix("pod: web-"), "\(first)")

@@ -34,7 +34,7 @@ import SystemPackage
         // Packed again from the same binary: the same bytes, so the same digest.
         let architecture = try await Self.ociArchitecture()
         let again = try await runCommand(
-            "bash", [packageRoot + "/scripts/relay-image", "--output", folder + "/again.tar", "--binary", "\(architecture)=\(packageRoot)/.build-relay/kfwd-relay-\(architecture)"]
+            "bash", [packageRoot + "/scripts/relay-image", "--output", folder + "/again.tar", "--binary", "\(architecture)=\(packageRoot)/.build-static/kfwd-relay-\(architecture)"]
         )
         #expect(again.stdout.split(separator: "\n").last.map(String.init) == digest, "\(again.stderr)")
         #expect(FileManager.default.contents(atPath: archive) == FileManager.default.contents(atPath: folder + "/again.tar"))

@@ -89,7 +89,7 @@ import SystemPackage
                     return try await runCommand("curl", ["-s", "--max-time", "10", "http://127.0.0.1:\(port)/"]).stdout
                 }
                 #expect(answer.hasPrefix("pod: web-"), "\(lines)")
-                #expect(lines.filter { $0.hasPrefix("web: Forwarding from") }.count == 2, "\(lines)")
+                #expect(lines.filter { $0.hasPrefix("web: Forwarding from 127.0.0.1:") }.count == 2, "\(lines)")
             }
         }
     }

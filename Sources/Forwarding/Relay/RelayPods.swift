@@ -336,6 +336,7 @@ public actor RelayPods {
     /// the relay's check (not every cluster runs them) may be ready before the relay listens:
     /// the presence stream is retried until the relay answers, within the ready timeout.
     private func claim(_ relay: Relay, key: Key) async throws {
+        guard !relay.retired else { return }
         let answer = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
         let timeout = self.settings.readyTimeout
         let deadline = answer.futureResult.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.inSeconds * 1e9))) { [name = relay.name] in
@@ -359,6 +360,9 @@ public actor RelayPods {
         self.jobsContinuation.yield { [weak self] in
             guard let self else { return }
             var backoff = Backoff(initial: .milliseconds(200), cap: .seconds(5))
+            // A relay replaced or lost before it answered is not claimed: whoever waits for the
+            // claim moves on (to the replacement) at once.
+            defer { answer.fail(ForwardError(code: .relay, "relay \(name) was retired before it answered")) }
             while !Task.isCancelled {
                 await self.holdPresence(name: name, header: header, key: key, answer: answer)
                 switch await self.afterPresence(name: name, key: key) {
