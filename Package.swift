@@ -155,6 +155,7 @@ let package = Package(
             name: "KubeClientTests",
             dependencies: [
                 "KubeClient",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),

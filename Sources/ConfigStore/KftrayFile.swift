@@ -1,4 +1,5 @@
 import Foundation
+import KubeClient
 
 /// A kftray config file: a JSON array of configs (or one config object, as kftray's import
 /// also accepts), read entry by entry so that one bad entry is reported on its own.
@@ -18,7 +19,7 @@ public struct KftrayFile: Sendable {
     public init(data: Data) throws(KftrayFileError) {
         let root: Any
         do { root = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
-            throw KftrayFileError("not valid JSON: \(Self.reason(error))")
+            throw KftrayFileError("not valid JSON: \(SyntaxErrorText.json(error, in: data) ?? Self.reason(error))")
         }
         let items: [Any]
         if let array = root as? [Any] {

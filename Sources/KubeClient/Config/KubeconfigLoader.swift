@@ -102,6 +102,7 @@ public struct KubeconfigLoader: Sendable {
     }
 
     private static func describe(_ error: any Error) -> String {
+        if let syntax = SyntaxErrorText.yaml(error) { return syntax }
         if let decoding = error as? DecodingError {
             switch decoding {
             case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
