@@ -9,9 +9,9 @@ struct AddCommand: AsyncParsableCommand {
         commandName: "add",
         abstract: "Save a forward under an alias (kfwd start runs it in the daemon, kfwd up in the foreground).",
         discussion: """
-            TARGET is svc/NAME, deploy/NAME, pod/NAME, host/NAME or ip/ADDRESS (an address the cluster \\
-            reaches, through kfwd's relay), or -l SELECTOR, with one or more [LOCAL:]REMOTE ports, as \\
-            kfwd forward takes them. The namespace defaults to the context's, as kubectl's does. kfwd export \\
+            TARGET is svc/NAME, deploy/NAME, pod/NAME, host/NAME or ip/ADDRESS (an address the cluster \
+            reaches, through kfwd's relay), or -l SELECTOR, with one or more [LOCAL:]REMOTE ports, as \
+            kfwd forward takes them. The namespace defaults to the context's, as kubectl's does. kfwd export \
             writes the forwards kftray's format can hold (a Service, a selector or an address, one port).
             """
     )

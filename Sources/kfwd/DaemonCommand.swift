@@ -9,9 +9,9 @@ struct DaemonCommand: AsyncParsableCommand {
         commandName: "daemon",
         abstract: "Run the kfwd daemon in the foreground (kfwd start runs one in the background when none runs).",
         discussion: """
-            One per user (a lock in the kfwd home). It owns every forward started with kfwd start, serves the \\
-            control socket ($XDG_RUNTIME_DIR/kfwd.sock, else in the kfwd home; mode 0600), records each \\
-            forward's state in the store, and on start marks stopped what a daemon that died left running. \\
+            One per user (a lock in the kfwd home). It owns every forward started with kfwd start, serves the \
+            control socket ($XDG_RUNTIME_DIR/kfwd.sock, else in the kfwd home; mode 0600), records each \
+            forward's state in the store, and on start marks stopped what a daemon that died left running. \
             SIGTERM or Ctrl-C stop its forwards (and relays) and end it. deploy/kfwd.service runs it under systemd.
             """
     )

@@ -8,9 +8,9 @@ struct DashboardCommand: AsyncParsableCommand {
         commandName: "dashboard",
         abstract: "Open the daemon's web dashboard (started in the background when no daemon runs).",
         discussion: """
-            The dashboard listens on 127.0.0.1 (port: the dashboard_port setting, 8787 by default, or \\
-            KFWD_DASHBOARD_PORT when the daemon starts). The URL carries a token that changes at every \\
-            daemon start; the browser keeps it in a cookie after the first visit. /metrics serves \\
+            The dashboard listens on 127.0.0.1 (port: the dashboard_port setting, 8787 by default, or \
+            KFWD_DASHBOARD_PORT when the daemon starts). The URL carries a token that changes at every \
+            daemon start; the browser keeps it in a cookie after the first visit. /metrics serves \
             Prometheus metrics to the same token (Authorization: Bearer TOKEN).
             """
     )

@@ -9,7 +9,7 @@ struct LogsCommand: AsyncParsableCommand {
         commandName: "logs",
         abstract: "What the daemon's forwards did: state changes, pods, failed connections, relays.",
         discussion: """
-            The daemon keeps its last 5000 lines in memory; all of them go to its output too \\
+            The daemon keeps its last 5000 lines in memory; all of them go to its output too \
             (daemon.log in the kfwd home when kfwd start started it, the journal under systemd).
             """
     )
