@@ -17,9 +17,9 @@ import SystemPackage
 /// must answer kfwd's handshake, refuse a stranger, resolve names with its static C library, and
 /// stop cleanly on SIGTERM.
 @Suite(.serialized) struct RelayImageTests {
-    static let tools = ["skopeo", "umoci", "python3", "readelf", "strip"]
+    static let tools = ["skopeo", "umoci", "python3", "readelf", "strip", "objcopy"]
 
-    @Test(.enabled(if: Self.tools.allSatisfy(isInstalled)), .timeLimit(.minutes(15)))
+    @Test(.enabled(if: Self.tools.allSatisfy(isInstalled) && dnsmasqPath != nil), .timeLimit(.minutes(15)))
     func theRelayImageBuildsWithoutAnEngineAndRunsAsAContainer() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-relay-image-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -71,77 +71,97 @@ import SystemPackage
         try await Self.runContainer(bundle: bundle, folder: folder)
     }
 
-    /// Runs the unpacked image with runc (else crun) and talks to it as kfwd does. Where no
-    /// runtime can start a container in this machine's sandbox, says so loudly and runs the
-    /// binary from the unpacked root filesystem instead.
+    /// The cluster DNS the container's resolv.conf names: dnsmasq on a loopback address of its
+    /// own, answering one name.
+    static let dnsAddress = "127.21.0.53"
+
+    /// Runs the unpacked image with runc (else crun) and talks to it as kfwd does, to targets
+    /// by names that its hosts file and its DNS server know. Where no runtime can start a
+    /// container in this machine's sandbox, says so loudly and runs the binary from the
+    /// unpacked root filesystem instead.
     static func runContainer(bundle: String, folder: String) async throws {
         let relayPort = try await freePort()
         try await RelayProcessTests.withUDPEcho { echo in
-            // A name only the container's hosts file knows: the static C library resolves it.
             let hosts = folder + "/hosts"
             try "127.0.0.1 echo.kfwd.test\n".write(toFile: hosts, atomically: true, encoding: .utf8)
-            let environment = ["KFWD_RELAY_TARGETS": "udp/echo.kfwd.test:\(echo)", "KFWD_RELAY_LISTEN": "127.0.0.1:\(relayPort)"]
-            try Self.configure(bundle: bundle, environment: environment, hosts: hosts)
-            var ran = false
-            for runtime in ["runc", "crun"] {
-                guard let path = Self.locate(runtime) else { continue }
-                let id = "kfwd-relay-test-\(getpid())"
-                let (answers, lines, status) = try await runLongLived(.path(FilePath(path)), ["run", "--bundle", bundle, id]) { lines in
-                    guard await lines.first(timeout: .seconds(10), where: { $0.contains("listening on 127.0.0.1:\(relayPort)") }) != nil else { return [[UInt8]]() }
-                    let target = try RelayTarget(host: "echo.kfwd.test", port: echo)
-                    return try await withinTimeLimit(.seconds(30)) { try await Self.talk(port: relayPort, target: target) } ?? [[], [], [], []]
+            let resolver = folder + "/resolv.conf"
+            try "nameserver \(Self.dnsAddress)\n".write(toFile: resolver, atomically: true, encoding: .utf8)
+            let targets = [try RelayTarget(host: "echo.kfwd.test", port: echo), try RelayTarget(host: "dns.kfwd.test", port: echo)]
+            let environment = [
+                "KFWD_RELAY_TARGETS": targets.map { "udp/\($0)" }.joined(separator: ","), "KFWD_RELAY_LISTEN": "127.0.0.1:\(relayPort)",
+            ]
+            try Self.configure(bundle: bundle, environment: environment, mounts: ["/etc/hosts": hosts, "/etc/resolv.conf": resolver])
+            let dns = [
+                "-k", "--log-facility=-", "--port=53", "--listen-address=\(Self.dnsAddress)", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                "--pid-file=", "--user=root", "--address=/dns.kfwd.test/127.0.0.1",
+            ]
+            let (ran, _, _) = try await runLongLived(.path(FilePath(dnsmasqPath ?? "/usr/sbin/dnsmasq")), dns) { dnsLines in
+                _ = await dnsLines.first(timeout: .seconds(10), where: { $0.contains("started") })
+                for runtime in ["runc", "crun"] {
+                    guard let path = Self.locate(runtime) else { continue }
+                    let id = "kfwd-relay-test-\(getpid())"
+                    let (answers, lines, status) = try await runLongLived(.path(FilePath(path)), ["run", "--bundle", bundle, id]) { lines in
+                        guard await lines.first(timeout: .seconds(10), where: { $0.contains("listening on 127.0.0.1:\(relayPort)") }) != nil else { return [[UInt8]]() }
+                        return try await withinTimeLimit(.seconds(30)) { try await Self.talk(port: relayPort, targets: targets) } ?? []
+                    }
+                    guard !answers.isEmpty else {
+                        print("RELAY IMAGE: \(runtime) cannot start a container here (\(status)): \(lines.suffix(3).joined(separator: " | "))")
+                        _ = try? await runCommand(path, ["delete", "--force", id])
+                        continue
+                    }
+                    Self.check(answers, targets: targets.count, lines: lines, status: status, via: runtime)
+                    return true
                 }
-                guard !answers.isEmpty else {
-                    print("RELAY IMAGE: \(runtime) cannot start a container here (\(status)): \(lines.suffix(3).joined(separator: " | "))")
-                    _ = try? await runCommand(path, ["delete", "--force", id])
-                    continue
-                }
-                Self.check(answers, lines: lines, status: status, via: runtime)
-                ran = true
-                break
+                return false
             }
             if !ran {
                 print("RELAY IMAGE: NO OCI RUNTIME COULD RUN THE IMAGE ON THIS MACHINE; running its binary from the unpacked root filesystem instead")
+                let target = try RelayTarget(host: "127.0.0.1", port: echo)
                 var direct = environment
-                direct["KFWD_RELAY_TARGETS"] = "udp/127.0.0.1:\(echo)"
+                direct["KFWD_RELAY_TARGETS"] = "udp/\(target)"
                 let (answers, lines, status) = try await runLongLived(.path(FilePath(bundle + "/rootfs/kfwd-relay")), [], environment: direct) { lines in
                     _ = await lines.first(timeout: .seconds(10), where: { $0.contains("listening on") })
-                    let target = try RelayTarget(host: "127.0.0.1", port: echo)
-                    return try await withinTimeLimit(.seconds(30)) { try await Self.talk(port: relayPort, target: target) } ?? [[], [], [], []]
+                    return try await withinTimeLimit(.seconds(30)) { try await Self.talk(port: relayPort, targets: [target]) } ?? []
                 }
-                Self.check(answers, lines: lines, status: status, via: "the unpacked binary")
+                Self.check(answers, targets: 1, lines: lines, status: status, via: "the unpacked binary")
             }
         }
     }
 
-    /// A stranger before the owner, kfwd's claim, a second would-be owner, then a datagram.
-    static func talk(port: Int, target: RelayTarget) async throws -> [[UInt8]] {
+    /// A stranger before the owner, kfwd's claim, a second would-be owner, then a datagram to
+    /// each target.
+    static func talk(port: Int, targets: [RelayTarget]) async throws -> [[UInt8]] {
         let owner = RelaySecret.generate()
-        var datagram = RelayHeader(.udp, target: target, secret: owner).bytes
-        DatagramFraming.write(ByteBuffer(string: "ping"), to: &datagram)
-        return [
-            try await RelayProcessTests.exchange(port, RelayHeader(.udp, target: target, secret: RelaySecret.generate()).bytes),
+        var answers = [
+            try await RelayProcessTests.exchange(port, RelayHeader(.udp, target: targets[0], secret: RelaySecret.generate()).bytes),
             try await RelayProcessTests.exchange(port, RelayHeader.presence(secret: owner).bytes, limit: 1),
             try await RelayProcessTests.exchange(port, RelayHeader.presence(secret: RelaySecret.generate()).bytes),
-            try await RelayProcessTests.exchange(port, datagram, limit: 1 + 2 + 4),
         ]
+        for target in targets {
+            var datagram = RelayHeader(.udp, target: target, secret: owner).bytes
+            DatagramFraming.write(ByteBuffer(string: "ping"), to: &datagram)
+            answers.append(try await RelayProcessTests.exchange(port, datagram, limit: 1 + 2 + 4))
+        }
+        return answers
     }
 
-    static func check(_ answers: [[UInt8]], lines: [String], status: TerminationStatus, via runtime: String) {
-        #expect(answers.count == 4, "\(runtime): \(lines)")
-        guard answers.count == 4 else { return }
+    static func check(_ answers: [[UInt8]], targets: Int, lines: [String], status: TerminationStatus, via runtime: String) {
+        #expect(answers.count == 3 + targets, "\(runtime): \(lines)")
+        guard answers.count == 3 + targets else { return }
         #expect(answers[0] == [RelayStatus.badSecret.rawValue], "\(runtime): a client without the secret is refused")
         #expect(answers[1] == [RelayStatus.ok.rawValue], "\(runtime): kfwd's presence stream claims the relay")
         #expect(answers[2] == [RelayStatus.badSecret.rawValue], "\(runtime): a second owner is refused")
-        #expect(answers[3] == [0, 0, 4] + Array("ping".utf8), "\(runtime): the datagram comes back: \(lines)")
+        for index in 3..<answers.count {
+            #expect(answers[index] == [0, 0, 4] + Array("ping".utf8), "\(runtime): datagram \(index - 2) comes back: \(lines)")
+        }
         #expect(status.isSuccess, "\(runtime): SIGTERM ends the relay cleanly: \(status) \(lines)")
         #expect(lines.contains { $0.contains("stopping on a signal") }, "\(runtime): \(lines)")
     }
 
     /// The runtime spec umoci wrote, adjusted as a kubelet would for this pod: the relay's
-    /// environment, a hosts file, no terminal; and the host's network, so that this test reaches
-    /// the relay's loopback as port-forward reaches a pod's.
-    static func configure(bundle: String, environment: [String: String], hosts: String) throws {
+    /// environment, its hosts and resolver files, no terminal; and the host's network, so that
+    /// this test reaches the relay's loopback as port-forward reaches a pod's.
+    static func configure(bundle: String, environment: [String: String], mounts: [String: String]) throws {
         let path = bundle + "/config.json"
         guard var spec = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any],
             var process = spec["process"] as? [String: Any], var linux = spec["linux"] as? [String: Any]
@@ -151,9 +171,9 @@ import SystemPackage
         linux["namespaces"] = ((linux["namespaces"] as? [[String: Any]]) ?? []).filter { $0["type"] as? String != "network" }
         spec["process"] = process
         spec["linux"] = linux
-        spec["mounts"] = ((spec["mounts"] as? [[String: Any]]) ?? []) + [
-            ["destination": "/etc/hosts", "type": "bind", "source": hosts, "options": ["rbind", "ro"]]
-        ]
+        spec["mounts"] = ((spec["mounts"] as? [[String: Any]]) ?? []) + mounts.sorted { $0.key < $1.key }.map { destination, source in
+            ["destination": destination, "type": "bind", "source": source, "options": ["rbind", "ro"]]
+        }
         try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: path))
     }
 

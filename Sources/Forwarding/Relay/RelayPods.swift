@@ -288,8 +288,8 @@ public actor RelayPods {
     private func delete(_ relay: Relay, key: Key) async {
         relay.presence?.close(promise: nil)
         guard let client = try? self.cache.client(for: key.context) else { return }
-        // The cluster's garbage collector deletes the policy with its pod; a cluster without one
-        // (or a pod whose create answer never came) still gets it deleted.
+        // The cluster's garbage collector deletes the policy with its pod; kfwd deletes it too,
+        // for a cluster that runs none (KubeSim).
         if relay.policy {
             try? await client.delete(NetworkPolicy.self, relay.name, namespace: key.namespace)
         }
