@@ -10,7 +10,7 @@ struct RelayCommand: AsyncParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(help: "HOST:PORT to listen on (default: $KFWD_RELAY_LISTEN, else 0.0.0.0:9527).")
+    @Option(help: "HOST:PORT to listen on (default: $KFWD_RELAY_LISTEN, else 127.0.0.1:9527).")
     var listen: String?
 
     func run() async throws {
