@@ -31,7 +31,9 @@ import Testing
                     }
                 }
                 let dnsPort = try #require(port)
-                async let dig = runCommand("dig", ["@127.0.0.1", "-p", String(dnsPort), "db.shop.test", "+short", "+time=15", "+tries=1"])
+                // Patient: the first relay takes 5 s to start, and the replacement is claimed
+                // before it serves; on a loaded 2-core machine that took more than 15 s once.
+                async let dig = runCommand("dig", ["@127.0.0.1", "-p", String(dnsPort), "db.shop.test", "+short", "+time=30", "+tries=1"])
                 // The query's flow has started, and waits for the first relay.
                 for await status in updates where status.alias == "dns" && status.connections >= 1 { break }
                 #expect(harness.sim.relayPods().allSatisfy { !isReady($0) })
