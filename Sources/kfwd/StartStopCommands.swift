@@ -21,7 +21,8 @@ struct ForwardSelection: ParsableArguments {
     /// Starts the daemon when none runs, unless every alias named is unknown: a typo must not
     /// leave a new daemon behind.
     func ensureDaemon(_ client: ControlClient) async throws {
-        if !self.all, await client.status() == nil {
+        guard await client.status() == nil else { return }
+        if !self.all {
             let store = try ConfigStore.forCLI()
             let saved = Set(try ConfigStore.reporting { () throws(ConfigStoreError) in try store.forwards() }.map(\.alias))
             if !self.aliases.contains(where: saved.contains) {

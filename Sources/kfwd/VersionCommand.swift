@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlAPI
 import Forwarding
 import Foundation
 import KfwdVersion
@@ -38,9 +39,7 @@ struct VersionCommand: ParsableCommand {
         let report = Report.current
         switch self.output {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(String(decoding: try StatusReport.compactEncoder.encode(report), as: UTF8.self))
         case .text:
             print("kfwd \(report.kfwd)")
             print("relay protocol \(report.relayProtocol), default relay image \(report.relayImage)")

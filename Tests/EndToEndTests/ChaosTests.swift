@@ -228,15 +228,7 @@ struct ChaosTests {
         try await SimHarness.run(manifest: webManifest) { harness in
             try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
             harness.sim.setToken("token-one", user: "exec-user")
-            _ = try harness.write("current-token", "token-one")
-            let expiry = Date().addingTimeInterval(3600).formatted(.iso8601)
-            let plugin = """
-                #!/bin/sh
-                dir="$(dirname "$0")"
-                echo run >> "$dir/runs"
-                printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"\(expiry)"}}' "$(cat "$dir/current-token")"
-                """
-            _ = try harness.write("plugin.sh", plugin, mode: 0o755)
+            try harness.writeTokenPlugin(token: "token-one")
             let user = "exec:\n  apiVersion: client.authentication.k8s.io/v1\n  command: ./plugin.sh\n  interactiveMode: Never"
             let kubeconfig = try harness.write("exec-config", harness.kubeconfig(user: user))
             try await Self.withDaemonForward(kubeconfig: kubeconfig) { port, _, _ in

@@ -99,17 +99,9 @@ import Testing
     @Test func execPluginIsCachedUntilExpiryAndRunAgainAfterA401() async throws {
         try await SimHarness.run { harness in
             harness.sim.setToken("exec-one", user: "exec-user")
-            _ = try harness.write("current-token", "exec-one")
-            let expiry = Date().addingTimeInterval(3600).formatted(.iso8601)
-            let script = """
-                #!/bin/sh
-                dir="$(dirname "$0")"
-                echo run >> "$dir/runs"
-                printf '%s' "$KUBERNETES_EXEC_INFO" > "$dir/exec-info"
-                printf '%s' "$PLUGIN_FLAVOUR" > "$dir/flavour"
-                printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"\(expiry)"}}' "$(cat "$dir/current-token")"
-                """
-            _ = try harness.write("plugin.sh", script, mode: 0o755)
+            try harness.writeTokenPlugin(
+                token: "exec-one", also: #"printf '%s' "$KUBERNETES_EXEC_INFO" > "$dir/exec-info"; printf '%s' "$PLUGIN_FLAVOUR" > "$dir/flavour""#
+            )
             let user = """
                 exec:
                   apiVersion: client.authentication.k8s.io/v1

@@ -98,7 +98,7 @@ import SystemPackage
             let (ran, _, _) = try await runLongLived(.path(FilePath(dnsmasqPath ?? "/usr/sbin/dnsmasq")), dns) { dnsLines in
                 _ = await dnsLines.first(timeout: .seconds(10), where: { $0.contains("started") })
                 for runtime in ["runc", "crun"] {
-                    guard let path = Self.locate(runtime) else { continue }
+                    guard let path = installedPath(runtime) else { continue }
                     let id = "kfwd-relay-test-\(getpid())"
                     let (answers, lines, status) = try await runLongLived(.path(FilePath(path)), ["run", "--bundle", bundle, id]) { lines in
                         guard await lines.first(timeout: .seconds(10), where: { $0.contains("listening on 127.0.0.1:\(relayPort)") }) != nil else { return [[UInt8]]() }
@@ -175,11 +175,6 @@ import SystemPackage
             ["destination": destination, "type": "bind", "source": source, "options": ["rbind", "ro"]]
         }
         try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: path))
-    }
-
-    static func locate(_ name: String) -> String? {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/sbin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// A port free now (bound and closed): the relay in the container binds it a moment later.

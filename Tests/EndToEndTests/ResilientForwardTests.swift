@@ -353,19 +353,10 @@ final class RequestLoop: Sendable {
         }
         defer { _ = self.state.withLock { $0.watchers.removeValue(forKey: id) } }
         continuation.yield()
-        let met = try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in changes where condition(self.state.withLock { $0.results }) { return true }
-                return false
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return false
-            }
-            let first = try await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        let met = try await withinTimeLimit(timeout) {
+            for await _ in changes where condition(self.state.withLock { $0.results }) { return true }
+            return false
+        } ?? false
         let results = self.state.withLock { $0.results }
         if !met && !condition(results) {
             throw KubeSimTestError("the request loop did not get there within \(timeout): \(results.count) requests, \(results.filter { !$0.ok }.count) failed")

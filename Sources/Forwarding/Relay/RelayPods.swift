@@ -339,7 +339,7 @@ public actor RelayPods {
         guard !relay.retired else { return }
         let answer = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
         let timeout = self.settings.readyTimeout
-        let deadline = answer.futureResult.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.inSeconds * 1e9))) { [name = relay.name] in
+        let deadline = answer.futureResult.eventLoop.scheduleTask(in: TimeAmount(timeout)) { [name = relay.name] in
             answer.fail(ForwardError(code: .relay, "relay pod \(name) did not answer kfwd's presence stream within \(timeout)"))
         }
         defer { deadline.cancel() }

@@ -37,6 +37,12 @@ func executable(_ name: String) -> Executable {
 }
 
 /// Whether a program is on PATH.
+/// Where a program is: on PATH, else in the sbin folders Debian puts servers and runtimes in.
+func installedPath(_ name: String) -> String? {
+    let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
+    return folders.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
 func isInstalled(_ name: String) -> Bool {
     (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
         FileManager.default.isExecutableFile(atPath: "\($0)/\(name)")

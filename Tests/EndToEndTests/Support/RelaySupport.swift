@@ -102,10 +102,7 @@ let udpPeersScript = """
     """
 
 /// dnsmasq, which Debian installs in /usr/sbin (not on every user's PATH).
-let dnsmasqPath: String? = {
-    let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/dnsmasq" } + ["/usr/sbin/dnsmasq"]
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-}()
+let dnsmasqPath = installedPath("dnsmasq")
 
 /// The PostgreSQL server binary: on PATH, else where Debian's packages put it.
 let postgresBinDirectory: String? = {

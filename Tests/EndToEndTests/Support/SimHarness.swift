@@ -29,6 +29,22 @@ struct SimHarness: Sendable {
         }
     }
 
+    /// An exec credential plugin, `plugin.sh` in the harness folder: it prints the token in
+    /// `current-token` (set to `token` now; rewrite it to rotate), valid for an hour, appends a
+    /// line to `runs` each time it runs, and runs `also` (shell lines) first.
+    func writeTokenPlugin(token: String, also: String = "") throws {
+        _ = try self.write("current-token", token)
+        let expiry = Date().addingTimeInterval(3600).formatted(.iso8601)
+        let plugin = """
+            #!/bin/sh
+            dir="$(dirname "$0")"
+            echo run >> "$dir/runs"
+            \(also)
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"\(expiry)"}}' "$(cat "$dir/current-token")"
+            """
+        _ = try self.write("plugin.sh", plugin, mode: 0o755)
+    }
+
     func write(_ name: String, _ text: String, mode: Int = 0o600) throws -> String {
         let path = self.directory.appendingPathComponent(name).path
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
