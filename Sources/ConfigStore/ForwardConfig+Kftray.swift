@@ -71,9 +71,10 @@ extension ForwardConfig {
 
     /// The kftray entry for this forward, for `kfwd export` and the dashboard's form; nil when
     /// kftray's format cannot hold it (a Deployment, one pod by name, several ports, or settings
-    /// kftray has no field for: sticky, pod wait, warm streams, tags).
+    /// kftray has no field for: sticky, pod wait, warm streams, tags, a named remote port).
     public func kftray(alias: String) -> KftrayConfig? {
-        guard self.ports.count == 1, let mapping = try? PortMapping(parsing: self.ports[0]), !self.sticky, self.podWaitSeconds == nil,
+        guard self.ports.count == 1, let mapping = try? PortMapping(parsing: self.ports[0]),
+            let remote = mapping.remote.number, !self.sticky, self.podWaitSeconds == nil,
             !self.warmStreams, self.tags.isEmpty, let namespace = self.namespace
         else { return nil }
         var config = KftrayConfig()
@@ -97,7 +98,7 @@ extension ForwardConfig {
         config.context = self.context
         config.kubeconfig = self.kubeconfig
         config.localPort = mapping.local
-        config.remotePort = mapping.remote
+        config.remotePort = remote
         config.protocol = self.udp ? "udp" : "tcp"
         config.localAddress = self.address
         config.transport = self.transport

@@ -106,6 +106,7 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
             }
             mappings.append(mapping)
         }
+        try target.check(mappings)
         var addresses = ListenAddresses.localhost
         if let address = self.address { addresses = try ListenAddresses(parsing: address) }
         let transport: PortForwardTransportKind

@@ -34,9 +34,11 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
     public var message: String?
     /// The code of the event's error (`connection_failed`, `failed`, `api`, `waiting`).
     public var errorCode: String?
-    /// A connection's local and remote ports, and its pod when known.
+    /// A connection's local and remote ports, and its pod when known. A remote port given by
+    /// name (`8080:http`) is `remote_name`, `remote` then absent.
     public var local: Int?
     public var remote: Int?
+    public var remoteName: String?
     public var pod: String?
     /// For `health` events: whether `pod` passes its probe now (`message` says why not).
     public var healthy: Bool?
@@ -51,6 +53,7 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
         case retryDelay = "retry_delay_seconds"
         case failingPods = "failing_pods"
         case errorCode = "error_code"
+        case remoteName = "remote_name"
     }
 
     public init(_ update: ForwardUpdate) {
@@ -86,12 +89,20 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
         self.errorCode = error.code.rawValue
     }
 
+    private mutating func ports(_ local: Int, _ remote: RemotePort) {
+        self.local = local
+        switch remote {
+        case .number(let number): self.remote = number
+        case .name(let name): self.remoteName = name
+        }
+    }
+
     private mutating func describe(_ event: ForwardEvent) {
         switch event {
         case .listening(let address, let local, let remote):
             self.type = "listening"
             self.message = ForwardStatus.Socket(address: address, port: local).description
-            (self.local, self.remote) = (local, remote)
+            self.ports(local, remote)
         case .waiting(let local, let reason):
             self.type = "waiting"
             self.local = local
@@ -112,7 +123,7 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
             self.message = note
         case .connection(let local, let remote):
             self.type = "connection"
-            (self.local, self.remote) = (local, remote)
+            self.ports(local, remote)
         case .routed(let local, let pod):
             self.type = "routed"
             (self.local, self.pod) = (local, pod)
@@ -137,7 +148,7 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
             }
         case .connectionFailed(let local, let remote, let error):
             self.type = "connection_failed"
-            (self.local, self.remote) = (local, remote)
+            self.ports(local, remote)
             self.error(error)
         }
     }

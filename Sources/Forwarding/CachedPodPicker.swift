@@ -9,7 +9,7 @@ struct CachedPodPicker: PodPicker {
     /// What was read at one set of the informers' revisions.
     private struct Snapshot {
         var revisions: [UInt64]
-        var byPort: [Int: [PodChoice]] = [:]
+        var byPort: [RemotePort: [PodChoice]] = [:]
         var sticky: Bool?
     }
 
@@ -24,7 +24,7 @@ struct CachedPodPicker: PodPicker {
         self.base = base
     }
 
-    func candidates(remotePort: Int) -> [PodChoice] {
+    func candidates(remotePort: RemotePort) -> [PodChoice] {
         self.cached(\.byPort[remotePort]) { self.base.candidates(remotePort: remotePort) }
     }
 
@@ -45,7 +45,7 @@ struct CachedPodPicker: PodPicker {
     }
 
     var informers: [any TickSource] { self.base.informers }
-    func emptyReason(remotePort: Int) -> ForwardError { self.base.emptyReason(remotePort: remotePort) }
+    func emptyReason(remotePort: RemotePort) -> ForwardError { self.base.emptyReason(remotePort: remotePort) }
     var apiError: KubeError? { self.base.apiError }
     func address(of pod: String) -> String? { self.base.address(of: pod) }
 }

@@ -3,7 +3,7 @@ import KubeClient
 /// What a forward reports as it runs, one value per notable event.
 public enum ForwardEvent: Sendable {
     /// A local socket is listening.
-    case listening(address: String, local: Int, remote: Int)
+    case listening(address: String, local: Int, remote: RemotePort)
     /// No pod can take new connections on a local port: they are held until one is ready.
     case waiting(local: Int, reason: ForwardError)
     /// The pods new connections go to, reported at start and on every change of the set; an
@@ -23,7 +23,7 @@ public enum ForwardEvent: Sendable {
     /// stale one removed.
     case relay(String)
     /// A local connection was accepted and is being forwarded.
-    case connection(local: Int, remote: Int)
+    case connection(local: Int, remote: RemotePort)
     /// A local connection's stream to a pod is open (reported with `--verbose`).
     case routed(local: Int, pod: String)
     /// A local connection stopped reading what `pod` sends long enough to hold back the pod's
@@ -38,7 +38,7 @@ public enum ForwardEvent: Sendable {
     case network(NetworkNotice)
     /// A local connection could not be forwarded, or its stream ended in an error; only that
     /// connection was closed.
-    case connectionFailed(local: Int, remote: Int, ForwardError)
+    case connectionFailed(local: Int, remote: RemotePort, ForwardError)
 }
 
 extension PortForwardTransportKind {

@@ -47,6 +47,13 @@ public enum ForwardTarget: Sendable, Hashable, CustomStringConvertible {
         do { return try LabelSelector(parsing: text) } catch { throw ForwardError(code: .invalidSpec, "label selector '\(text)': \(error.message)") }
     }
 
+    /// Refuses pairs the target cannot serve: a named remote port is looked up in a Service or
+    /// a pod's spec, and an address has neither.
+    public func check(_ mappings: [PortMapping]) throws(ForwardError) {
+        guard case .address = self, let named = mappings.first(where: { $0.remote.number == nil }) else { return }
+        throw ForwardError(code: .invalidSpec, "port '\(named.remote)' is a name, and \(self) has no named ports: give the remote port's number, e.g. 8080:80")
+    }
+
     /// Whether the target is reached through kfwd's relay, not a pod's port-forward.
     public var needsRelay: Bool {
         if case .address = self { return true }

@@ -55,7 +55,7 @@ public struct PodForward: Sendable {
     /// Checks the pod, binds every local port, then forwards until the task is cancelled.
     /// - Throws: ``ForwardError`` when the pod is missing or not running, or a port cannot be bound.
     public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
-        try await self.checkPod()
+        let ports = try Self.numbers(of: self.mappings, in: try await self.checkPod())
         // Every connection of the forward on one event loop: a multiplexing transport's session
         // to the pod lives there too, so bytes never change threads.
         // A multiplexing transport opens each connection's streams and joins them to it as it is
@@ -66,9 +66,10 @@ public struct PodForward: Sendable {
             accepted: { [route = self.route, pod = self.pod] local, connections in
                 let current = route.value
                 let mapping = connections.mapping(of: local)
+                guard let port = ports[mapping.remote] else { return false }
                 var machine = ConnectionMachine(policy: .onePod)
-                machine.chose(PodChoice(pod: pod, port: mapping.remote), route: nil)
-                guard let ended = current.transport.openNow(namespace: current.namespace, pod: pod, port: mapping.remote, joining: local) else {
+                machine.chose(PodChoice(pod: pod, port: port), route: nil)
+                guard let ended = current.transport.openNow(namespace: current.namespace, pod: pod, port: port, joining: local) else {
                     return false
                 }
                 machine.joined()
@@ -91,13 +92,13 @@ public struct PodForward: Sendable {
         )
         listeners.announce(events)
         events(.ready(pods: [self.pod]))
-        await listeners.serve(events: events) { local, mapping, _ in await self.serve(local, mapping: mapping, events: events) }
+        await listeners.serve(events: events) { local, mapping, _ in await self.serve(local, mapping: mapping, port: ports[mapping.remote], events: events) }
         self.route.value.transport.shutdown()
     }
 
     /// kubectl's checks before it listens (pkg/cmd/portforward/portforward.go): the pod exists
     /// and is running.
-    private func checkPod() async throws(ForwardError) {
+    private func checkPod() async throws(ForwardError) -> Pod {
         let pod: Pod
         do {
             pod = try await self.client.get(Pod.self, self.pod, namespace: self.namespace)
@@ -117,22 +118,50 @@ public struct PodForward: Sendable {
                 fix: "wait until it runs, or forward to another pod"
             )
         }
+        return pod
+    }
+
+    /// The pod's number for each remote port, a name looked up in its containers as kubectl
+    /// does (`convertPodNamedPortToNumber`), once: the pod's spec does not change.
+    private static func numbers(of mappings: [PortMapping], in pod: Pod) throws(ForwardError) -> [RemotePort: Int] {
+        var numbers: [RemotePort: Int] = [:]
+        for mapping in mappings {
+            switch mapping.remote {
+            case .number(let number):
+                numbers[mapping.remote] = number
+            case .name(let name):
+                guard let number = pod.containerPort(named: name) else {
+                    let named = (pod.spec?.containers ?? []).flatMap { $0.ports ?? [] }.compactMap(\.name)
+                    throw ForwardError(
+                        code: .portMissing, "pod \(pod.metadata.name ?? "") has no container port named \(name) (it has \(named.isEmpty ? "none" : named.joined(separator: ", ")))",
+                        fix: "give the port's number, or one of its names"
+                    )
+                }
+                numbers[mapping.remote] = number
+            }
+        }
+        return numbers
     }
 
     /// One local connection not joined at accept: its own stream, opened on its event loop,
     /// spliced until either end closes; its ``ConnectionMachine`` (one pod: any refusal fails
     /// it) says what each end means. Cancellation (Ctrl-C) closes both.
-    private func serve(_ local: any Channel, mapping: PortMapping, events: @escaping @Sendable (ForwardEvent) -> Void) async {
+    private func serve(_ local: any Channel, mapping: PortMapping, port: Int?, events: @escaping @Sendable (ForwardEvent) -> Void) async {
         var machine = ConnectionMachine(policy: .onePod)
         if machine.count() { events(.connection(local: mapping.local, remote: mapping.remote)) }
+        guard let port else {
+            local.close(promise: nil)
+            events(.connectionFailed(local: mapping.local, remote: mapping.remote, ForwardError(code: .portMissing, "pod \(self.pod) has no port \(mapping.remote)")))
+            return
+        }
         // Closing the local connection is enough: the glue closes the stream with it, and a
         // stream opened after that finds its partner closed and closes itself.
         await withTaskCancellationHandler {
             let route = self.route.value
-            machine.chose(PodChoice(pod: self.pod, port: mapping.remote), route: nil)
+            machine.chose(PodChoice(pod: self.pod, port: port), route: nil)
             let next: ConnectionMachine.Action
             do throws(PortForwardError) {
-                let stream = try await route.transport.open(namespace: route.namespace, pod: self.pod, port: mapping.remote, on: local.eventLoop)
+                let stream = try await route.transport.open(namespace: route.namespace, pod: self.pod, port: port, on: local.eventLoop)
                 machine.joined()
                 do throws(PortForwardError) {
                     next = machine.ended(try await stream.splice(with: local, replaying: ByteBuffer()))

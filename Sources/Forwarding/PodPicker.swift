@@ -11,11 +11,11 @@ public struct PodChoice: Sendable, Hashable {
 /// pods, spread in turn over all of them. Reads never touch the API server.
 protocol PodPicker: Sendable {
     /// Ready pods for a remote port, in the order new connections should try them.
-    func candidates(remotePort: Int) -> [PodChoice]
+    func candidates(remotePort: RemotePort) -> [PodChoice]
     /// The informers whose changes can change the candidates.
     var informers: [any TickSource] { get }
     /// Why there is no candidate, for the user ("svc/web has no ready endpoints").
-    func emptyReason(remotePort: Int) -> ForwardError
+    func emptyReason(remotePort: RemotePort) -> ForwardError
     /// Whether the target itself asks for one pod per client (`sessionAffinity: ClientIP`).
     var sticky: Bool { get }
     /// Why the informers cannot reach the API server now, nil while their watches are up.

@@ -347,7 +347,7 @@ public struct ResilientForward: Sendable {
     /// upgrade: dialed again with backoff when one closes (found dead by its pings, cut with
     /// the API server), let go when its pod leaves the set. A session opens no stream, so the
     /// pods' runtimes dial nothing. Until cancelled.
-    private static func keepSessions(picker: any PodPicker, transport: any PortForwardTransport, namespace: String, ports: [Int], loop: any EventLoop) async {
+    private static func keepSessions(picker: any PodPicker, transport: any PortForwardTransport, namespace: String, ports: [RemotePort], loop: any EventLoop) async {
         var backoff = Backoff(initial: .milliseconds(200), cap: .seconds(10))
         let _: Void? = await StoreChanges.rerun(on: picker.informers + [transport.sessionsClosed].compactMap { $0 }) {
             // Until every pod has its session: a dial that fails (API unreachable, pod not yet

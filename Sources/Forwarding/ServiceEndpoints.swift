@@ -16,12 +16,14 @@ struct ServiceEndpoints: PodPicker {
         self.slices.objects { $0.metadata.labels?["kubernetes.io/service-name"] == self.name }
     }
 
-    /// The remote port is the Service's port, as kubectl reads `svc/NAME 8080:80`; when the
-    /// Service has no such port but its pods serve it as a target port (kftray's `remote_port`
-    /// for service workloads is the container port), that target port is used as it is.
-    func candidates(remotePort: Int) -> [PodChoice] {
+    /// The remote port is the Service's port, by number or by name, as kubectl reads
+    /// `svc/NAME 8080:80` and `svc/NAME 8080:http`; when the Service has no such port number
+    /// but its pods serve it as a target port (kftray's `remote_port` for service workloads is
+    /// the container port), that target port is used as it is.
+    func candidates(remotePort: RemotePort) -> [PodChoice] {
         guard let service = self.service else { return [] }
-        let servicePort = service.spec?.ports?.first { $0.port == remotePort }
+        let servicePort = Self.port(remotePort, of: service)
+        if servicePort == nil, remotePort.number == nil { return [] }
         var choices: [PodChoice] = []
         var seen = Set<String>()
         for slice in self.ownSlices {
@@ -30,7 +32,7 @@ struct ServiceEndpoints: PodPicker {
                 // The slice's port entry named like the service port carries the resolved number.
                 resolved = slice.ports?.first { ($0.name ?? "") == (servicePort.name ?? "") }?.port
             } else {
-                resolved = slice.ports?.first { $0.port == remotePort }?.port
+                resolved = slice.ports?.first { $0.port == remotePort.number }?.port
             }
             guard let resolved else { continue }
             for endpoint in slice.endpoints ?? [] {
@@ -51,7 +53,14 @@ struct ServiceEndpoints: PodPicker {
 
     var informers: [any TickSource] { [self.services, self.slices] }
 
-    func emptyReason(remotePort: Int) -> ForwardError {
+    private static func port(_ remote: RemotePort, of service: Service) -> Service.Port? {
+        switch remote {
+        case .number(let number): service.spec?.ports?.first { $0.port == number }
+        case .name(let name): service.spec?.ports?.first { $0.name == name }
+        }
+    }
+
+    func emptyReason(remotePort: RemotePort) -> ForwardError {
         guard let service = self.service else {
             return ForwardError(
                 code: .serviceMissing, "service \(self.name) does not exist in namespace \(self.namespace)",
@@ -60,9 +69,10 @@ struct ServiceEndpoints: PodPicker {
         }
         let ports = service.spec?.ports ?? []
         let targetPorts = Set(self.ownSlices.flatMap { $0.ports ?? [] }.compactMap(\.port))
-        guard ports.contains(where: { $0.port == remotePort }) || targetPorts.contains(remotePort) else {
-            let list = ports.map { String($0.port) }.joined(separator: ", ")
-            return ForwardError(code: .portMissing, "service \(self.name) has no port \(remotePort) (it has \(list.isEmpty ? "none" : list))")
+        guard Self.port(remotePort, of: service) != nil || remotePort.number.map(targetPorts.contains) == true else {
+            let list = ports.map { port in port.name.map { "\(port.port) named \($0)" } ?? String(port.port) }.joined(separator: ", ")
+            let what = remotePort.number == nil ? "port named \(remotePort)" : "port \(remotePort)"
+            return ForwardError(code: .portMissing, "service \(self.name) has no \(what) (it has \(list.isEmpty ? "none" : list))")
         }
         let pods = Set(self.ownSlices.flatMap { $0.endpoints ?? [] }.compactMap { $0.targetRef?.name })
         return ForwardError(code: .noReadyPod, "svc/\(self.name) has no ready pod (0 of \(pods.count) ready)")

@@ -16,7 +16,7 @@ public struct StatusLine: Sendable, Equatable, CustomStringConvertible {
         var lines: [StatusLine] = []
         func say(_ message: String, error: Bool = false) { lines.append(StatusLine(alias: status.alias, isError: error, message: message)) }
         if status.listening != previous?.listening ?? [], !status.listening.isEmpty {
-            let remote = spec.map { " -> \($0.mappings.map { String($0.remote) }.joined(separator: ", ")) (\($0.target))" } ?? ""
+            let remote = spec.map { " -> \($0.mappings.map { $0.remote.description }.joined(separator: ", ")) (\($0.target))" } ?? ""
             for socket in status.listening where !(previous?.listening.contains(socket) ?? false) {
                 say("Forwarding from \(socket)\(remote)")
             }

@@ -11,7 +11,7 @@ import Synchronization
 final class WarmStreams: Sendable {
     private struct Key: Hashable {
         let loop: ObjectIdentifier
-        let port: Int
+        let port: RemotePort
     }
 
     private struct Warm {
@@ -22,15 +22,15 @@ final class WarmStreams: Sendable {
     private let warm = Mutex<[Key: Warm]>([:])
     private let taken = Ticker()
     private let loops: [any EventLoop]
-    private let ports: [Int]
+    private let ports: [RemotePort]
 
-    init(loops: [any EventLoop], ports: [Int]) {
+    init(loops: [any EventLoop], ports: [RemotePort]) {
         self.loops = loops
         self.ports = ports
     }
 
     /// A warm stream on `loop` to one of `candidates`, if there is one still open.
-    func take(on loop: any EventLoop, port: Int, among candidates: [PodChoice]) -> (choice: PodChoice, stream: any PortForwardStream)? {
+    func take(on loop: any EventLoop, port: RemotePort, among candidates: [PodChoice]) -> (choice: PodChoice, stream: any PortForwardStream)? {
         let warm = self.warm.withLock { $0.removeValue(forKey: Key(loop: ObjectIdentifier(loop), port: port)) }
         guard let warm else { return nil }
         self.taken.fire()

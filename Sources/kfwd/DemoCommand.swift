@@ -69,7 +69,7 @@ struct DemoCommand: AsyncParsableCommand {
             let url = sim.url
             return await ForwardCommand.runUntilSignal(cache: cache, relays: relays, network: NetworkWatch.Settings(), logger: logger, web, echo, dns) { event in
                 Terminal.report(event)
-                guard case .listening(_, let local, let remote) = event else { return }
+                guard case .listening(_, let local, .number(let remote)) = event else { return }
                 let ports = bound.withLock { bound -> (Int, Int, Int)? in
                     guard bound[remote] == nil else { return nil }
                     bound[remote] = local

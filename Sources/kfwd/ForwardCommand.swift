@@ -25,7 +25,7 @@ struct ForwardCommand: AsyncParsableCommand {
     @Argument(help: "pod/NAME (or NAME), svc/NAME, deploy/NAME, or host/NAME or ip/ADDRESS (any address the cluster reaches, through kfwd's relay); omit it with -l.")
     var target: String?
 
-    @Argument(help: "[LOCAL:]REMOTE port pairs.")
+    @Argument(help: "[LOCAL:]REMOTE port pairs; REMOTE may be a port's name (8080:http), :REMOTE takes a free local port.")
     var ports: [String] = []
 
     @Option(name: [.customShort("l"), .long], help: "Forward to pods matching this label selector.")
@@ -63,10 +63,10 @@ struct ForwardCommand: AsyncParsableCommand {
     var address = "localhost"
 
     func validate() throws {
-        _ = try self.resolvedTarget()
+        let target = try self.resolvedTarget()
         if self.allPorts.isEmpty { throw ValidationError("give at least one port, e.g. `kfwd forward svc/web 8080:80`") }
-        for port in self.allPorts {
-            do { _ = try PortMapping(parsing: port) } catch { throw ValidationError(error.message) }
+        do { try target.check(try self.allPorts.map { port throws(ForwardError) in try PortMapping(parsing: port) }) } catch {
+            throw ValidationError(error.message)
         }
         do { _ = try ListenAddresses(parsing: self.address) } catch { throw ValidationError(error.message) }
         if self.podWait < 0 { throw ValidationError("--pod-wait \(self.podWait) must be 0 or more seconds") }

@@ -18,9 +18,10 @@ struct ListCommand: AsyncParsableCommand {
         let alias: String
         let target: String
         let protocolName: String
-        /// The first pair's ports (kftray's fields); ``ports`` has every pair.
+        /// The first pair's ports (kftray's fields; no remote port when it is named); ``ports``
+        /// has every pair.
         let localPort: Int
-        let remotePort: Int
+        let remotePort: Int?
         let ports: [String]
         let namespace: String
         let context: String?
@@ -52,7 +53,7 @@ struct ListCommand: AsyncParsableCommand {
                 // A kind kfwd does not run (expose) by its kftray name.
                 alias: forward.alias, target: spec?.target.description ?? forward.config.workloadType ?? "?",
                 protocolName: spec.map { $0.udp ? "udp" : "tcp" } ?? forward.config.protocol ?? "tcp",
-                localPort: mappings.first?.local ?? forward.config.localPort ?? 0, remotePort: mappings.first?.remote ?? forward.config.remotePort ?? 0,
+                localPort: mappings.first?.local ?? forward.config.localPort ?? 0, remotePort: mappings.first.map { $0.remote.number } ?? forward.config.remotePort,
                 ports: mappings.map(\.description), namespace: native?.namespace ?? forward.config.namespace ?? "",
                 context: native?.context ?? forward.config.context, state: state?.status ?? "stopped", pods: state?.pods ?? [],
                 autoStart: forward.autoStart
@@ -65,7 +66,7 @@ struct ListCommand: AsyncParsableCommand {
             let table = [["ALIAS", "TARGET", "PORTS", "NAMESPACE", "CONTEXT", "STATE", "PODS"]] + rows.map { row in
                 [
                     row.alias, row.target,
-                    (row.ports.isEmpty ? ["\(row.localPort):\(row.remotePort)"] : row.ports)
+                    (row.ports.isEmpty ? ["\(row.localPort):\(row.remotePort.map(String.init) ?? "?")"] : row.ports)
                         .map { "\($0.hasPrefix("0:") ? String($0.dropFirst()) : $0)\(row.protocolName == "udp" ? "/udp" : "")" }.joined(separator: ","),
                     row.namespace, row.context ?? "(current)", row.state, row.pods.isEmpty ? "-" : row.pods.joined(separator: ","),
                 ]

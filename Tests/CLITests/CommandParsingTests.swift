@@ -28,11 +28,18 @@ import Testing
 
     @Test func forwardRefusesBadTargetsAndPortsWithTheFix() throws {
         #expect(throws: (any Error).self) { try ForwardCommand.parse(["svc/web"]) }
+        #expect(throws: Never.self) { try ForwardCommand.parse(["svc/web", "8080:http"]) }
         do {
-            _ = try ForwardCommand.parse(["svc/web", "80:http"])
-            Issue.record("a named remote port was accepted")
+            _ = try ForwardCommand.parse(["svc/web", "80:Http"])
+            Issue.record("an invalid port name was accepted")
         } catch {
-            #expect(ForwardCommand.message(for: error).contains("must be a number from 1 to 65535"))
+            #expect(ForwardCommand.message(for: error).contains("is neither a number from 1 to 65535 nor a port name"))
+        }
+        do {
+            _ = try ForwardCommand.parse(["host/db.internal", "5432:postgres"])
+            Issue.record("a named port on an address was accepted")
+        } catch {
+            #expect(ForwardCommand.message(for: error).contains("host/db.internal has no named ports"))
         }
         do {
             _ = try ForwardCommand.parse(["replicaset/web", "80"])

@@ -32,11 +32,13 @@ import Testing
             """#)
     }
 
-    private func pod(_ name: String, labels: [String: String], ready: Bool, deleting: Bool = false) -> Pod {
+    private func pod(_ name: String, labels: [String: String], ready: Bool, deleting: Bool = false, ports: [String: Int] = [:]) -> Pod {
         let labelText = labels.map { #""\#($0.key)": "\#($0.value)""# }.joined(separator: ",")
         let deletion = deleting ? #", "deletionTimestamp": "2026-12-05T10:00:00Z""# : ""
+        let portText = ports.map { #"{"name": "\#($0.key)", "containerPort": \#($0.value)}"# }.joined(separator: ",")
         return self.decode(Pod.self, #"""
             {"metadata": {"name": "\#(name)", "namespace": "shop", "labels": {\#(labelText)}\#(deletion)},
+             "spec": {"containers": [{"name": "main", "image": "web", "ports": [\#(portText)]}]},
              "status": {"phase": "Running", "podIP": "10.0.0.9", "conditions": [{"type": "Ready", "status": "\#(ready ? "True" : "False")"}]}}
             """#)
     }
@@ -54,7 +56,7 @@ import Testing
         #expect(endpoints.candidates(remotePort: 8080).map(\.pod) == ["web-a", "web-b"])
         #expect(endpoints.candidates(remotePort: 81).isEmpty)
         #expect(endpoints.emptyReason(remotePort: 81).code == .portMissing)
-        #expect(endpoints.emptyReason(remotePort: 81).message == "service web has no port 81 (it has 80)")
+        #expect(endpoints.emptyReason(remotePort: 81).message == "service web has no port 81 (it has 80 named http)")
         #expect(!endpoints.sticky)
     }
 
@@ -97,6 +99,36 @@ import Testing
         #expect(unready.emptyReason(remotePort: 80) == ForwardError(code: .noReadyPod, "pod web-2 is not ready"))
         let gone = SelectedPods(namespace: "shop", selection: .named("web-9"), pods: pods)
         #expect(gone.emptyReason(remotePort: 80).code == .podMissing)
+    }
+
+    /// kubectl's `svc/web 8080:http`: the Service port of that name, then its target port as
+    /// the slices resolved it for the pods.
+    @Test func aServicePortIsFoundByItsName() {
+        let endpoints = ServiceEndpoints(
+            name: "web", namespace: "shop", services: .fixture([self.service("web")]),
+            slices: .fixture([self.slice("web", target: 8080, pods: [("web-a", true, false)])])
+        )
+        #expect(endpoints.candidates(remotePort: .name("http")) == [PodChoice(pod: "web-a", port: 8080)])
+        // A target port's name is not a Service port's name.
+        #expect(endpoints.candidates(remotePort: .name("web")).isEmpty)
+        #expect(endpoints.emptyReason(remotePort: .name("web")) == ForwardError(code: .portMissing, "service web has no port named web (it has 80 named http)"))
+    }
+
+    /// `pod/NAME 8080:http`, `deploy/web 8080:http`: each pod's own container port of that
+    /// name, so a rollout that renumbers it is followed; pods without it are not offered.
+    @Test func aContainerPortIsFoundByItsNameInEachPod() {
+        let pods = Informer<Pod>.fixture([
+            self.pod("web-1", labels: ["app": "web"], ready: true, ports: ["http": 8080]),
+            self.pod("web-2", labels: ["app": "web"], ready: true, ports: ["http": 9090, "metrics": 9100]),
+            self.pod("web-3", labels: ["app": "web"], ready: true, ports: ["metrics": 9100]),
+        ])
+        let selected = SelectedPods(namespace: "shop", selection: .labels(try! ForwardTarget.labelSelector("app=web"), description: "pods -l app=web"), pods: pods)
+        #expect(selected.candidates(remotePort: .name("http")) == [PodChoice(pod: "web-1", port: 8080), PodChoice(pod: "web-2", port: 9090)])
+        #expect(selected.candidates(remotePort: .name("grpc")).isEmpty)
+        let missing = selected.emptyReason(remotePort: .name("grpc"))
+        #expect(missing.code == .portMissing && missing.message == "no container of pods -l app=web has a port named grpc")
+        let one = SelectedPods(namespace: "shop", selection: .named("web-3"), pods: pods)
+        #expect(one.emptyReason(remotePort: .name("http")).message == "no container of pod/web-3 has a port named http")
     }
 
     @Test func aMissingDeploymentIsSaid() {

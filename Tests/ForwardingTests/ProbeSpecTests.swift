@@ -69,9 +69,9 @@ import Testing
 
     /// Two ready pods, as a Service's endpoints would give them.
     struct TwoPods: PodPicker {
-        func candidates(remotePort: Int) -> [PodChoice] { [PodChoice(pod: "web-a", port: 8080), PodChoice(pod: "web-b", port: 8080)] }
+        func candidates(remotePort: RemotePort) -> [PodChoice] { [PodChoice(pod: "web-a", port: 8080), PodChoice(pod: "web-b", port: 8080)] }
         var informers: [any TickSource] { [] }
-        func emptyReason(remotePort: Int) -> ForwardError { ForwardError(code: .noReadyPod, "none") }
+        func emptyReason(remotePort: RemotePort) -> ForwardError { ForwardError(code: .noReadyPod, "none") }
         var apiError: KubeError? { nil }
     }
 

@@ -20,7 +20,7 @@ final class HealthProber: Sendable {
     struct Key: Hashable, Sendable {
         let client: ObjectIdentifier
         let namespace: String
-        let port: Int
+        let port: RemotePort
         let probe: ProbeSpec
         let interval: Duration
     }
@@ -37,7 +37,7 @@ final class HealthProber: Sendable {
     let probe: ProbeSpec
     let interval: Duration
     let namespace: String
-    let port: Int
+    let port: RemotePort
     let health = PodHealth()
     /// How long one probe may take.
     let timeout: Duration = .seconds(3)

@@ -7,7 +7,7 @@ struct HealthyPodPicker: PodPicker {
     let base: any PodPicker
     let health: PodHealth
 
-    func candidates(remotePort: Int) -> [PodChoice] {
+    func candidates(remotePort: RemotePort) -> [PodChoice] {
         let all = self.base.candidates(remotePort: remotePort)
         let failing = self.health.failures
         guard !failing.isEmpty else { return all }
@@ -16,7 +16,7 @@ struct HealthyPodPicker: PodPicker {
     }
 
     var informers: [any TickSource] { self.base.informers + [self.health.ticker] }
-    func emptyReason(remotePort: Int) -> ForwardError { self.base.emptyReason(remotePort: remotePort) }
+    func emptyReason(remotePort: RemotePort) -> ForwardError { self.base.emptyReason(remotePort: remotePort) }
     var sticky: Bool { self.base.sticky }
     var apiError: KubeError? { self.base.apiError }
     func address(of pod: String) -> String? { self.base.address(of: pod) }

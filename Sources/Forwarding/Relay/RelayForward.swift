@@ -15,7 +15,7 @@ struct RelayForward: Sendable {
     /// Where a stream goes: fixed per remote port (a Service's ClusterIP, an address), or a
     /// ready pod's address chosen per UDP flow, as kube-proxy pins a flow to an endpoint.
     private enum Targets {
-        case fixed([Int: RelayTarget])
+        case fixed([RemotePort: RelayTarget])
         case pods
     }
 
@@ -89,7 +89,7 @@ struct RelayForward: Sendable {
     /// Where each remote port's traffic goes: a Service's ClusterIP and port, the address, or
     /// (UDP to pods) chosen per flow.
     private func targets(client: KubeClient) async throws(ForwardError) -> Targets {
-        var result: [Int: RelayTarget] = [:]
+        var result: [RemotePort: RelayTarget] = [:]
         switch self.forward.target {
         case .service(let name):
             let service: Service
@@ -104,14 +104,22 @@ struct RelayForward: Sendable {
             let wanted = self.udp ? "UDP" : "TCP"
             for mapping in self.forward.mappings {
                 let ports = service.spec?.ports ?? []
-                guard ports.contains(where: { $0.port == mapping.remote && ($0.protocol ?? "TCP") == wanted }) else {
-                    let have = ports.map { "\($0.port)/\($0.protocol ?? "TCP")" }.joined(separator: ", ")
+                let port = ports.first { port in
+                    let same = switch mapping.remote {
+                    case .number(let number): port.port == number
+                    case .name(let portName): port.name == portName
+                    }
+                    return same && (port.protocol ?? "TCP") == wanted
+                }
+                guard let port else {
+                    let have = ports.map { "\($0.name.map { "\($0) " } ?? "")\($0.port)/\($0.protocol ?? "TCP")" }.joined(separator: ", ")
                     throw ForwardError(code: .portMissing, "service \(name) has no \(wanted) port \(mapping.remote) (its ports: \(have.isEmpty ? "none" : have))")
                 }
-                result[mapping.remote] = try Self.target(clusterIP, mapping.remote)
+                result[mapping.remote] = try Self.target(clusterIP, port.port)
             }
         case .address(let host):
-            for mapping in self.forward.mappings { result[mapping.remote] = try Self.target(host, mapping.remote) }
+            try self.forward.target.check(self.forward.mappings)
+            for mapping in self.forward.mappings { result[mapping.remote] = try Self.target(host, mapping.remote.number ?? 0) }
         case .pod, .deployment, .selector:
             return .pods
         }

@@ -99,4 +99,13 @@ public struct Pod: KubeResource, Equatable {
     }
 
     public var isTerminating: Bool { self.metadata.deletionTimestamp != nil }
+
+    /// The number of the container port called `name`, in any container, as kubectl resolves
+    /// `pod/NAME 8080:http` (`LookupContainerPortNumberByName`); nil when no container has it.
+    public func containerPort(named name: String) -> Int? {
+        for container in self.spec?.containers ?? [] {
+            if let port = container.ports?.first(where: { $0.name == name }) { return port.containerPort }
+        }
+        return nil
+    }
 }
