@@ -97,7 +97,7 @@ public final class KubeSim: Sendable {
         let sslContext = try NIOSSLContext(configuration: tls)
 
         let adminToken = "kubesim-" + UUID().uuidString.lowercased()
-        let authenticator = Authenticator(tokens: [adminToken: Self.adminUser])
+        let authenticator = Authenticator(tokens: [adminToken: UserInfo(name: Self.adminUser, groups: [UserInfo.masters])])
         let hooks = ServerHooks(bookmarkInterval: configuration.bookmarkInterval)
         let store = ObjectStore(historyLimit: configuration.historyLimit)
         let address = Mutex("\(configuration.host):\(configuration.port)")
@@ -109,7 +109,8 @@ public final class KubeSim: Sendable {
             },
             serverAddress: { address.withLock { $0 } },
             minRequestTimeout: configuration.minRequestTimeout,
-            hooks: hooks
+            hooks: hooks,
+            authenticator: authenticator
         )
         let backends = PodBackends(images: configuration.images, group: PodBackends.threads, logger: logger, onConnectionChange: { store.notifyObservers() })
         let listener = APIListener(
@@ -188,6 +189,7 @@ public final class KubeSim: Sendable {
             "ports": [.object(["name": "https", "port": .int(port), "protocol": "TCP"])],
         ])
         try self.create(&slice)
+        for var object in BootstrapPolicy.objects { try self.create(&object) }
     }
 }
 
@@ -280,14 +282,16 @@ extension KubeSim {
 
     // MARK: authentication
 
-    /// Accepts (or, with nil, stops accepting) a bearer token for a user.
-    public func setToken(_ token: String, user: String?) {
-        self.authenticator.setToken(token, user: user)
+    /// Accepts (or, with nil, stops accepting) a bearer token for a user in `groups`, as a
+    /// line of the apiserver's `--token-auth-file` does; by default the user is an admin
+    /// (`system:masters`). `expires`: the token stops authenticating then.
+    public func setToken(_ token: String, user: String?, groups: [String] = ["system:masters"], expires: Date? = nil) {
+        self.authenticator.setToken(token, user: user.map { UserInfo(name: $0, groups: groups) }, expires: expires)
     }
 
-    /// Accepts (or, with nil, stops accepting) HTTP basic credentials.
-    public func setBasicAuth(username: String, password: String?) {
-        self.authenticator.setBasic(username: username, password: password)
+    /// Accepts (or, with nil, stops accepting) HTTP basic credentials, for an admin by default.
+    public func setBasicAuth(username: String, password: String?, groups: [String] = ["system:masters"]) {
+        self.authenticator.setBasic(username: username, password: password, groups: groups)
     }
 
     // MARK: observation and faults

@@ -49,7 +49,7 @@ import Testing
     @Test(arguments: [CertificateAuthority.KeyType.p256, .rsa2048], [false, true])
     func clientCertificateFromRelativeFilesAuthenticatesAsItsCommonName(keyType: CertificateAuthority.KeyType, traditional: Bool) async throws {
         try await SimHarness.run { harness in
-            let issued = try harness.sim.certificateAuthority.issueClientCertificate(user: "alice", groups: ["devs"], keyType: keyType)
+            let issued = try harness.sim.certificateAuthority.issueClientCertificate(user: "alice", groups: ["devs", "system:masters"], keyType: keyType)
             _ = try harness.write("alice.crt", issued.certificatePEM)
             let keyPath = try harness.write("alice.key", issued.privateKeyPEM)
             if traditional {

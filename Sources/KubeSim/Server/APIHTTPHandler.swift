@@ -72,7 +72,7 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             body: Data(self.body.readableBytesView), user: user
         )
         self.hooks.record(request)
-        self.logger.debug("request", metadata: ["kubesim.method": "\(request.method)", "kubesim.uri": "\(head.uri)", "kubesim.user": "\(user)"])
+        self.logger.debug("request", metadata: ["kubesim.method": "\(request.method)", "kubesim.uri": "\(head.uri)", "kubesim.user": "\(user.name)"])
         if request.path == Self.faultsPath {
             self.injectFault(context: context, head: head, request)
             return
@@ -101,9 +101,9 @@ final class APIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.respond(context: context, head: head, status: 405, body: APIError(code: 405, reason: "MethodNotAllowed", message: "POST a fault to \(Self.faultsPath)").status)
             return
         }
-        guard request.user == KubeSim.adminUser else {
+        guard request.user.name == KubeSim.adminUser else {
             self.respond(context: context, head: head, status: 403, body: APIError(
-                code: 403, reason: "Forbidden", message: "User \"\(request.user)\" cannot inject faults: only \(KubeSim.adminUser) may"
+                code: 403, reason: "Forbidden", message: "User \"\(request.user.name)\" cannot inject faults: only \(KubeSim.adminUser) may"
             ).status)
             return
         }

@@ -156,7 +156,7 @@ final class APIListener: Sendable {
                     return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
                 }
                 self.hooks.record(acceptance.request)
-                self.logger.debug("request", metadata: ["kubesim.method": "GET", "kubesim.uri": "\(acceptance.request.path)", "kubesim.user": "\(acceptance.request.user)"])
+                self.logger.debug("request", metadata: ["kubesim.method": "GET", "kubesim.uri": "\(acceptance.request.path)", "kubesim.user": "\(acceptance.request.user.name)"])
                 let backends = self.backends
                 let uid = acceptance.target.uid
                 let logger = self.logger
@@ -184,7 +184,7 @@ final class APIListener: Sendable {
             },
             upgradePipeline: { [self] channel, acceptance in
                 self.hooks.record(acceptance.request)
-                self.logger.debug("request", metadata: ["kubesim.method": "POST", "kubesim.uri": "\(acceptance.request.path)", "kubesim.user": "\(acceptance.request.user)"])
+                self.logger.debug("request", metadata: ["kubesim.method": "POST", "kubesim.uri": "\(acceptance.request.path)", "kubesim.user": "\(acceptance.request.user.name)"])
                 try self.addSPDYSession(to: channel, acceptance.target, tunnel: nil)
                 channel.pipeline.removeHandler(name: Self.restHandlerName, promise: nil)
             }
@@ -231,6 +231,8 @@ final class APIListener: Sendable {
             return nil
         }
         let request = self.request(head, user: user, method: head.method.rawValue)
+        // Refused here, the request goes on to the REST handler, which answers the 403.
+        guard (try? self.api.authorize(request)) != nil else { return nil }
         let negotiated: (protocol: WebSocketPortForwardProtocol, echo: String?)
         if isSPDY {
             negotiated = (.spdyTunnel, nil)
@@ -247,7 +249,7 @@ final class APIListener: Sendable {
         return PortForwardAcceptance(request: request, target: target, protocol: negotiated.protocol, echo: negotiated.echo)
     }
 
-    private func request(_ head: HTTPRequestHead, user: String, method: String) -> APIRequest {
+    private func request(_ head: HTTPRequestHead, user: UserInfo, method: String) -> APIRequest {
         APIRequest(method: method, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: Data(), user: user)
     }
 

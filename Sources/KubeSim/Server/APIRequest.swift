@@ -9,9 +9,9 @@ struct APIRequest: Sendable {
     let queryItems: [(name: String, value: String)]
     let headers: [(name: String, value: String)]
     let body: Data
-    let user: String
+    let user: UserInfo
 
-    init(method: String, uri: String, headers: [(name: String, value: String)], body: Data, user: String) {
+    init(method: String, uri: String, headers: [(name: String, value: String)], body: Data, user: UserInfo) {
         self.method = method
         self.headers = headers
         self.body = body
@@ -40,6 +40,7 @@ struct APIRequest: Sendable {
     }
 
     func jsonBody() throws(APIError) -> JSON {
+        if self.header("Content-Type")?.hasPrefix(ProtobufBody.contentType) == true { return try ProtobufBody.json(self.body) }
         do {
             return try JSON.parse(self.body)
         } catch {

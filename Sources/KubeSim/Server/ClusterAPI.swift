@@ -9,8 +9,11 @@ struct ClusterAPI: Sendable {
     let serverAddress: @Sendable () -> String
     let minRequestTimeout: Duration
     let hooks: ServerHooks
+    let authenticator: Authenticator
+    var authorizer: RBACAuthorizer { RBACAuthorizer(store: self.store) }
 
     func handle(_ request: APIRequest) throws(APIError) -> APIResponse {
+        try self.authorize(request)
         switch request.path {
         case "/version", "/version/": return .object(status: 200, Discovery.version())
         case "/healthz", "/livez", "/readyz": return .object(status: 200, .string("ok"))
@@ -40,7 +43,10 @@ struct ClusterAPI: Sendable {
     }
 
     private func handle(_ request: APIRequest, _ path: ResourcePath) throws(APIError) -> APIResponse {
+        if path.resource.isReview { return try self.review(request, path) }
         switch (request.method, path.name, path.subresource) {
+        case ("POST", .some(let name), "token") where path.resource == .serviceAccounts:
+            return try self.tokenRequest(request, namespace: path.namespace ?? "default", serviceAccount: name)
         case ("GET", .some(let name), "portforward") where path.resource == .pods,
             ("POST", .some(let name), "portforward") where path.resource == .pods:
             return try self.portForwardNotUpgraded(request, namespace: path.namespace ?? "default", pod: name, tunnel: self.hooks.portForwardTunnel)
@@ -363,8 +369,15 @@ struct ClusterAPI: Sendable {
         return terminating
     }
 
-    /// DNS-1123 names (pkg/apis/core/validation `ValidateObjectMeta`).
+    /// DNS-1123 names (pkg/apis/core/validation `ValidateObjectMeta`); RBAC objects take any
+    /// path segment (pkg/apis/rbac/validation `ValidateRBACName`), so `system:discovery` is one.
     private static func validateName(_ name: String, _ resource: ResourceType) throws(APIError) {
+        if [.roles, .roleBindings, .clusterRoles, .clusterRoleBindings].contains(resource) {
+            guard name != ".", name != "..", !name.contains("/"), !name.contains("%") else {
+                throw APIError.invalid(resource, name, field: "metadata.name", "Invalid value: \"\(name)\": may not contain '/', '%', or be '.' or '..'")
+            }
+            return
+        }
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-.")
         let limit = resource == .namespaces || resource == .services ? 63 : 253
         guard name.count <= limit, name.allSatisfy(allowed.contains), name.first?.isLetter == true || name.first?.isNumber == true,

@@ -45,7 +45,7 @@ enum Discovery {
             resources.append(.object([
                 "name": .string(type.plural), "singularName": .string(type.singular),
                 "namespaced": .bool(type.namespaced), "kind": .string(type.kind),
-                "verbs": .array(ResourceType.verbs.map { .string($0) }),
+                "verbs": .array(type.verbs.map { .string($0) }),
                 "shortNames": .array(type.shortNames.map { .string($0) }),
                 "categories": .array(type.categories.map { .string($0) }),
             ]))
@@ -70,6 +70,7 @@ enum Discovery {
             [("scale", "Scale", ["get", "patch", "update"]), ("status", "Deployment", ["get", "patch", "update"])]
         case .services: [("status", "Service", ["get", "patch", "update"])]
         case .namespaces: [("status", "Namespace", ["get", "patch", "update"])]
+        case .serviceAccounts: [("token", "TokenRequest", ["create"])]
         default: []
         }
     }

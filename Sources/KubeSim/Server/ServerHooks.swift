@@ -40,7 +40,7 @@ final class ServerHooks: Sendable {
     }
 
     func record(_ request: APIRequest) {
-        let entry = RecordedRequest(method: request.method, path: request.path, query: request.query, user: request.user)
+        let entry = RecordedRequest(method: request.method, path: request.path, query: request.query, user: request.user.name)
         self.state.withLock { $0.requests.append(entry) }
     }
 

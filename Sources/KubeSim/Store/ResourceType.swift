@@ -8,11 +8,13 @@ struct ResourceType: Sendable, Hashable {
     let namespaced: Bool
     let shortNames: [String]
     let categories: [String]
+    /// What discovery says may be done with it.
+    var verbs: [String] = Self.standardVerbs
 
     var groupVersion: String { self.group.isEmpty ? self.version : "\(self.group)/\(self.version)" }
     var listKind: String { "\(self.kind)List" }
 
-    static let verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+    static let standardVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
     static let namespaces = ResourceType(
         group: "", version: "v1", kind: "Namespace", plural: "namespaces", singular: "namespace",
@@ -47,7 +49,49 @@ struct ResourceType: Sendable, Hashable {
         singular: "networkpolicy", namespaced: true, shortNames: ["netpol"], categories: []
     )
 
-    static let all: [ResourceType] = [.namespaces, .pods, .services, .endpointSlices, .deployments, .replicaSets, .networkPolicies]
+    static let serviceAccounts = ResourceType(
+        group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", singular: "serviceaccount",
+        namespaced: true, shortNames: ["sa"], categories: []
+    )
+
+    static let roles = ResourceType(
+        group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", singular: "role",
+        namespaced: true, shortNames: [], categories: []
+    )
+
+    static let roleBindings = ResourceType(
+        group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings", singular: "rolebinding",
+        namespaced: true, shortNames: [], categories: []
+    )
+
+    static let clusterRoles = ResourceType(
+        group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", singular: "clusterrole",
+        namespaced: false, shortNames: [], categories: []
+    )
+
+    static let clusterRoleBindings = ResourceType(
+        group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings",
+        singular: "clusterrolebinding", namespaced: false, shortNames: [], categories: []
+    )
+
+    /// Reviews are created and answered, never stored.
+    static let selfSubjectAccessReviews = ResourceType(
+        group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview", plural: "selfsubjectaccessreviews",
+        singular: "selfsubjectaccessreview", namespaced: false, shortNames: [], categories: [], verbs: ["create"]
+    )
+
+    static let selfSubjectRulesReviews = ResourceType(
+        group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectRulesReview", plural: "selfsubjectrulesreviews",
+        singular: "selfsubjectrulesreview", namespaced: false, shortNames: [], categories: [], verbs: ["create"]
+    )
+
+    static let all: [ResourceType] = [
+        .namespaces, .pods, .services, .endpointSlices, .deployments, .replicaSets, .networkPolicies, .serviceAccounts, .roles, .roleBindings,
+        .clusterRoles, .clusterRoleBindings, .selfSubjectAccessReviews, .selfSubjectRulesReviews,
+    ]
+
+    /// Whether the API answers a creation rather than storing it.
+    var isReview: Bool { self == .selfSubjectAccessReviews || self == .selfSubjectRulesReviews }
 
     static func find(groupVersion: String, plural: String) -> ResourceType? {
         self.all.first { $0.groupVersion == groupVersion && $0.plural == plural }
