@@ -220,7 +220,7 @@ import Testing
 
             let port = try await runKfwd(RelayForwardTests.forwardArguments(harness, "svc/echo", "9000")) { lines in await lines.untilEnd() }
             #expect(port.status == .exited(1))
-            #expect(port.lines.contains("error: service echo has no UDP port 9000 (its ports: 9999/UDP)"), "\(port.lines)")
+            #expect(port.lines.contains("error: service echo has no UDP port 9000 (its ports: 9999/UDP named udp)"), "\(port.lines)")
             #expect(harness.sim.relayPods().isEmpty)
 
             let memory = try await runKfwd(RelayForwardTests.forwardArguments(harness, "svc/echo", "9999") + ["--relay-memory", "lots"]) { lines in await lines.untilEnd() }

@@ -112,7 +112,7 @@ struct RelayForward: Sendable {
                     return same && (port.protocol ?? "TCP") == wanted
                 }
                 guard let port else {
-                    let have = ports.map { "\($0.name.map { "\($0) " } ?? "")\($0.port)/\($0.protocol ?? "TCP")" }.joined(separator: ", ")
+                    let have = ports.map { "\($0.port)/\($0.protocol ?? "TCP")\($0.name.map { " named \($0)" } ?? "")" }.joined(separator: ", ")
                     throw ForwardError(code: .portMissing, "service \(name) has no \(wanted) port \(mapping.remote) (its ports: \(have.isEmpty ? "none" : have))")
                 }
                 result[mapping.remote] = try Self.target(clusterIP, port.port)
