@@ -118,6 +118,9 @@ public struct ForwardEventRecord: Codable, Sendable, Equatable {
         case .transport(let name):
             self.type = "transport"
             self.message = name
+        case .following(let note):
+            self.type = "following"
+            self.message = note
         case .relay(let note):
             self.type = "relay"
             self.message = note

@@ -58,9 +58,12 @@ public struct StatusReport: Codable, Sendable, Equatable {
         /// The pods in use that fail their probe, with why: they get no new connections while
         /// another pod passes.
         public var failingPods: [String: String] = [:]
+        /// How it follows its pods when the user's rights allow no watch: by polling, and what
+        /// is not allowed (absent when it watches).
+        public var following: String?
 
         enum CodingKeys: String, CodingKey {
-            case alias, status, reason, code, fix, pods, since, retries, connections, reconnects, transport, listening
+            case alias, status, reason, code, fix, pods, since, retries, connections, reconnects, transport, listening, following
             case retryDelay = "retry_delay_seconds"
             case lastError = "last_error"
             case failedConnections = "failed_connections"
@@ -110,6 +113,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
             self.transport = try container.decodeIfPresent(String.self, forKey: .transport)
             self.listening = try container.decodeIfPresent([String].self, forKey: .listening) ?? []
             self.failingPods = try container.decodeIfPresent([String: String].self, forKey: .failingPods) ?? [:]
+            self.following = try container.decodeIfPresent(String.self, forKey: .following)
         }
     }
 
@@ -154,6 +158,7 @@ extension StatusReport.Forward {
             listening: status.listening.map(\.description)
         )
         self.failingPods = status.failingPods
+        self.following = status.followNote
         let reason = status.state.reason
         self.reason = reason?.message
         self.code = reason?.code.rawValue

@@ -19,6 +19,9 @@ public enum ForwardEvent: Sendable {
     /// The port-forward protocol the API server accepted (`tunnel`, `spdy`, `websocket`),
     /// reported once per route.
     case transport(String)
+    /// The user's rights allow following the target only by polling (``FollowPlan``): how,
+    /// and what is not allowed; reported when the forward starts in a context.
+    case following(String)
     /// What the forward's relay is doing: being deployed, ready, lost and redeployed, or a
     /// stale one removed.
     case relay(String)

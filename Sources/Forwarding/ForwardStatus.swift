@@ -24,6 +24,8 @@ public struct ForwardStatus: Sendable, Equatable {
     public var listening: [Socket] = []
     /// The port-forward protocol in use, once the API server accepted one.
     public var transport: String?
+    /// How the forward follows its pods when its rights allow no watch (``ForwardEvent/following(_:)``).
+    public var followNote: String?
     /// The last thing the forward's relay did (deploying, ready, lost and redeploying), for
     /// UDP and address forwards.
     public var relayNote: String?
@@ -102,6 +104,8 @@ public struct ForwardStatus: Sendable, Equatable {
                 status.kubeconfigNote = message
             case .transport(let name):
                 status.transport = name
+            case .following(let note):
+                status.followNote = note
             case .relay(let message):
                 status.relayNote = message
             case .connection:

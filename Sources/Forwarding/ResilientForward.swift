@@ -150,6 +150,7 @@ public struct ResilientForward: Sendable {
     private func runPod(_ name: String, group: any EventLoopGroup, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
         let client: KubeClient
         do { client = try self.cache.client(for: self.context) } catch { throw ForwardError(error) }
+        if let degraded = try await self.followPlan(context: self.context, namespace: self.namespace).degraded { events(.following(degraded)) }
         var podForward = PodForward(
             client: client, transport: self.transport.transport(client: client, events: events), namespace: self.namespace, pod: name,
             mappings: self.mappings, addresses: self.addresses
@@ -260,39 +261,53 @@ public struct ResilientForward: Sendable {
         _ body: (any PodPicker) async throws -> Void
     ) async throws {
         let synced = { (informers: [any InformerHealth]) in await Self.waitForSync(informers, route: route, events: events) }
-        switch self.target {
-        case .service(let name):
-            try await self.withInformers(Service.self, EndpointSlice.self, context: context, namespace: namespace) { services, slices in
+        let plan = try await self.followPlan(context: context, namespace: namespace)
+        if let degraded = plan.degraded { events(.following(degraded)) }
+        switch (self.target, plan.source) {
+        case (.service(let name), .serviceEndpoints(let servicesMode, let slicesMode)):
+            try await self.withInformers(Service.self, servicesMode, EndpointSlice.self, slicesMode, context: context, namespace: namespace) { services, slices in
                 await synced([services, slices])
                 try await body(ServiceEndpoints(name: name, namespace: namespace, services: services, slices: slices))
             }
-        case .deployment(let name):
-            try await self.withInformers(Deployment.self, Pod.self, context: context, namespace: namespace) { deployments, pods in
+        case (.service(let name), .servicePods(let servicesMode, let podsMode)):
+            try await self.withInformers(Service.self, servicesMode, Pod.self, podsMode, context: context, namespace: namespace) { services, pods in
+                await synced([services, pods])
+                try await body(ServicePods(name: name, namespace: namespace, services: services, pods: pods))
+            }
+        case (.deployment(let name), .deployment(let deploymentsMode, let podsMode)):
+            try await self.withInformers(Deployment.self, deploymentsMode, Pod.self, podsMode, context: context, namespace: namespace) { deployments, pods in
                 await synced([deployments, pods])
                 try await body(SelectedPods(namespace: namespace, selection: .deployment(name: name, deployments), pods: pods))
             }
-        case .selector(let text):
+        case (.selector(let text), .pods(let mode)):
             let selector = try ForwardTarget.labelSelector(text)
-            try await self.cache.withInformer(Pod.self, context: context, namespace: namespace) { pods in
+            try await self.cache.withInformer(Pod.self, context: context, namespace: namespace, mode: mode) { pods in
                 await synced([pods])
                 try await body(SelectedPods(namespace: namespace, selection: .labels(selector, description: "pods -l \(text)"), pods: pods))
             }
-        case .pod(let name):
+        case (.pod(let name), .pods(let mode)):
             // Only UDP to one pod comes here (TCP runs as a PodForward, kubectl's meaning).
-            try await self.cache.withInformer(Pod.self, context: context, namespace: namespace) { pods in
+            try await self.cache.withInformer(Pod.self, context: context, namespace: namespace, mode: mode) { pods in
                 await synced([pods])
                 try await body(SelectedPods(namespace: namespace, selection: .named(name), pods: pods))
             }
-        case .address:
-            preconditionFailure("address targets run as a RelayForward")
+        default:
+            preconditionFailure("address targets run as a RelayForward; \(plan.source) is not a plan for \(self.target)")
         }
     }
 
+    /// What the user's rights allow for following the target in `namespace` (``FollowPlan``).
+    func followPlan(context: KubeContext, namespace: String) async throws(ForwardError) -> FollowPlan {
+        let checks = FollowPlan.checks(for: self.target, namespace: namespace)
+        return try FollowPlan.make(for: self.target, namespace: namespace, allowed: await self.cache.allowed(checks, context: context))
+    }
+
     private func withInformers<A: KubeResource, B: KubeResource>(
-        _ first: A.Type, _ second: B.Type, context: KubeContext, namespace: String, _ body: (Informer<A>, Informer<B>) async throws -> Void
+        _ first: A.Type, _ firstMode: ReflectorMode, _ second: B.Type, _ secondMode: ReflectorMode, context: KubeContext, namespace: String,
+        _ body: (Informer<A>, Informer<B>) async throws -> Void
     ) async throws {
-        try await self.cache.withInformer(A.self, context: context, namespace: namespace) { a in
-            try await self.cache.withInformer(B.self, context: context, namespace: namespace) { b in
+        try await self.cache.withInformer(A.self, context: context, namespace: namespace, mode: firstMode) { a in
+            try await self.cache.withInformer(B.self, context: context, namespace: namespace, mode: secondMode) { b in
                 try await body(a, b)
             }
         }

@@ -53,28 +53,36 @@ struct ServiceEndpoints: PodPicker {
 
     var informers: [any TickSource] { [self.services, self.slices] }
 
-    private static func port(_ remote: RemotePort, of service: Service) -> Service.Port? {
+    func emptyReason(remotePort: RemotePort) -> ForwardError {
+        let targetPorts = Set(self.ownSlices.flatMap { $0.ports ?? [] }.compactMap(\.port))
+        if let problem = Self.problem(self.service, name: self.name, namespace: self.namespace, remotePort: remotePort, targetPorts: targetPorts) {
+            return problem
+        }
+        let pods = Set(self.ownSlices.flatMap { $0.endpoints ?? [] }.compactMap { $0.targetRef?.name })
+        return ForwardError(code: .noReadyPod, "svc/\(self.name) has no ready pod (0 of \(pods.count) ready)")
+    }
+
+    /// The Service port `remote` names, by number or name.
+    static func port(_ remote: RemotePort, of service: Service) -> Service.Port? {
         switch remote {
         case .number(let number): service.spec?.ports?.first { $0.port == number }
         case .name(let name): service.spec?.ports?.first { $0.name == name }
         }
     }
 
-    func emptyReason(remotePort: RemotePort) -> ForwardError {
-        guard let service = self.service else {
+    /// What is wrong with the Service itself, whoever finds its pods: it is missing, or it has
+    /// no such port (and its pods do not serve the number as a target port either).
+    static func problem(_ service: Service?, name: String, namespace: String, remotePort: RemotePort, targetPorts: Set<Int>) -> ForwardError? {
+        guard let service else {
             return ForwardError(
-                code: .serviceMissing, "service \(self.name) does not exist in namespace \(self.namespace)",
-                fix: "check the name with `kubectl get services -n \(self.namespace)`; the forward starts when it exists"
+                code: .serviceMissing, "service \(name) does not exist in namespace \(namespace)",
+                fix: "check the name with `kubectl get services -n \(namespace)`; the forward starts when it exists"
             )
         }
+        guard Self.port(remotePort, of: service) == nil, !(remotePort.number.map(targetPorts.contains) ?? false) else { return nil }
         let ports = service.spec?.ports ?? []
-        let targetPorts = Set(self.ownSlices.flatMap { $0.ports ?? [] }.compactMap(\.port))
-        guard Self.port(remotePort, of: service) != nil || remotePort.number.map(targetPorts.contains) == true else {
-            let list = ports.map { port in port.name.map { "\(port.port) named \($0)" } ?? String(port.port) }.joined(separator: ", ")
-            let what = remotePort.number == nil ? "port named \(remotePort)" : "port \(remotePort)"
-            return ForwardError(code: .portMissing, "service \(self.name) has no \(what) (it has \(list.isEmpty ? "none" : list))")
-        }
-        let pods = Set(self.ownSlices.flatMap { $0.endpoints ?? [] }.compactMap { $0.targetRef?.name })
-        return ForwardError(code: .noReadyPod, "svc/\(self.name) has no ready pod (0 of \(pods.count) ready)")
+        let list = ports.map { port in port.name.map { "\(port.port) named \($0)" } ?? String(port.port) }.joined(separator: ", ")
+        let what = remotePort.number == nil ? "port named \(remotePort)" : "port \(remotePort)"
+        return ForwardError(code: .portMissing, "service \(name) has no \(what) (it has \(list.isEmpty ? "none" : list))")
     }
 }

@@ -32,6 +32,8 @@ enum Terminal {
             self.line("Transport: \(name)\(name == "tunnel" ? " (SPDY over WebSocket)" : "")")
         case .relay(let message):
             self.line("Relay: \(message)")
+        case .following(let note):
+            self.sentence(note)
         case .routed(let local, let pod):
             if self.verbose.withLock({ $0 }) { self.line("Connection on \(local) -> pod \(pod)") }
         case .heldBack(let pod):

@@ -131,6 +131,31 @@ import Testing
         #expect(one.emptyReason(remotePort: .name("http")).message == "no container of pod/web-3 has a port named http")
     }
 
+    /// Without the right to read EndpointSlices: the Service's selector over the pods, its
+    /// named target port looked up in each pod, as the EndpointSlice controller does.
+    @Test func aServicesPodsAreFoundFromItsSelectorWhenItsSlicesCannotBeRead() {
+        let pods = Informer<Pod>.fixture([
+            self.pod("web-1", labels: ["app": "web"], ready: true, ports: ["web": 8080]),
+            self.pod("web-2", labels: ["app": "web"], ready: true, ports: ["web": 9090]),
+            self.pod("web-3", labels: ["app": "web"], ready: false, ports: ["web": 8080]),
+            self.pod("db-0", labels: ["app": "db"], ready: true, ports: ["web": 8080]),
+        ])
+        let service = self.decode(Service.self, #"""
+            {"metadata": {"name": "web", "namespace": "shop"},
+             "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "web"}, {"name": "admin", "port": 81, "targetPort": 9000}]}}
+            """#)
+        let picker = ServicePods(name: "web", namespace: "shop", services: .fixture([service]), pods: pods)
+        #expect(picker.candidates(remotePort: 80) == [PodChoice(pod: "web-1", port: 8080), PodChoice(pod: "web-2", port: 9090)])
+        #expect(picker.candidates(remotePort: .name("http")) == picker.candidates(remotePort: 80))
+        #expect(picker.candidates(remotePort: 81).map(\.port) == [9000, 9000])
+        #expect(picker.emptyReason(remotePort: 82).message == "service web has no port 82 (it has 80 named http, 81 named admin)")
+        let missing = ServicePods(name: "api", namespace: "shop", services: .fixture([service]), pods: pods)
+        #expect(missing.candidates(remotePort: 80).isEmpty)
+        #expect(missing.emptyReason(remotePort: 80).code == .serviceMissing)
+        let idle = ServicePods(name: "web", namespace: "shop", services: .fixture([service]), pods: .fixture([self.pod("web-3", labels: ["app": "web"], ready: false)]))
+        #expect(idle.emptyReason(remotePort: 80) == ForwardError(code: .noReadyPod, "svc/web has no ready pod (0 of 1 ready)"))
+    }
+
     @Test func aMissingDeploymentIsSaid() {
         let selected = SelectedPods(namespace: "shop", selection: .deployment(name: "api", .fixture([])), pods: .fixture([]))
         #expect(selected.candidates(remotePort: 80).isEmpty)

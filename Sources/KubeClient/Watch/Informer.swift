@@ -134,6 +134,8 @@ public final class Informer<T: KubeResource>: Sendable {
 
     private func replace(_ items: [T]) {
         self.state.withLock { state in
+            // A relist that changes nothing (a polling reflector's, mostly) moves no revision.
+            let wasCurrent = state.synced && state.lastError == nil
             state.lastError = nil
             var fresh: [String: T] = [:]
             for item in items { fresh[Self.key(item.metadata.namespace, item.metadata.name)] = item }
@@ -148,9 +150,10 @@ public final class Informer<T: KubeResource>: Sendable {
             }
             state.objects = fresh
             state.synced = true
+            let changed = !events.isEmpty || !wasCurrent
             events.append(.synced)
             for event in events { self.subscribers.publish(event) }
-            self.ticker.fire()
+            if changed { self.ticker.fire() }
         }
     }
 

@@ -13,6 +13,7 @@ public final class KubeClientCache: Sendable {
         let namespace: String?
         let labelSelector: String
         let fieldSelector: String
+        let mode: ReflectorMode
     }
 
     private struct Shared {
@@ -35,6 +36,13 @@ public final class KubeClientCache: Sendable {
     private let jobsContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
     private let options: KubeClient.Options
     private let logger: Logger
+    /// Answers of access reviews, per context, with when they were given.
+    let accessAnswers = Mutex<[AccessKey: (allowed: Bool, at: ContinuousClock.Instant)]>([:])
+
+    struct AccessKey: Hashable, Sendable {
+        let context: KubeContext
+        let check: AccessCheck
+    }
 
     public init(options: KubeClient.Options = KubeClient.Options(), logger: Logger = Logger(label: "kfwd.kube")) {
         (self.jobs, self.jobsContinuation) = AsyncStream.makeStream()
@@ -83,15 +91,17 @@ public final class KubeClientCache: Sendable {
     /// stopping it when the last holder leaves.
     public func withInformer<T: KubeResource, R: Sendable>(
         _ type: T.Type, context: KubeContext, namespace: String?, labelSelector: String = "", fieldSelector: String = "",
-        _ body: (Informer<T>) async throws -> R
+        mode: ReflectorMode = .watch, _ body: (Informer<T>) async throws -> R
     ) async throws -> R {
         let key = InformerKey(
             context: context, resource: "\(T.apiVersion)/\(T.plural)", namespace: T.namespaced ? namespace : nil,
-            labelSelector: labelSelector, fieldSelector: fieldSelector
+            labelSelector: labelSelector, fieldSelector: fieldSelector, mode: mode
         )
         let client = try self.client(for: context)
         let make: @Sendable () -> Informer<T> = {
-            Informer(reflector: Reflector(client: client, namespace: key.namespace, labelSelector: key.labelSelector, fieldSelector: key.fieldSelector))
+            var reflector = Reflector<T>(client: client, namespace: key.namespace, labelSelector: key.labelSelector, fieldSelector: key.fieldSelector)
+            reflector.mode = mode
+            return Informer(reflector: reflector)
         }
         return try await self.withShared(key, make: make, run: { await $0.run() }, body)
     }

@@ -15,6 +15,8 @@ public struct Reflector<T: KubeResource>: Sendable {
     public let fieldSelector: String?
     /// Server-side watch lifetime range (client-go: 5 to 10 minutes).
     public var watchTimeout: ClosedRange<Int> = 300...599
+    /// How the objects are followed.
+    public var mode: ReflectorMode = .watch
 
     public init(client: KubeClient, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil) {
         self.client = client
@@ -35,6 +37,10 @@ public struct Reflector<T: KubeResource>: Sendable {
         failure: @Sendable (KubeError) async -> Void = { _ in },
         connected: @escaping @Sendable () async -> Void = {}
     ) async {
+        if case .watch = self.mode {} else {
+            await self.poll(rewatch: rewatch, replace: replace, failure: failure)
+            return
+        }
         var backoff = Backoff()
         // Where the watch stands, shared with the attempt an interrupt may cancel.
         let position = Position()
@@ -84,6 +90,41 @@ public struct Reflector<T: KubeResource>: Sendable {
             } catch {
                 return
             }
+        }
+    }
+
+    /// Reads the objects at each interval (``Mode/list(every:)``, ``Mode/get(name:every:)``),
+    /// with backoff while reading fails; a fire of `rewatch` reads at once.
+    private func poll(
+        rewatch: Ticker?, replace: @escaping @Sendable ([T], String) async -> Void, failure: @Sendable (KubeError) async -> Void
+    ) async {
+        var backoff = Backoff()
+        while !Task.isCancelled {
+            let wait: Duration
+            do {
+                switch self.mode {
+                case .watch:
+                    return
+                case .list(let every):
+                    let list = try await self.client.list(T.self, namespace: self.namespace, labelSelector: self.labelSelector, fieldSelector: self.fieldSelector)
+                    await replace(list.items, list.metadata.resourceVersion ?? "")
+                    wait = every
+                case .get(let name, let every):
+                    do {
+                        let object = try await self.client.get(T.self, name, namespace: self.namespace)
+                        await replace([object], object.metadata.resourceVersion ?? "")
+                    } catch where error.isNotFound {
+                        await replace([], "")
+                    }
+                    wait = every
+                }
+                backoff = Backoff()
+            } catch {
+                if Task.isCancelled { return }
+                await failure(error)
+                wait = backoff.next()
+            }
+            do { _ = try await Self.unless(rewatch) { try await Task.sleep(for: wait) } } catch { return }
         }
     }
 
