@@ -64,10 +64,7 @@ struct FollowPlan: Sendable, Equatable {
             return nil
         }
         func refuse(_ missing: [AccessCheck], _ what: String) -> ForwardError {
-            ForwardError(
-                code: .forbidden, "\(what): \(Self.list(missing)) \(missing.count == 1 ? "is" : "are") not allowed in namespace \(namespace)",
-                fix: "ask for a Role in \(namespace) with \(missing.map(\.rule).joined(separator: " or ")) (docs/rbac.md), or use a context with more rights"
-            )
+            Self.refusal(missing, what, namespace: namespace, all: false)
         }
         let portForward = self.portForward(namespace)
         guard portForward.contains(where: allowed.contains) else { throw refuse([portForward[0]], "\(target) cannot be forwarded to") }
@@ -109,6 +106,24 @@ struct FollowPlan: Sendable, Equatable {
             ? "following \(target) by polling every \(Int(self.pollInterval.components.seconds)) s: \(Self.list(denied)) \(denied.count == 1 ? "is" : "are") not allowed in namespace \(namespace)"
             : nil
         return FollowPlan(source: source, degraded: degraded)
+    }
+
+    /// How to follow one pod by name with the rights of `context`'s user: watched when they
+    /// allow it or cannot be told, else polled.
+    static func podMode(_ name: String, namespace: String, context: KubeContext, cache: KubeClientCache) async -> ReflectorMode {
+        let target = ForwardTarget.pod(name)
+        let allowed = await cache.allowed(Self.checks(for: target, namespace: namespace), context: context)
+        if case .pods(let mode)? = (try? Self.make(for: target, namespace: namespace, allowed: allowed))?.source { return mode }
+        return .watch
+    }
+
+    /// The forbidden error for what cannot be done without `missing` (each needed, or any one of
+    /// them, as `all` says), with the Role rules that grant it.
+    static func refusal(_ missing: [AccessCheck], _ what: String, namespace: String, all: Bool) -> ForwardError {
+        ForwardError(
+            code: .forbidden, "\(what): \(Self.list(missing)) \(missing.count == 1 ? "is" : "are") not allowed in namespace \(namespace)",
+            fix: "ask for a Role in \(namespace) with \(missing.map(\.rule).joined(separator: all ? " and " : " or ")) (docs/rbac.md), or use a context with more rights"
+        )
     }
 
     /// `a`, `a and b`, `a, b and c`.

@@ -11,9 +11,7 @@ extension ResilientForward {
         var followed = false
         while !Task.isCancelled {
             let (watched, watchedContext, switched) = (namespace, context, followed)
-            // Polled by name when the user may not watch pods (``FollowPlan``).
-            let planned = try? await self.followPlan(context: context, namespace: namespace)
-            let mode: ReflectorMode = if case .pods(let mode)? = planned?.source { mode } else { .watch }
+            let mode = await FollowPlan.podMode(name, namespace: namespace, context: context, cache: self.cache)
             let outcome: PodWatch? = try? await self.cache.withInformer(Pod.self, context: context, namespace: namespace, mode: mode) { pods in
                 await withTaskGroup(of: PodWatch.self) { tasks in
                     tasks.addTask {

@@ -224,6 +224,13 @@ public actor RelayPods {
     private func create(_ relay: Relay, key: Key) async throws {
         let client: KubeClient
         do { client = try self.cache.client(for: key.context) } catch { throw ForwardError(error) }
+        // Both, before anything is made: a relay kfwd could not delete would outlive it.
+        let needed = ["create", "delete"].map { AccessCheck($0, "pods", namespace: key.namespace) }
+        let allowed = await self.cache.allowed(needed, context: key.context)
+        let missing = needed.filter { !allowed.contains($0) }
+        guard missing.isEmpty else {
+            throw FollowPlan.refusal(missing, "kfwd cannot run its relay pod", namespace: key.namespace, all: true)
+        }
         let pod = RelayPodSpec.pod(name: relay.name, owner: self.owner, rules: relay.rules, settings: self.settings)
         let created: Pod
         do {
@@ -248,9 +255,10 @@ public actor RelayPods {
         let namespace = key.namespace
         let timeout = self.settings.readyTimeout
         let image = self.settings.image
+        let mode = await FollowPlan.podMode(name, namespace: namespace, context: key.context, cache: self.cache)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await self.cache.withInformer(Pod.self, context: key.context, namespace: namespace) { pods in
+                try await self.cache.withInformer(Pod.self, context: key.context, namespace: namespace, mode: mode) { pods in
                     await pods.waitForSync()
                     var seen = false
                     let outcome: Result<Void, ForwardError>? = await StoreChanges.rerun(on: [pods]) {
@@ -287,6 +295,8 @@ public actor RelayPods {
 
     private func delete(_ relay: Relay, key: Key) async {
         relay.presence?.close(promise: nil)
+        // Never made (refused, or the cluster unreachable): nothing to delete.
+        guard case .success? = await relay.created?.result else { return }
         guard let client = try? self.cache.client(for: key.context) else { return }
         // The cluster's garbage collector deletes the policy with its pod; kfwd deletes it too,
         // for a cluster that runs none (KubeSim).
