@@ -122,7 +122,8 @@ struct FollowPlan: Sendable, Equatable {
     static func refusal(_ missing: [AccessCheck], _ what: String, namespace: String, all: Bool) -> ForwardError {
         ForwardError(
             code: .forbidden, "\(what): \(Self.list(missing)) \(missing.count == 1 ? "is" : "are") not allowed in namespace \(namespace)",
-            fix: "ask for a Role in \(namespace) with \(missing.map(\.rule).joined(separator: all ? " and " : " or ")) (docs/rbac.md), or use a context with more rights"
+            fix: missing.count == 1
+                ? missing[0].fix : "ask for a Role in \(namespace) with \(missing.map(\.rule).joined(separator: all ? " and " : " or ")) (docs/rbac.md), or use a context with more rights"
         )
     }
 

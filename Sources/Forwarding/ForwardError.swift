@@ -79,7 +79,7 @@ public struct ForwardError: Error, Sendable, Equatable, CustomStringConvertible 
                 default: error.reason == "NotFound" || error.httpStatus == 404 ? .other : .clusterUnreachable
                 }
             }
-        self.init(code: code, error.message)
+        self.init(code: code, error.message, fix: code == .forbidden ? AccessCheck(refusal: error.message)?.fix : nil)
     }
 
     /// A port-forward stream failure, coded the same way.
@@ -95,7 +95,7 @@ public struct ForwardError: Error, Sendable, Equatable, CustomStringConvertible 
             case .configuration: .kubeconfig
             case .rejected, .remote, .protocolViolation: .other
             }
-        self.init(code: code, error.message)
+        self.init(code: code, error.message, fix: code == .forbidden ? AccessCheck(refusal: error.message)?.fix : nil)
     }
 
     /// Whether waiting cannot help: the user must change something (credentials, rights, the

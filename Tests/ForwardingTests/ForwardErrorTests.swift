@@ -25,6 +25,23 @@ import Testing
         #expect(error.detail == text, "the whole text stays for the log")
     }
 
+    /// A 403 names what was refused; the fix is the smallest rule that allows it.
+    @Test func aRefusalGivesTheRuleThatAllowsIt() {
+        var refused = KubeError(
+            code: .api,
+            message: #"pods "web-0" is forbidden: User "system:serviceaccount:shop:dev" cannot get resource "pods/portforward" in API group "" in the namespace "shop" (403 Forbidden in context 'prod')"#
+        )
+        refused.httpStatus = 403
+        let error = ForwardError(refused)
+        #expect(error.code == .forbidden)
+        #expect(error.fix == #"ask for a Role in shop with {apiGroups: [""], resources: [pods/portforward], verbs: [get]} (docs/rbac.md), or use a context with more rights"#)
+        let cluster = AccessCheck(refusal: #"nodes is forbidden: User "dev" cannot list resource "nodes" in API group "" at the cluster scope"#)
+        #expect(cluster == AccessCheck("list", "nodes", namespace: nil))
+        #expect(cluster?.fix.hasPrefix("ask for a ClusterRole with") == true)
+        #expect(AccessCheck(refusal: "forbidden: something else") == nil)
+        #expect(AccessCheck(refusal: #"User "dev" cannot get path "/metrics""#) == nil)
+    }
+
     @Test func shortMessagesStayAsTheyAre() {
         let error = ForwardError("pod web-0 in namespace shop was deleted")
         #expect(error.message == "pod web-0 in namespace shop was deleted")

@@ -18,6 +18,33 @@ public struct AccessCheck: Sendable, Hashable, CustomStringConvertible {
         self.namespace = namespace
     }
 
+    /// The check a 403 refused, read from the apiserver's words for it (`User "dev" cannot list
+    /// resource "pods/portforward" in API group "" in the namespace "shop"`, from
+    /// responsewriters `forbiddenMessage`); nil for any other message.
+    public init?(refusal message: String) {
+        func field(after marker: String, in text: Substring) -> (value: String, rest: Substring)? {
+            guard let start = text.range(of: marker) else { return nil }
+            let rest = text[start.upperBound...]
+            guard let end = rest.firstIndex(of: "\"") else { return nil }
+            return (String(rest[..<end]), rest[rest.index(after: end)...])
+        }
+        guard let cannot = message.range(of: "\" cannot ") else { return nil }
+        let afterVerb = message[cannot.upperBound...]
+        guard let space = afterVerb.firstIndex(of: " ") else { return nil }
+        let verb = String(afterVerb[..<space])
+        guard let resource = field(after: "resource \"", in: afterVerb), let group = field(after: "in API group \"", in: resource.rest) else { return nil }
+        let namespace = field(after: "in the namespace \"", in: group.rest)?.value
+        let parts = resource.value.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let name = parts.first else { return nil }
+        self.init(verb, name, group: group.value, subresource: parts.count > 1 ? parts[1] : nil, namespace: namespace)
+    }
+
+    /// What to ask an admin for: the smallest rule, in a Role of the namespace (or a
+    /// ClusterRole for a cluster-wide check).
+    public var fix: String {
+        "ask for a \(self.namespace.map { "Role in \($0)" } ?? "ClusterRole") with \(self.rule) (docs/rbac.md), or use a context with more rights"
+    }
+
     /// The resource as kubectl names it: `pods/portforward`, `endpointslices.discovery.k8s.io`.
     public var resourceName: String {
         let base = self.group.isEmpty ? self.resource : "\(self.resource).\(self.group)"
