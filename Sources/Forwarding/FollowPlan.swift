@@ -120,11 +120,16 @@ struct FollowPlan: Sendable, Equatable {
     /// The forbidden error for what cannot be done without `missing` (each needed, or any one of
     /// them, as `all` says), with the Role rules that grant it.
     static func refusal(_ missing: [AccessCheck], _ what: String, namespace: String, all: Bool) -> ForwardError {
-        ForwardError(
-            code: .forbidden, "\(what): \(Self.list(missing)) \(missing.count == 1 ? "is" : "are") not allowed in namespace \(namespace)",
-            fix: missing.count == 1
-                ? missing[0].fix : "ask for a Role in \(namespace) with \(missing.map(\.rule).joined(separator: all ? " and " : " or ")) (docs/rbac.md), or use a context with more rights"
-        )
+        let fix: String?
+        if missing.count == 1 {
+            fix = missing[0].fix
+        } else {
+            // Several verbs on one resource are one rule.
+            let resources = Dictionary(grouping: missing) { [$0.group, $0.resource, $0.subresource ?? ""] }
+            let rules = all ? resources.values.map(AccessCheck.rule(for:)).sorted() : missing.map(\.rule)
+            fix = "ask for a Role in \(namespace) with \(rules.joined(separator: all ? " and " : " or ")) (docs/rbac.md), or use a context with more rights"
+        }
+        return ForwardError(code: .forbidden, "\(what): \(Self.list(missing)) \(missing.count == 1 ? "is" : "are") not allowed in namespace \(namespace)", fix: fix)
     }
 
     /// `a`, `a and b`, `a, b and c`.

@@ -90,18 +90,22 @@ struct ForwardCommand: AsyncParsableCommand {
         do { return try ForwardTarget(parsing: target) } catch { throw ValidationError(error.message) }
     }
 
-    func run() async throws {
+    /// The forward the arguments describe (checked by ``validate()``).
+    func spec() throws -> ForwardSpec {
         let target = try self.resolvedTarget()
-        Terminal.verbose.withLock { $0 = self.verbose }
-        let mappings = try self.allPorts.map { try PortMapping(parsing: $0) }
-        let addresses = try ListenAddresses(parsing: self.address)
-        let spec = ForwardSpec(
+        return ForwardSpec(
             alias: target.description, kubeconfig: self.cluster.kubeconfig, context: self.cluster.context, namespace: self.cluster.namespace,
-            target: target, mappings: mappings, addresses: addresses, podWait: .milliseconds(Int(self.podWait * 1000)), sticky: self.sticky,
-            warmStreams: self.warmStreams, transport: try PortForwardTransportKind(parsing: self.transport), udp: self.udp,
+            target: target, mappings: try self.allPorts.map { try PortMapping(parsing: $0) }, addresses: try ListenAddresses(parsing: self.address),
+            podWait: .milliseconds(Int(self.podWait * 1000)), sticky: self.sticky, warmStreams: self.warmStreams,
+            transport: try PortForwardTransportKind(parsing: self.transport), udp: self.udp,
             probe: try self.health.probe.map { try ProbeSpec(parsing: $0) } ?? .connect,
             probeInterval: .milliseconds(Int((self.health.probeInterval ?? 10) * 1000))
         )
+    }
+
+    func run() async throws {
+        Terminal.verbose.withLock { $0 = self.verbose }
+        let spec = try self.spec()
         let context: KubeContext
         do {
             context = try spec.kubeconfigSource.resolve()

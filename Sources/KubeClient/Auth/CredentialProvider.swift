@@ -27,6 +27,9 @@ actor CredentialProvider {
     /// How many times the exec plugin has run (for tests and diagnostics).
     var execPluginRuns: Int { self.execRuns }
 
+    /// Until when the exec plugin's last credential is valid, when it said.
+    var execExpiration: Date? { self.execCredential?.expiration }
+
     func current() async throws(KubeError) -> Presented {
         let user = self.context.user
         if let exec = user.exec, user.token == nil, user.tokenFile == nil {

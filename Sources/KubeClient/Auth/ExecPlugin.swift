@@ -55,26 +55,33 @@ struct ExecPlugin: Sendable {
         }
         let executable: Executable = self.config.command.contains("/") ? .path(FilePath(self.config.command)) : .name(self.config.command)
         let configuration = Configuration(executable: executable, arguments: Arguments(self.config.args ?? []), environment: .inherit.updating(overrides))
-        // The plugin gets the terminal only when interactive; its stderr always reaches the user.
-        func launch(_ input: some InputProtocol) async throws -> (TerminationStatus, String) {
-            let result = try await Subprocess.run(
-                configuration, input: input, output: .string(limit: 1 << 20),
-                error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
-            )
-            return (result.terminationStatus, result.standardOutput)
-        }
+        // The plugin gets the terminal only when interactive, its stderr too. Otherwise its
+        // stderr is read, passed on to ours, and its last line said in the error when it fails
+        // (a daemon's log, `kfwd doctor -o json`).
         let status: TerminationStatus
         let stdout: String
+        var said = ""
         do {
-            (status, stdout) = interactive
-                ? try await launch(.fileDescriptor(.standardInput, closeAfterSpawningProcess: false))
-                : try await launch(.none)
+            if interactive {
+                let result = try await Subprocess.run(
+                    configuration, input: .fileDescriptor(.standardInput, closeAfterSpawningProcess: false), output: .string(limit: 1 << 20),
+                    error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
+                )
+                (status, stdout) = (result.terminationStatus, result.standardOutput)
+            } else {
+                let result = try await Subprocess.run(configuration, input: .none, output: .string(limit: 1 << 20), error: .string(limit: 1 << 16))
+                (status, stdout) = (result.terminationStatus, result.standardOutput)
+                let text = result.standardError
+                if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
+                said = text.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init) ?? ""
+            }
         } catch {
             let hint = self.config.installHint.map { ": \($0)" } ?? ": install it or fix the command of user '\(user)'"
             throw KubeError.credentials("exec plugin '\(self.config.command)' for user '\(user)' could not be started\(hint)")
         }
         guard status.isSuccess else {
-            throw KubeError.credentials("exec plugin '\(self.config.command)' for user '\(user)' failed (\(status)): run it by hand to see why")
+            let why = said.isEmpty ? "run it by hand to see why" : "it said: \(said.prefix(300))"
+            throw KubeError.credentials("exec plugin '\(self.config.command)' for user '\(user)' failed (\(status)): \(why)")
         }
         return try self.parse(stdout)
     }

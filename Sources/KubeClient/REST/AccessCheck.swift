@@ -57,9 +57,13 @@ public struct AccessCheck: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The smallest Role (or ClusterRole, without a namespace) rule that allows it, as YAML.
-    public var rule: String {
-        let resource = self.subresource.map { "\(self.resource)/\($0)" } ?? self.resource
-        return "{apiGroups: [\"\(self.group)\"], resources: [\(resource)], verbs: [\(self.verb)]}"
+    public var rule: String { Self.rule(for: [self]) }
+
+    /// One rule allowing all of `checks` (one resource, several verbs), as YAML.
+    public static func rule(for checks: [AccessCheck]) -> String {
+        let first = checks.first ?? AccessCheck("get", "pods", namespace: nil)
+        let resource = first.subresource.map { "\(first.resource)/\($0)" } ?? first.resource
+        return "{apiGroups: [\"\(first.group)\"], resources: [\(resource)], verbs: [\(checks.map(\.verb).joined(separator: ", "))]}"
     }
 }
 

@@ -50,7 +50,7 @@ enum TLSSettings {
     }
 
     /// `*-data` fields are base64 of the PEM; the path form is read from disk.
-    private static func material(data: String?, file: String?, what: String, of owner: String) throws(KubeError) -> [UInt8]? {
+    static func material(data: String?, file: String?, what: String, of owner: String) throws(KubeError) -> [UInt8]? {
         if let data, !data.isEmpty {
             guard let decoded = Data(base64Encoded: data.trimmingCharacters(in: .whitespacesAndNewlines), options: .ignoreUnknownCharacters) else {
                 throw KubeError.config("\(what)-data of \(owner) is not base64")
