@@ -44,6 +44,16 @@ import Testing
             #expect(report.checks.first { $0.check == "credentials" }?.detail.hasPrefix("token, valid until ") == true, "\(report.checks)")
             #expect(report.checks.first { $0.check == "transport" }?.detail.contains("tunnel refused (get on pods/portforward is not allowed)") == true)
 
+            // List without watch: polling, said as what is not allowed.
+            let lister = try await RestrictedAccount.create(harness, rules: RestrictedAccount.kubectlRules + """
+
+                - {apiGroups: [""], resources: [services], verbs: [list]}
+                - {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list]}
+                """, name: "lister")
+            let listing = try #require(try await self.doctor(["svc/web", ":80", "--kubeconfig", lister.kubeconfigPath]).reports.first)
+            #expect(listing.ok && listing.mode == "poll", "\(listing)")
+            #expect(listing.checks.first { $0.check == "permissions" }?.detail.hasSuffix("watch on services and watch on endpointslices.discovery.k8s.io are not allowed in namespace default") == true)
+
             // Without pods/portforward: the right is named with its rule; nothing after is checked.
             let blocked = try await RestrictedAccount.create(harness, rules: """
                 - {apiGroups: [""], resources: [services, pods], verbs: [get, list, watch]}

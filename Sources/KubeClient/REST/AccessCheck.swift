@@ -104,3 +104,4 @@ extension KubeClient {
         return answer.status?.allowed ?? false
     }
 }
+
