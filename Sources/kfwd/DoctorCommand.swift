@@ -32,11 +32,11 @@ struct DoctorCommand: AsyncParsableCommand {
         self.arguments.first.map { $0.contains("/") || $0.hasPrefix("-") } ?? false || self.arguments.contains("-l")
     }
 
-    private func forwards() throws -> [(spec: ForwardSpec, relayImage: String)] {
+    private func forwards() throws -> [(spec: ForwardSpec, relay: RelaySettings)] {
         if self.describesAForward {
             let forward: ForwardCommand
             do { forward = try ForwardCommand.parse(self.arguments) } catch { throw ValidationError(ForwardCommand.message(for: error)) }
-            return [(try forward.spec(), forward.relay.image)]
+            return [(try forward.spec(), forward.relay.settings)]
         }
         let store = try ConfigStore.forCLI()
         let saved = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.forwards() }
@@ -50,7 +50,7 @@ struct DoctorCommand: AsyncParsableCommand {
         guard !chosen.isEmpty else { throw ValidationError("no saved forwards: name a target and ports, e.g. kfwd doctor svc/web 8080:80") }
         return try chosen.map { forward in
             do throws(ForwardError) {
-                return (try forward.native().forwardSpec(alias: forward.alias), image ?? RelaySettings.defaultImage)
+                return (try forward.native().forwardSpec(alias: forward.alias), RelaySettings(image: image ?? RelaySettings.defaultImage))
             } catch {
                 throw ValidationError("\(forward.alias): \(error.message)")
             }
@@ -66,7 +66,7 @@ struct DoctorCommand: AsyncParsableCommand {
             group.addTask { await cache.run() }
             var reports: [DoctorReport] = []
             for forward in forwards {
-                let report = await Doctor(spec: forward.spec, cache: cache, relayImage: forward.relayImage).run()
+                let report = await Doctor(spec: forward.spec, cache: cache, relaySettings: forward.relay).run()
                 if self.output == .text { Self.print(report) }
                 reports.append(report)
             }

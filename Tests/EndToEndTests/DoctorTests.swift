@@ -73,6 +73,35 @@ import Testing
         }
     }
 
+    /// A relay forward's image is started, claimed and removed; one the cluster cannot run is
+    /// said with the fix.
+    @Test func aRelayForwardsImageIsStartedAndRemoved() async throws {
+        let manifest = webManifest + """
+
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: dns, namespace: default}
+            spec:
+              selector: {app: web}
+              ports: [{name: dns, port: 53, protocol: UDP}]
+            """
+        try await SimHarness.run(manifest: manifest, configure: { $0.mapRelayImage() }) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            let good = try await self.doctor(["svc/dns", ":53", "--udp", "--relay-image", testRelayImage, "--kubeconfig", harness.kubeconfigPath])
+            let relay = good.reports.first?.checks.first { $0.check == "relay" }
+            #expect(good.exit && relay?.status == .pass, "\(good.reports)")
+            #expect(relay?.detail.contains("from \(testRelayImage) started and answered") == true, "\(String(describing: relay))")
+            #expect(harness.sim.relayPods().isEmpty, "the doctor's relay was removed")
+
+            let bad = try await self.doctor(["svc/dns", ":53", "--udp", "--relay-image", "registry.invalid/relay:0", "--kubeconfig", harness.kubeconfigPath])
+            let failed = bad.reports.first?.checks.first { $0.check == "relay" }
+            #expect(!bad.exit && failed?.status == .fail && failed?.detail.contains("ErrImagePull") == true, "\(bad.reports)")
+            #expect(failed?.fix?.contains("docs/relay.md") == true)
+            try await harness.sim.waitUntil { $0.relayPods().isEmpty }
+        }
+    }
+
     @Test func expiredTokensFailingPluginsAndBusyPortsAreSaid() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             // A JWT that expired a minute ago, which the server also no longer takes.

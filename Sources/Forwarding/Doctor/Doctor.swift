@@ -13,13 +13,13 @@ import Synchronization
 public struct Doctor: Sendable {
     let spec: ForwardSpec
     let cache: KubeClientCache
-    /// The image a relay forward would deploy, for the relay line.
-    let relayImage: String
+    /// How a relay forward's relay would be deployed: the doctor deploys one to see it start.
+    let relaySettings: RelaySettings
 
-    public init(spec: ForwardSpec, cache: KubeClientCache, relayImage: String) {
+    public init(spec: ForwardSpec, cache: KubeClientCache, relaySettings: RelaySettings) {
         self.spec = spec
         self.cache = cache
-        self.relayImage = relayImage
+        self.relaySettings = relaySettings
     }
 
     private typealias Check = DoctorReport.Check
@@ -177,7 +177,8 @@ public struct Doctor: Sendable {
         return (Check("transport", .pass, "auto uses \(first.rawValue) to \(choice.pod):\(choice.port): \(detail)"), first.rawValue)
     }
 
-    /// A relay forward's pod: kfwd must be allowed to create and delete it.
+    /// A relay forward's pod: kfwd must be allowed to create and delete it, and its image must
+    /// start and answer: one is deployed, claimed and deleted, as a forward would.
     private func relay(context: KubeContext, namespace: String) async -> Check {
         let needed = ["create", "delete"].map { AccessCheck($0, "pods", namespace: namespace) }
         let allowed = await self.cache.allowed(needed, context: context)
@@ -186,7 +187,38 @@ public struct Doctor: Sendable {
             let error = FollowPlan.refusal(missing, "kfwd cannot run its relay pod", namespace: namespace, all: true)
             return Check("relay", .fail, error.message, fix: error.fix)
         }
-        return Check("relay", .pass, "may create and delete its relay pod in \(namespace); image \(self.relayImage) (deployed when the forward starts)")
+        let relays = RelayPods(cache: self.cache, settings: self.relaySettings)
+        let image = self.relaySettings.image
+        let started = ContinuousClock.now
+        let outcome: Result<String, ForwardError> = await withTaskGroup(of: Result<String, ForwardError>?.self) { group in
+            group.addTask {
+                await relays.run()
+                return nil
+            }
+            let lease = await relays.lease([], context: context, namespace: namespace, events: { _ in })
+            let result: Result<String, ForwardError>
+            do throws(ForwardError) {
+                let endpoint = try await relays.endpoint(for: lease)
+                await relays.finished(lease, pod: endpoint.pod)
+                result = .success(endpoint.pod)
+            } catch {
+                result = .failure(error)
+            }
+            await relays.release(lease)
+            await relays.shutdown()
+            group.cancelAll()
+            return result
+        }
+        switch outcome {
+        case .success(let pod):
+            let seconds = (ContinuousClock.now - started).components.seconds
+            return Check("relay", .pass, "relay \(pod) from \(image) started and answered within \(max(seconds, 1)) s, then removed")
+        case .failure(let error):
+            return Check(
+                "relay", .fail, error.message,
+                fix: error.fix ?? "the cluster must be able to pull and run \(image): build, load or push it (docs/relay.md) and set --relay-image or kfwd settings set relay_image"
+            )
+        }
     }
 
     /// Whether each local port can be bound now.
