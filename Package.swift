@@ -96,7 +96,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "ConfigStore", dependencies: ["Forwarding", "KubeClient", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "ConfigStore", dependencies: ["Forwarding", "KubeClient", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]
+        ),
         .target(
             name: "ControlAPI",
             dependencies: [

@@ -66,7 +66,7 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
     /// Fields left out of a saved config take their defaults.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(ports: try container.decodeIfPresent([String].self, forKey: .ports) ?? [])
+        self.init(ports: try container.decodeIfPresent([PortText].self, forKey: .ports)?.map(\.text) ?? [])
         self.target = try container.decodeIfPresent(String.self, forKey: .target)
         self.selector = try container.decodeIfPresent(String.self, forKey: .selector)
         self.namespace = try container.decodeIfPresent(String.self, forKey: .namespace)
@@ -81,6 +81,15 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
         self.tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
         self.probe = try container.decodeIfPresent(String.self, forKey: .probe)
         self.probeIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .probeIntervalSeconds)
+    }
+
+    /// A port pair as a file writes it: `"8080:80"`, or a bare number in YAML (`5432`).
+    private struct PortText: Decodable {
+        let text: String
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Int.self) { self.text = String(number) } else { self.text = try container.decode(String.self) }
+        }
     }
 
     /// The forward this config describes: the one check of a forward, whatever it came from

@@ -21,7 +21,7 @@ final class ContextFollower: Sendable {
     /// Watches the kubeconfig until cancelled.
     func run(events: @Sendable (ForwardEvent) -> Void) async {
         do {
-            try await KubeconfigWatcher(paths: self.source.loader.paths).run {
+            try await FileWatcher(paths: self.source.loader.paths, what: "the kubeconfig").run {
                 let context: KubeContext
                 do throws(ForwardError) {
                     context = try self.source.resolve()

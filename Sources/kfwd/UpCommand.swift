@@ -11,8 +11,14 @@ import UnixSignals
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Run a set of forwards from a kftray JSON config file, all in this process.",
+        abstract: "Run a set of forwards in this process: the repository's kfwd.yaml, a kftray JSON file, or the saved forwards.",
         discussion: """
+            In a repository (or any folder of it) with a kfwd.yaml or .kfwd.yaml at its root, runs the forwards \
+            it lists and follows the file: edits are applied as they are saved (added forwards start, removed \
+            ones stop, changed ones restart, the others keep their connections); a file that does not parse is \
+            reported with its line and column and the forwards stay as they were. Elsewhere, or with --saved, \
+            runs the forwards saved with kfwd add and kfwd import.
+
             FILE is kftray's export format (a JSON array of configs), used unchanged. Entries of \
             workload_type service, pod and proxy run (UDP and proxy through a kfwd relay pod in the namespace); \
             an entry kfwd cannot run, or a field it does not know, \
@@ -23,8 +29,11 @@ struct UpCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "kftray JSON config file (default: the forwards saved with kfwd add and kfwd import).")
+    @Option(name: .shortAndLong, help: "kftray JSON config file (default: the repository's kfwd.yaml, else the saved forwards).")
     var config: String?
+
+    @Flag(help: "Run the saved forwards, even in a repository with a kfwd.yaml.")
+    var saved = false
 
     @Argument(help: "Run only the forwards with these aliases (default: all).")
     var aliases: [String] = []
@@ -41,8 +50,15 @@ struct UpCommand: AsyncParsableCommand {
         if self.podWait < 0 { throw ValidationError("--pod-wait \(self.podWait) must be 0 or more seconds") }
     }
 
+    /// The project file to run and follow: none with --config or --saved.
+    private var projectPath: String? {
+        guard self.config == nil, !self.saved else { return nil }
+        return ProjectFile.find(from: FileManager.default.currentDirectoryPath)
+    }
+
     func run() async throws {
-        let specs = try self.loadSpecs()
+        let project = self.projectPath
+        let specs = try self.loadSpecs(project: project)
         var logger = Logger(label: "kfwd")
         logger.logLevel = .warning
         let stored = self.network.seconds == nil ? try? ConfigStore().settings().networkSettleSeconds : nil
@@ -51,7 +67,8 @@ struct UpCommand: AsyncParsableCommand {
         )
         let updates = supervisor.updates()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await StatusPrinter(specs: specs).print(updates) }
+            group.addTask { await StatusPrinter { supervisor.spec($0) }.print(updates) }
+            if let project { group.addTask { await self.follow(project, supervisor) } }
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
                 ShutdownWatchdog.arm()
@@ -76,10 +93,19 @@ struct UpCommand: AsyncParsableCommand {
     private enum Forward {
         case kftray(Result<KftrayConfig, KftrayFileError>)
         case saved(StoredForward)
+        case project(ProjectFile.Forward)
     }
 
     /// The entries of the file, or the saved forwards.
-    private func entries() throws -> (source: String, entries: [Entry]) {
+    private func entries(project: String?) throws -> (source: String, entries: [Entry]) {
+        if let project {
+            let file: ProjectFile
+            do throws(ProjectFileError) { file = try ProjectFile.load(project) } catch {
+                Terminal.error(error.message)
+                throw ExitCode.failure
+            }
+            return (project, file.forwards.map { Entry(name: "\(project) forward \($0.alias)", forward: .project($0), unknownFields: []) })
+        }
         guard let path = self.config else {
             let forwards: [StoredForward]
             do { forwards = try ConfigStore().forwards() } catch {
@@ -105,11 +131,11 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     /// The runnable entries, each problem reported by entry and field.
-    private func loadSpecs() throws -> [ForwardSpec] {
-        let (source, entries) = try self.entries()
+    private func loadSpecs(project: String?) throws -> [ForwardSpec] {
+        let (source, entries) = try self.entries(project: project)
         let podWait = Duration.milliseconds(Int(self.podWait * 1000))
         // Saved forwards that name no protocol take the `transport` setting, as in the daemon.
-        let transport = self.config == nil ? (try? ConfigStore().settings().transport) ?? "auto" : "auto"
+        let transport = self.config == nil && project == nil ? (try? ConfigStore().settings().transport) ?? "auto" : "auto"
         var specs: [ForwardSpec] = []
         var aliases: [String] = []
         for entry in entries {
@@ -127,6 +153,9 @@ struct UpCommand: AsyncParsableCommand {
             case .saved(let forward):
                 alias = forward.alias
                 native = { () throws(ForwardError) in try forward.native() }
+            case .project(let forward):
+                alias = forward.alias
+                native = { () throws(ForwardError) in forward.config }
             }
             aliases.append(alias)
             guard self.aliases.isEmpty || self.aliases.contains(alias) else { continue }
@@ -154,5 +183,39 @@ struct UpCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         return specs
+    }
+
+    /// Applies each saved edit of the project file to the running forwards, until cancelled.
+    private func follow(_ path: String, _ supervisor: Supervisor) async {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let podWait = Duration.milliseconds(Int(self.podWait * 1000))
+        do {
+            try await FileWatcher(paths: [path], what: name).run {
+                let file: ProjectFile
+                do throws(ProjectFileError) { file = try ProjectFile.load(path) } catch {
+                    Terminal.error("\(error.message); the forwards keep running as they were")
+                    return
+                }
+                var wanted: [ForwardSpec] = []
+                for forward in file.forwards where self.aliases.isEmpty || self.aliases.contains(forward.alias) {
+                    do throws(ForwardError) { wanted.append(try forward.config.forwardSpec(alias: forward.alias, podWait: podWait)) } catch {
+                        Terminal.error("\(path) forward \(forward.alias): \(error.message)")
+                    }
+                }
+                let running = supervisor.list().filter { $0.state != .stopped }.compactMap { supervisor.spec($0.alias) }
+                let changes = SpecChanges.between(running: running, wanted: wanted)
+                guard !changes.isEmpty else { return }
+                for alias in changes.stop { await supervisor.stop(alias) }
+                for spec in changes.reload { supervisor.reload(spec) }
+                for spec in changes.start {
+                    do throws(ForwardError) { try supervisor.start(spec) } catch { Terminal.error("\(spec.alias): \(error.message)") }
+                }
+                let said = [("started", changes.start.map(\.alias)), ("stopped", changes.stop), ("restarted", changes.reload.map(\.alias))]
+                    .filter { !$0.1.isEmpty }.map { "\($0.0) \($0.1.joined(separator: ", "))" }
+                Terminal.line("\(name) changed: \(said.joined(separator: "; "))")
+            }
+        } catch where !Task.isCancelled {
+            Terminal.warning("\(error): edits to \(name) apply at the next kfwd up")
+        } catch {}
     }
 }

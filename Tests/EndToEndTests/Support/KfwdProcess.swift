@@ -116,13 +116,13 @@ func runKfwd<T: Sendable>(
 /// Runs a long-lived command (kfwd, kubectl port-forward) and `body` with its output (stdout
 /// and stderr together); when `body` returns, the command gets SIGTERM.
 func runLongLived<T: Sendable>(
-    _ executable: Executable, _ arguments: [String], environment: [String: String] = [:],
+    _ executable: Executable, _ arguments: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
     _ body: @escaping @Sendable (OutputLines) async throws -> T
 ) async throws -> (value: T, lines: [String], status: TerminationStatus) {
     let lines = OutputLines()
     let result = try await Subprocess.run(
         executable, arguments: Arguments(arguments), environment: .inherit.updating(environmentOverrides(environment)),
-        input: .none, output: .sequence, error: .combinedWithOutput
+        workingDirectory: workingDirectory.map { FilePath($0) }, input: .none, output: .sequence, error: .combinedWithOutput
     ) { execution in
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {

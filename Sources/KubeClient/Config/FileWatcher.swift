@@ -6,15 +6,18 @@ import NIOPosix
 import Glibc
 #endif
 
-/// Tells when one of a kubeconfig's files changes on disk: written in place, replaced by a
-/// rename (as editors and `kubectl config` write it), created or removed. On Linux it reads
-/// inotify events for the files' directories through a NIO pipe channel, so nothing polls;
-/// elsewhere it reports nothing (the caller then keeps the kubeconfig it read at start).
-public struct KubeconfigWatcher: Sendable {
+/// Tells when one of some files changes on disk (a kubeconfig's, a project file): written in
+/// place, replaced by a rename (as editors and `kubectl config` write them), created or removed.
+/// On Linux it reads inotify events for the files' directories through a NIO pipe channel, so
+/// nothing polls; elsewhere it reports nothing (the caller then keeps what it read at start).
+public struct FileWatcher: Sendable {
     public let paths: [String]
+    /// What the files are, for errors (`the kubeconfig`).
+    let what: String
 
-    public init(paths: [String]) {
+    public init(paths: [String], what: String) {
         self.paths = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        self.what = what
     }
 
     /// Calls `onChange` after every batch of events that touches one of the files, until
@@ -23,7 +26,7 @@ public struct KubeconfigWatcher: Sendable {
     public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, _ onChange: @Sendable () async -> Void) async throws {
         #if canImport(Glibc)
         let descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        guard descriptor >= 0 else { throw KubeError.config("cannot watch the kubeconfig for changes: inotify_init1 failed (errno \(errno))") }
+        guard descriptor >= 0 else { throw KubeError.config("cannot watch \(self.what) for changes: inotify_init1 failed (errno \(errno))") }
         // Directories, not files: a file replaced by a rename is a new inode a file watch misses.
         var names: [Int32: Set<String>] = [:]
         let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB)
@@ -42,7 +45,7 @@ public struct KubeconfigWatcher: Sendable {
                 }
         } catch {
             close(descriptor)
-            throw KubeError.config("cannot watch the kubeconfig for changes: \(error)")
+            throw KubeError.config("cannot watch \(self.what) for changes: \(error)")
         }
         try await channel.executeThenClose { inbound, _ in
             for try await var events in inbound {
