@@ -54,7 +54,7 @@ extension ForwardConfig {
             throw ForwardError(code: .invalidSpec, "field 'local_port' must be a port from 1 to 65535, or 0 for a free one, not \(local)")
         }
         if let address = config.localAddress {
-            do { _ = try ListenAddresses(parsing: address) } catch {
+            do { _ = try ListenAddresses(parsing: address, alias: config.effectiveAlias) } catch {
                 throw ForwardError(code: .invalidSpec, "field 'local_address': \(error.message.replacingOccurrences(of: "--address ", with: ""))")
             }
         }

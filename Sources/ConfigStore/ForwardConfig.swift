@@ -117,7 +117,7 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
         }
         try target.check(mappings)
         var addresses = ListenAddresses.localhost
-        if let address = self.address { addresses = try ListenAddresses(parsing: address) }
+        if let address = self.address { addresses = try ListenAddresses(parsing: address, alias: alias) }
         let transport: PortForwardTransportKind
         do { transport = try PortForwardTransportKind(parsing: self.transport ?? defaultTransport) } catch {
             throw ForwardError(code: .invalidSpec, "transport: \(error.message)")

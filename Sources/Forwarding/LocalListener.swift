@@ -53,6 +53,13 @@ public struct LocalListener: Sendable {
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
                 await LocalListener(mapping: mapping, sockets: sockets, connections: connections).close()
                 throw PortHolder.inUse(mapping, host: address.host)
+            } catch let error as IOError where error.errnoCode == EADDRNOTAVAIL && address.host.hasPrefix("127.") {
+                // macOS routes only 127.0.0.1 to lo0 until an alias is added, which needs root.
+                await LocalListener(mapping: mapping, sockets: sockets, connections: connections).close()
+                throw ForwardError(
+                    code: .bindFailed, "cannot listen on \(address.host):\(mapping.local): the address is not on the loopback interface",
+                    fix: "add it once with `sudo ifconfig lo0 alias \(address.host) up` (kfwd does not run sudo for you), or use --address 127.0.0.1"
+                )
             } catch {
                 if address.optional { continue }
                 await LocalListener(mapping: mapping, sockets: sockets, connections: connections).close()

@@ -59,7 +59,7 @@ struct ForwardCommand: AsyncParsableCommand {
     @OptionGroup(title: "Health")
     var health: ProbeOptions
 
-    @Option(help: "Local addresses to listen on, comma-separated; localhost means 127.0.0.1 and ::1 (where the machine has IPv6).")
+    @Option(help: "Local addresses to listen on, comma-separated; localhost means 127.0.0.1 and ::1 (where the machine has IPv6); auto, a loopback address of the forward's own (so several forwards can share a port).")
     var address = "localhost"
 
     func validate() throws {
@@ -68,7 +68,7 @@ struct ForwardCommand: AsyncParsableCommand {
         do { try target.check(try self.allPorts.map { port throws(ForwardError) in try PortMapping(parsing: port) }) } catch {
             throw ValidationError(error.message)
         }
-        do { _ = try ListenAddresses(parsing: self.address) } catch { throw ValidationError(error.message) }
+        do { _ = try ListenAddresses(parsing: self.address, alias: "") } catch { throw ValidationError(error.message) }
         if self.podWait < 0 { throw ValidationError("--pod-wait \(self.podWait) must be 0 or more seconds") }
         do { _ = try PortForwardTransportKind(parsing: self.transport) } catch { throw ValidationError("--transport: \(error.message)") }
     }
@@ -95,7 +95,7 @@ struct ForwardCommand: AsyncParsableCommand {
         let target = try self.resolvedTarget()
         return ForwardSpec(
             alias: target.description, kubeconfig: self.cluster.kubeconfig, context: self.cluster.context, namespace: self.cluster.namespace,
-            target: target, mappings: try self.allPorts.map { try PortMapping(parsing: $0) }, addresses: try ListenAddresses(parsing: self.address),
+            target: target, mappings: try self.allPorts.map { try PortMapping(parsing: $0) }, addresses: try ListenAddresses(parsing: self.address, alias: target.description),
             podWait: .milliseconds(Int(self.podWait * 1000)), sticky: self.sticky, warmStreams: self.warmStreams,
             transport: try PortForwardTransportKind(parsing: self.transport), udp: self.udp,
             probe: try self.health.probe.map { try ProbeSpec(parsing: $0) } ?? .connect,

@@ -66,3 +66,34 @@ import SystemPackage
         }
     }
 }
+
+extension ProjectFileUpTests {
+    /// `address: auto`: two forwards on the same port, each on its own loopback address.
+    @Test func twoForwardsShareAPortOnTheirOwnAddresses() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+            let root = harness.directory.appendingPathComponent("repo")
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(".git"), withIntermediateDirectories: true)
+            let port = try await freeLoopbackPort()
+            let text = """
+                defaults: {kubeconfig: \(harness.kubeconfigPath)}
+                forwards:
+                - {alias: pg-orders, target: svc/web, ports: ["\(port):80"], address: auto}
+                - {alias: pg-billing, target: svc/web, ports: ["\(port):80"], address: auto}
+                """
+            try Data(text.utf8).write(to: root.appendingPathComponent("kfwd.yaml"))
+            let run = try await runLongLived(.path(FilePath(kfwdPath)), ["up"], workingDirectory: root.path) { lines in
+                var answers: [String: Bool] = [:]
+                for alias in ["pg-orders", "pg-billing"] {
+                    let prefix = "\(alias): Forwarding from "
+                    guard let line = await lines.first(where: { $0.hasPrefix(prefix) }) else { throw KubeSimTestError("\(alias) did not listen: \(lines.all)") }
+                    let address = String(line.dropFirst(prefix.count).prefix { $0 != " " })
+                    answers[address] = try await runCommand("curl", ["-s", "--max-time", "10", "http://\(address)/"]).stdout.hasPrefix("pod: web-")
+                }
+                return answers
+            }
+            #expect(run.value.count == 2 && run.value.values.allSatisfy { $0 }, "\(run.value) \(run.lines)")
+            #expect(run.value.keys.allSatisfy { $0.hasPrefix("127.") && $0.hasSuffix(":\(port)") && !$0.hasPrefix("127.0.0.1:") }, "\(run.value)")
+        }
+    }
+}
