@@ -14,6 +14,9 @@ struct ListCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: table or json.")
     var output: Format = .table
 
+    @Option(name: .customLong("tag"), help: "Only the forwards with this tag (repeatable: any of them).")
+    var tags: [String] = []
+
     struct Row: Encodable {
         let alias: String
         let target: String
@@ -28,9 +31,10 @@ struct ListCommand: AsyncParsableCommand {
         let state: String
         let pods: [String]
         let autoStart: Bool
+        let tags: [String]
 
         enum CodingKeys: String, CodingKey {
-            case alias, target, ports, namespace, context, state, pods
+            case alias, target, ports, namespace, context, state, pods, tags
             case protocolName = "protocol"
             case localPort = "local_port"
             case remotePort = "remote_port"
@@ -44,8 +48,9 @@ struct ListCommand: AsyncParsableCommand {
         // The states `kfwd status` reports: the daemon's, else stopped.
         let report = try await ConfigStore.reporting { () async throws(ConfigStoreError) in try await ControlClient(paths: DaemonPaths()).report(store) }
         let live = Dictionary(report.forwards.map { ($0.alias, $0) }, uniquingKeysWith: { first, _ in first })
-        let rows = forwards.map { forward in
+        let rows = forwards.compactMap { forward -> Row? in
             let native = try? forward.native()
+            guard self.tags.isEmpty || (native?.tags ?? []).contains(where: self.tags.contains) else { return nil }
             let spec = try? native?.forwardSpec(alias: forward.alias)
             let mappings = spec?.mappings ?? []
             let state = live[forward.alias]
@@ -56,7 +61,7 @@ struct ListCommand: AsyncParsableCommand {
                 localPort: mappings.first?.local ?? forward.config.localPort ?? 0, remotePort: mappings.first.map { $0.remote.number } ?? forward.config.remotePort,
                 ports: mappings.map(\.description), namespace: native?.namespace ?? forward.config.namespace ?? "",
                 context: native?.context ?? forward.config.context, state: state?.status ?? "stopped", pods: state?.pods ?? [],
-                autoStart: forward.autoStart
+                autoStart: forward.autoStart, tags: native?.tags ?? []
             )
         }
         switch self.output {

@@ -12,17 +12,33 @@ struct ForwardSelection: ParsableArguments {
     @Flag(help: "Every saved forward.")
     var all = false
 
+    @Option(name: .customLong("tag"), help: "The saved forwards with this tag (repeatable: any of them).")
+    var tags: [String] = []
+
     func validate() throws {
-        if self.aliases.isEmpty == !self.all { throw ValidationError("name the forwards (kfwd list shows them), or give --all, not both") }
+        let ways = [!self.aliases.isEmpty, self.all, !self.tags.isEmpty].filter { $0 }.count
+        if ways != 1 { throw ValidationError("name the forwards (kfwd list shows them), or give --all or --tag TAG: one of these") }
     }
 
-    var request: ControlRequest { ControlRequest(aliases: self.aliases, all: self.all) }
+    /// The request, tags resolved to the saved forwards that carry them.
+    func request() throws -> ControlRequest {
+        guard !self.tags.isEmpty else { return ControlRequest(aliases: self.aliases, all: self.all) }
+        let store = try ConfigStore.forCLI()
+        let saved = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.forwards() }
+        let tagged = saved.filter { forward in (try? forward.native().tags)?.contains(where: self.tags.contains) ?? false }.map(\.alias)
+        guard !tagged.isEmpty else {
+            let known = Set(saved.flatMap { (try? $0.native().tags) ?? [] }).sorted()
+            Terminal.error("no saved forward has the tag \(self.tags.map { "'\($0)'" }.joined(separator: " or ")) (tags in use: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
+            throw ExitCode.failure
+        }
+        return ControlRequest(aliases: tagged, all: false)
+    }
 
     /// Starts the daemon when none runs, unless every alias named is unknown: a typo must not
     /// leave a new daemon behind.
     func ensureDaemon(_ client: ControlClient) async throws {
         guard await client.status() == nil else { return }
-        if !self.all {
+        if !self.all, self.tags.isEmpty {
             let store = try ConfigStore.forCLI()
             let saved = Set(try ConfigStore.reporting { () throws(ConfigStoreError) in try store.forwards() }.map(\.alias))
             if !self.aliases.contains(where: saved.contains) {
@@ -44,8 +60,9 @@ struct StartCommand: AsyncParsableCommand {
     func run() async throws {
         let client = ControlClient(paths: DaemonPaths())
         do {
+            let request = try self.selection.request()
             try await self.selection.ensureDaemon(client)
-            try report(try await client.start(self.selection.request), done: "Started", unchanged: "already running")
+            try report(try await client.start(request), done: "Started", unchanged: "already running")
         } catch let error as DaemonError {
             Terminal.error(error.description)
             throw ExitCode.failure
@@ -65,7 +82,7 @@ struct StopCommand: AsyncParsableCommand {
             return
         }
         do {
-            try report(try await client.stop(self.selection.request), done: "Stopped", unchanged: "not running")
+            try report(try await client.stop(try self.selection.request()), done: "Stopped", unchanged: "not running")
         } catch let error as DaemonError {
             Terminal.error(error.description)
             throw ExitCode.failure
@@ -92,8 +109,9 @@ struct RestartCommand: AsyncParsableCommand {
     func run() async throws {
         let client = ControlClient(paths: DaemonPaths())
         do {
+            let request = try self.selection.request()
             try await self.selection.ensureDaemon(client)
-            try report(try await client.restart(self.selection.request), done: "Restarted", unchanged: "unchanged")
+            try report(try await client.restart(request), done: "Restarted", unchanged: "unchanged")
         } catch let error as DaemonError {
             Terminal.error(error.description)
             throw ExitCode.failure
