@@ -33,9 +33,11 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
     public var probe: String?
     /// Seconds between probes (0: none); nil for 10.
     public var probeIntervalSeconds: Double?
+    /// Names for the forward's listen address in the hosts file (`kfwd hosts apply`).
+    public var hostnames: [String] = []
 
     enum CodingKeys: String, CodingKey {
-        case target, selector, ports, namespace, context, kubeconfig, address, udp, sticky, transport, tags, probe
+        case target, selector, ports, namespace, context, kubeconfig, address, udp, sticky, transport, tags, probe, hostnames
         case podWaitSeconds = "pod_wait_seconds"
         case probeIntervalSeconds = "probe_interval_seconds"
         case warmStreams = "warm_streams"
@@ -81,6 +83,7 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
         self.tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
         self.probe = try container.decodeIfPresent(String.self, forKey: .probe)
         self.probeIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .probeIntervalSeconds)
+        self.hostnames = try container.decodeIfPresent([String].self, forKey: .hostnames) ?? []
     }
 
     /// A port pair as a file writes it: `"8080:80"`, or a bare number in YAML (`5432`).
@@ -126,6 +129,9 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
             throw ForwardError(code: .invalidSpec, "pod wait \(seconds) must be 0 or more seconds")
         }
         let probe = try self.probe.map { text throws(ForwardError) in try ProbeSpec(parsing: text) } ?? .connect
+        for name in self.hostnames where !Self.isHostname(name) {
+            throw ForwardError(code: .invalidSpec, "hostname '\(name)' is not a DNS name: use lower-case letters, digits, hyphens and dots, e.g. web.shop.local")
+        }
         if let seconds = self.probeIntervalSeconds, !(seconds >= 0 && seconds <= 3600) {
             throw ForwardError(code: .invalidSpec, "probe interval \(seconds) must be 0 (no probes) to 3600 seconds")
         }
@@ -136,6 +142,22 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
             transport: transport, udp: self.udp, probe: probe,
             probeInterval: self.probeIntervalSeconds.map { .milliseconds(Int($0 * 1000)) } ?? .seconds(10)
         )
+    }
+
+    private static func isHostname(_ name: String) -> Bool {
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        return name.count <= 253 && labels.allSatisfy { label in
+            (1...63).contains(label.count) && label.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
+                && label.first != "-" && label.last != "-"
+        }
+    }
+
+    /// The listen address the hosts file names for this forward: its first IPv4 address (its
+    /// own with `auto`), else its first.
+    public func hostsAddress(alias: String) -> String {
+        let addresses = (try? ListenAddresses(parsing: self.address ?? "localhost", alias: alias))?.addresses.map(\.host) ?? ["127.0.0.1"]
+        let address = addresses.first { !$0.contains(":") } ?? addresses.first ?? "127.0.0.1"
+        return address == "0.0.0.0" ? "127.0.0.1" : address
     }
 
     /// The target as `kfwd forward` names it (`svc/web`, `pods -l app=web`).

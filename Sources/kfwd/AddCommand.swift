@@ -51,6 +51,9 @@ struct AddCommand: AsyncParsableCommand {
     @Option(name: .customLong("tag"), help: "A label to group and filter forwards by (repeatable).")
     var tags: [String] = []
 
+    @Option(name: .customLong("hostname"), help: "A name for its listen address in the hosts file, written by `sudo kfwd hosts apply` (repeatable).")
+    var hostnames: [String] = []
+
     @Flag(name: .customLong("auto-start"), help: "Start it whenever the daemon starts.")
     var autoStart = false
 
@@ -64,12 +67,14 @@ struct AddCommand: AsyncParsableCommand {
         guard !ports.isEmpty else { throw ValidationError("give the port, e.g. `kfwd add web svc/web 8080:80`") }
         // The namespace of the context the forward will use, as kubectl picks it.
         let namespace = self.cluster.namespace ?? (try? self.cluster.source.resolve().namespace) ?? "default"
-        return ForwardConfig(
+        var config = ForwardConfig(
             target: target, selector: self.selector, ports: ports, namespace: namespace, context: self.cluster.context,
             kubeconfig: self.cluster.kubeconfig, address: self.address, udp: self.udp, sticky: self.sticky, podWaitSeconds: self.podWait,
             transport: self.transport, warmStreams: self.warmStreams, tags: self.tags, probe: self.health.probe,
             probeIntervalSeconds: self.health.probeInterval
         )
+        config.hostnames = self.hostnames
+        return config
     }
 
     func validate() throws {
