@@ -114,6 +114,26 @@ public final class ConfigStore: Sendable {
         return try self.insert(StoredForward(alias: alias, spec: spec, autoStart: autoStart))
     }
 
+    /// Saves a forward in kfwd's own terms under `alias`, replacing the one saved there (it keeps
+    /// its id, creation time and auto-start), checked as ``add(_:alias:autoStart:)`` checks.
+    @discardableResult
+    public func save(_ spec: ForwardConfig, alias: String) throws(ConfigStoreError) -> StoredForward {
+        do throws(ForwardError) { _ = try spec.forwardSpec(alias: alias) } catch { throw ConfigStoreError("\(alias): \(error.message)") }
+        return try self.write { db in
+            let fresh = StoredForward(alias: alias, spec: spec, autoStart: false)
+            guard var existing = try StoredForward.filter(StoredForward.Columns.alias == alias).fetchOne(db) else {
+                var inserted = fresh
+                try inserted.insert(db)
+                return inserted
+            }
+            existing.config = fresh.config
+            existing.spec = fresh.spec
+            existing.updatedAt = Date()
+            try existing.update(db)
+            return existing
+        }
+    }
+
     private func insert(_ forward: StoredForward) throws(ConfigStoreError) -> StoredForward {
         try self.write { db in
             let alias = forward.alias
