@@ -18,6 +18,11 @@ public struct ProjectFile: Sendable, Equatable {
     public struct Forward: Sendable, Equatable {
         public let alias: String
         public let config: ForwardConfig
+
+        public init(alias: String, config: ForwardConfig) {
+            self.alias = alias
+            self.config = config
+        }
     }
 
     public let path: String

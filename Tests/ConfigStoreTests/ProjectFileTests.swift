@@ -63,6 +63,20 @@ import Testing
         }
     }
 
+    /// What `kfwd init` writes reads back as the forwards it was written from.
+    @Test func theWrittenFileReadsBackAsItsForwards() throws {
+        var web = ForwardConfig(target: "svc/web", ports: ["8080:80", ":http"], namespace: "shop", address: "auto", tags: ["front", "team: a"])
+        web.hostnames = ["web.shop.local"]
+        let forwards = [
+            ProjectFile.Forward(alias: "web", config: web),
+            ProjectFile.Forward(alias: "dns", config: ForwardConfig(selector: "app=dns,tier in (a, b)", ports: ["5353:53"], namespace: "shop", udp: true, probe: "expect:PING=PONG")),
+        ]
+        try self.withRepository(ProjectFile.text(for: forwards, source: "a test")) { root in
+            let file = try ProjectFile.load(root.appendingPathComponent("kfwd.yaml").path)
+            #expect(file.forwards == forwards)
+        }
+    }
+
     @Test func anEditStartsStopsAndRestartsOnlyWhatChanged() throws {
         func spec(_ alias: String, _ port: String, _ target: String = "svc/web") throws -> ForwardSpec {
             try ForwardConfig(target: target, ports: [port]).forwardSpec(alias: alias)
