@@ -134,6 +134,62 @@ public final class ConfigStore: Sendable {
         }
     }
 
+    /// What saving a group changed.
+    public struct GroupChange: Sendable, Equatable {
+        public var added: [String] = []
+        public var changed: [String] = []
+        public var unchanged: [String] = []
+        public var removed: [String] = []
+    }
+
+    /// The aliases of the forwards `group` owns.
+    public func members(of group: String) throws(ConfigStoreError) -> [String] {
+        try self.forwards().filter { (try? $0.native().group) == group }.map(\.alias)
+    }
+
+    /// Makes the forwards of `group` exactly `forwards`, in one transaction: new ones added,
+    /// changed ones replaced, the group's others removed. A forward saved outside the group
+    /// under one of the aliases is left alone, and the save refused.
+    @discardableResult
+    public func replaceGroup(_ group: String, with forwards: [(alias: String, config: ForwardConfig)]) throws(ConfigStoreError) -> GroupChange {
+        for (alias, config) in forwards {
+            do throws(ForwardError) { _ = try config.forwardSpec(alias: alias) } catch { throw ConfigStoreError("\(alias): \(error.message)") }
+        }
+        return try self.write { db in
+            var change = GroupChange()
+            let saved = try StoredForward.fetchAll(db)
+            let members = saved.filter { (try? $0.native().group) == group }
+            for (alias, config) in forwards {
+                var config = config
+                config.group = group
+                let fresh = StoredForward(alias: alias, spec: config, autoStart: false)
+                if var existing = saved.first(where: { $0.alias == alias }) {
+                    guard members.contains(where: { $0.alias == alias }) else {
+                        throw ConfigStoreError("a forward named '\(alias)' is saved outside group \(group): rename one of them (kfwd rm \(alias) removes the saved one)")
+                    }
+                    if existing.spec == fresh.spec {
+                        change.unchanged.append(alias)
+                        continue
+                    }
+                    existing.config = fresh.config
+                    existing.spec = fresh.spec
+                    existing.updatedAt = Date()
+                    try existing.update(db)
+                    change.changed.append(alias)
+                } else {
+                    var inserted = fresh
+                    try inserted.insert(db)
+                    change.added.append(alias)
+                }
+            }
+            for member in members where !forwards.contains(where: { $0.alias == member.alias }) {
+                _ = try member.delete(db)
+                change.removed.append(member.alias)
+            }
+            return change
+        }
+    }
+
     private func insert(_ forward: StoredForward) throws(ConfigStoreError) -> StoredForward {
         try self.write { db in
             let alias = forward.alias

@@ -35,9 +35,12 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
     public var probeIntervalSeconds: Double?
     /// Names for the forward's listen address in the hosts file (`kfwd hosts apply`).
     public var hostnames: [String] = []
+    /// The group that owns it (a repository's project file, handed to the daemon with
+    /// `kfwd start --project`): replaced as a whole when the group is saved again.
+    public var group: String?
 
     enum CodingKeys: String, CodingKey {
-        case target, selector, ports, namespace, context, kubeconfig, address, udp, sticky, transport, tags, probe, hostnames
+        case target, selector, ports, namespace, context, kubeconfig, address, udp, sticky, transport, tags, probe, hostnames, group
         case podWaitSeconds = "pod_wait_seconds"
         case probeIntervalSeconds = "probe_interval_seconds"
         case warmStreams = "warm_streams"
@@ -84,6 +87,7 @@ public struct ForwardConfig: Codable, Sendable, Equatable {
         self.probe = try container.decodeIfPresent(String.self, forKey: .probe)
         self.probeIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .probeIntervalSeconds)
         self.hostnames = try container.decodeIfPresent([String].self, forKey: .hostnames) ?? []
+        self.group = try container.decodeIfPresent(String.self, forKey: .group)
     }
 
     /// A port pair as a file writes it: `"8080:80"`, or a bare number in YAML (`5432`).

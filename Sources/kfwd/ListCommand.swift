@@ -17,6 +17,9 @@ struct ListCommand: AsyncParsableCommand {
     @Option(name: .customLong("tag"), help: "Only the forwards with this tag (repeatable: any of them).")
     var tags: [String] = []
 
+    @Option(help: "Only the forwards of this group (a repository's, saved with kfwd start --project).")
+    var group: String?
+
     struct Row: Encodable {
         let alias: String
         let target: String
@@ -32,9 +35,10 @@ struct ListCommand: AsyncParsableCommand {
         let pods: [String]
         let autoStart: Bool
         let tags: [String]
+        let group: String?
 
         enum CodingKeys: String, CodingKey {
-            case alias, target, ports, namespace, context, state, pods, tags
+            case alias, target, ports, namespace, context, state, pods, tags, group
             case protocolName = "protocol"
             case localPort = "local_port"
             case remotePort = "remote_port"
@@ -51,6 +55,7 @@ struct ListCommand: AsyncParsableCommand {
         let rows = forwards.compactMap { forward -> Row? in
             let native = try? forward.native()
             guard self.tags.isEmpty || (native?.tags ?? []).contains(where: self.tags.contains) else { return nil }
+            guard self.group == nil || native?.group == self.group else { return nil }
             let spec = try? native?.forwardSpec(alias: forward.alias)
             let mappings = spec?.mappings ?? []
             let state = live[forward.alias]
@@ -61,7 +66,7 @@ struct ListCommand: AsyncParsableCommand {
                 localPort: mappings.first?.local ?? forward.config.localPort ?? 0, remotePort: mappings.first.map { $0.remote.number } ?? forward.config.remotePort,
                 ports: mappings.map(\.description), namespace: native?.namespace ?? forward.config.namespace ?? "",
                 context: native?.context ?? forward.config.context, state: state?.status ?? "stopped", pods: state?.pods ?? [],
-                autoStart: forward.autoStart, tags: native?.tags ?? []
+                autoStart: forward.autoStart, tags: native?.tags ?? [], group: native?.group
             )
         }
         switch self.output {

@@ -15,13 +15,41 @@ struct ForwardSelection: ParsableArguments {
     @Option(name: .customLong("tag"), help: "The saved forwards with this tag (repeatable: any of them).")
     var tags: [String] = []
 
+    @Option(help: "The forwards of this group (a repository's, saved with kfwd start --project).")
+    var group: String?
+
+    @Flag(help: "This repository's kfwd.yaml, as the group named after the repository (kfwd start saves it first).")
+    var project = false
+
     func validate() throws {
-        let ways = [!self.aliases.isEmpty, self.all, !self.tags.isEmpty].filter { $0 }.count
-        if ways != 1 { throw ValidationError("name the forwards (kfwd list shows them), or give --all or --tag TAG: one of these") }
+        let ways = [!self.aliases.isEmpty, self.all, !self.tags.isEmpty, self.group != nil, self.project].filter { $0 }.count
+        if ways != 1 { throw ValidationError("name the forwards (kfwd list shows them), or give --all, --tag TAG, --group GROUP or --project: one of these") }
     }
 
-    /// The request, tags resolved to the saved forwards that carry them.
+    /// This repository's project file.
+    func projectFile() throws -> ProjectFile {
+        guard let path = ProjectFile.find(from: FileManager.default.currentDirectoryPath) else {
+            Terminal.error("no kfwd.yaml here or above, up to the repository's root: `kfwd init` writes one")
+            throw ExitCode.failure
+        }
+        do throws(ProjectFileError) { return try ProjectFile.load(path) } catch {
+            Terminal.error(error.message)
+            throw ExitCode.failure
+        }
+    }
+
+    /// The request: tags, a group or the project resolved to the saved forwards they select.
     func request() throws -> ControlRequest {
+        let projectGroup = self.project ? try self.projectFile().name : nil
+        if let group = self.group ?? projectGroup {
+            let store = try ConfigStore.forCLI()
+            let members = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.members(of: group) }
+            guard !members.isEmpty else {
+                Terminal.error("no saved forward is in group \(group)\(self.project ? ": `kfwd start --project` saves this repository's" : "")")
+                throw ExitCode.failure
+            }
+            return ControlRequest(aliases: members, all: false)
+        }
         guard !self.tags.isEmpty else { return ControlRequest(aliases: self.aliases, all: self.all) }
         let store = try ConfigStore.forCLI()
         let saved = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.forwards() }
@@ -38,7 +66,7 @@ struct ForwardSelection: ParsableArguments {
     /// leave a new daemon behind.
     func ensureDaemon(_ client: ControlClient) async throws {
         guard await client.status() == nil else { return }
-        if !self.all, self.tags.isEmpty {
+        if !self.aliases.isEmpty {
             let store = try ConfigStore.forCLI()
             let saved = Set(try ConfigStore.reporting { () throws(ConfigStoreError) in try store.forwards() }.map(\.alias))
             if !self.aliases.contains(where: saved.contains) {
@@ -60,6 +88,10 @@ struct StartCommand: AsyncParsableCommand {
     func run() async throws {
         let client = ControlClient(paths: DaemonPaths())
         do {
+            if self.selection.project {
+                try await self.startProject(client)
+                return
+            }
             let request = try self.selection.request()
             try await self.selection.ensureDaemon(client)
             try report(try await client.start(request), done: "Started", unchanged: "already running")
@@ -67,6 +99,30 @@ struct StartCommand: AsyncParsableCommand {
             Terminal.error(error.description)
             throw ExitCode.failure
         }
+    }
+
+    /// Saves this repository's kfwd.yaml as its group (the group's forwards the file no longer
+    /// lists are stopped and removed), then starts the new and unchanged ones and restarts the
+    /// changed ones with their new spec.
+    private func startProject(_ client: ControlClient) async throws {
+        let file = try self.selection.projectFile()
+        let store = try ConfigStore.forCLI()
+        let wanted = Set(file.forwards.map(\.alias))
+        let leaving = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.members(of: file.name) }.filter { !wanted.contains($0) }
+        if !leaving.isEmpty, await client.status() != nil {
+            try report(try await client.stop(ControlRequest(aliases: leaving, all: false)), done: "Stopped", unchanged: "not running")
+        }
+        let change = try ConfigStore.reporting { () throws(ConfigStoreError) in
+            try store.replaceGroup(file.name, with: file.forwards.map { ($0.alias, $0.config) })
+        }
+        let summary = [("added", change.added), ("changed", change.changed), ("removed", change.removed)].filter { !$0.1.isEmpty }
+            .map { "\($0.0) \($0.1.joined(separator: ", "))" }
+        Terminal.line("Group \(file.name) saved from \(file.path)" + (summary.isEmpty ? "" : ": \(summary.joined(separator: "; "))"))
+        guard !file.forwards.isEmpty else { return }
+        try await client.ensureDaemon(executable: Terminal.executable)
+        let starting = change.added + change.unchanged
+        if !starting.isEmpty { try report(try await client.start(ControlRequest(aliases: starting, all: false)), done: "Started", unchanged: "already running") }
+        if !change.changed.isEmpty { try report(try await client.restart(ControlRequest(aliases: change.changed, all: false)), done: "Restarted", unchanged: "unchanged") }
     }
 }
 
