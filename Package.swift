@@ -97,7 +97,11 @@ let package = Package(
             ]
         ),
         .target(
-            name: "ConfigStore", dependencies: ["Forwarding", "KubeClient", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]
+            name: "ConfigStore",
+            dependencies: [
+                "Forwarding", "KubeClient", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
         ),
         .target(
             name: "ControlAPI",

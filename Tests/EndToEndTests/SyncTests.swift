@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// `kfwd sync` with a local bare git repository as the remote (a file:// URL): a source added,
+/// pulled after a new commit, its group replaced, then removed.
+@Suite(.enabled(if: isInstalled("git"))) struct SyncTests {
+    @Test func aSourceIsClonedPulledAndReplacesItsGroup() async throws {
+        try await StoreCommandTests.withHome { home in
+            let root = URL(fileURLWithPath: home).deletingLastPathComponent().appendingPathComponent("kfwd-sync-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let remote = root.appendingPathComponent("remote.git").path
+            let work = root.appendingPathComponent("work").path
+            let git = { @Sendable (arguments: [String]) async throws in
+                let result = try await runCommand("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"] + arguments)
+                guard result.succeeded else { throw KubeSimTestError("git \(arguments): \(result.stderr)") }
+            }
+            try await git(["init", "--quiet", "--bare", remote])
+            try await git(["init", "--quiet", work])
+            let commit = { @Sendable (text: String) async throws in
+                try Data(text.utf8).write(to: URL(fileURLWithPath: work + "/kfwd.yaml"))
+                try await git(["-C", work, "add", "kfwd.yaml"])
+                try await git(["-C", work, "commit", "--quiet", "-m", "forwards"])
+                try await git(["-C", work, "push", "--quiet", remote, "HEAD:main"])
+            }
+            try await commit("forwards:\n- {alias: web, target: svc/web, ports: [\"8080:80\"], namespace: shop}\n- {alias: db, target: svc/db, ports: [5432], namespace: shop}\n")
+            let kfwd = { @Sendable (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: ["KFWD_HOME": home]) }
+
+            let added = try await kfwd(["sync", "add", "team", "file://\(remote)"])
+            #expect(added.succeeded && added.stdout.contains("team: at ") && added.stdout.hasSuffix(": added web, db\n"), "\(added.stdout) \(added.stderr)")
+            let aliases = { @Sendable () async throws -> [String] in
+                let listed = try await kfwd(["list", "--group", "team", "-o", "json"])
+                return (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []).compactMap { $0["alias"] as? String }
+            }
+            #expect(try await aliases() == ["web", "db"])
+
+            try await commit("forwards:\n- {alias: web, target: svc/web, ports: [\"9090:80\"], namespace: shop}\n- {alias: cache, target: svc/redis, ports: [6379], namespace: shop}\n")
+            let pulled = try await kfwd(["sync"])
+            #expect(pulled.succeeded && pulled.stdout.hasSuffix(": added cache; changed web; removed db\n"), "\(pulled.stdout) \(pulled.stderr)")
+            #expect(try await aliases() == ["web", "cache"])
+            #expect(try await kfwd(["sync"]).stdout.hasSuffix(": no change\n"))
+
+            let wrong = try await kfwd(["sync", "add", "other", "file://\(root.path)/nosuch.git"])
+            #expect(wrong.status == .exited(1) && wrong.stderr.contains("git clone:"), "\(wrong.stderr)")
+            #expect(try await kfwd(["sync", "list"]).stdout.hasPrefix("team  file://"))
+            #expect(try await kfwd(["sync", "rm", "team"]).succeeded)
+            #expect(try await aliases().isEmpty)
+        }
+    }
+}
