@@ -140,6 +140,13 @@ public final class ConfigStore: Sendable {
         public var changed: [String] = []
         public var unchanged: [String] = []
         public var removed: [String] = []
+
+        /// `added a; changed b; removed c`, or `no change`.
+        public var summary: String {
+            let parts = [("added", self.added), ("changed", self.changed), ("removed", self.removed)].filter { !$0.1.isEmpty }
+                .map { "\($0.0) \($0.1.joined(separator: ", "))" }
+            return parts.isEmpty ? "no change" : parts.joined(separator: "; ")
+        }
     }
 
     /// The aliases of the forwards `group` owns.

@@ -55,20 +55,8 @@ public struct ProjectFile: Sendable, Equatable {
             var kubeconfig: String?
         }
 
-        struct Entry: Decodable {
-            var alias: String?
-            var config: ForwardConfig
-
-            enum CodingKeys: String, CodingKey { case alias }
-
-            init(from decoder: any Decoder) throws {
-                self.alias = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .alias)
-                self.config = try ForwardConfig(from: decoder)
-            }
-        }
-
         var defaults: Defaults?
-        var forwards: [Entry]?
+        var forwards: [AliasedForwardConfig]?
 
         init() {}
     }

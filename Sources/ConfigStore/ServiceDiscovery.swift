@@ -31,17 +31,8 @@ public enum ServiceDiscovery {
         let base = { (ports: [String]) in ForwardConfig(target: "svc/\(name)", ports: ports, namespace: namespace, context: context) }
         var proposals: [Proposal] = []
         if let text = annotations[Self.kfwdAnnotation] {
-            struct Entry: Decodable {
-                var alias: String?
-                var config: ForwardConfig
-                enum CodingKeys: String, CodingKey { case alias }
-                init(from decoder: any Decoder) throws {
-                    self.alias = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .alias)
-                    self.config = try ForwardConfig(from: decoder)
-                }
-            }
-            let entries: [Entry]
-            do { entries = try YAMLDecoder().decode([Entry].self, from: text) } catch {
+            let entries: [AliasedForwardConfig]
+            do { entries = try YAMLDecoder().decode([AliasedForwardConfig].self, from: text) } catch {
                 throw ConfigStoreError("\(at): annotation \(Self.kfwdAnnotation) is not a list of forwards: \(SyntaxErrorText.yaml(error) ?? "\(error)")")
             }
             for (index, entry) in entries.enumerated() {

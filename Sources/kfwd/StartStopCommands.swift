@@ -115,9 +115,7 @@ struct StartCommand: AsyncParsableCommand {
         let change = try ConfigStore.reporting { () throws(ConfigStoreError) in
             try store.replaceGroup(file.name, with: file.forwards.map { ($0.alias, $0.config) })
         }
-        let summary = [("added", change.added), ("changed", change.changed), ("removed", change.removed)].filter { !$0.1.isEmpty }
-            .map { "\($0.0) \($0.1.joined(separator: ", "))" }
-        Terminal.line("Group \(file.name) saved from \(file.path)" + (summary.isEmpty ? "" : ": \(summary.joined(separator: "; "))"))
+        Terminal.line("Group \(file.name) saved from \(file.path): \(change.summary)")
         guard !file.forwards.isEmpty else { return }
         try await client.ensureDaemon(executable: Terminal.executable)
         let starting = change.added + change.unchanged

@@ -26,9 +26,7 @@ struct SyncCommand: AsyncParsableCommand {
             Terminal.error(error.description)
             throw ExitCode.failure
         }
-        let summary = [("added", change.added), ("changed", change.changed), ("removed", change.removed)].filter { !$0.1.isEmpty }
-            .map { "\($0.0) \($0.1.joined(separator: ", "))" }
-        Terminal.line("\(source.name): at \(commit): \(summary.isEmpty ? "no change" : summary.joined(separator: "; "))")
+        Terminal.line("\(source.name): at \(commit): \(change.summary)")
     }
 
     struct Pull: AsyncParsableCommand {

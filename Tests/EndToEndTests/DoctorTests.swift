@@ -76,17 +76,7 @@ import Testing
     /// A relay forward's image is started, claimed and removed; one the cluster cannot run is
     /// said with the fix.
     @Test func aRelayForwardsImageIsStartedAndRemoved() async throws {
-        let manifest = webManifest + """
-
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: dns, namespace: default}
-            spec:
-              selector: {app: web}
-              ports: [{name: dns, port: 53, protocol: UDP}]
-            """
-        try await SimHarness.run(manifest: manifest, configure: { $0.mapRelayImage() }) { harness in
+        try await SimHarness.run(manifest: webWithUDPServiceManifest, configure: { $0.mapRelayImage() }) { harness in
             try await harness.sim.waitUntil { $0.readyPods("app=web").count == 2 }
             let good = try await self.doctor(["svc/dns", ":53", "--udp", "--relay-image", testRelayImage, "--kubeconfig", harness.kubeconfigPath])
             let relay = good.reports.first?.checks.first { $0.check == "relay" }

@@ -51,17 +51,7 @@ import SystemPackage
     /// A relay forward needs to create and delete its pod: without those rights it says so
     /// before making anything, and deletes nothing it did not make.
     @Test func aRelayForwardWithoutPodCreateSaysSoAndDeletesNothing() async throws {
-        let manifest = webManifest + """
-
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: dns, namespace: default}
-            spec:
-              selector: {app: dns}
-              ports: [{name: dns, port: 53, protocol: UDP}]
-            """
-        try await SimHarness.run(manifest: manifest) { harness in
+        try await SimHarness.run(manifest: webWithUDPServiceManifest) { harness in
             let dev = try await RestrictedAccount.create(harness, rules: RestrictedAccount.kubectlRules)
             let run = try await runKfwd(["forward", "svc/dns", ":53", "--udp", "--kubeconfig", dev.kubeconfigPath]) { lines in
                 await lines.untilEnd()

@@ -17,6 +17,19 @@ let kfwdRelayPath: String = URL(fileURLWithPath: kfwdPath).deletingLastPathCompo
 /// port KubeSim gives the container, with the environment of its pod spec).
 let testRelayImage = "kfwd/relay:test"
 
+/// ``webManifest`` and a UDP Service `dns` (port 53) over its pods: a relay forward's target,
+/// for tests of what comes before any datagram (rights, the relay's start).
+let webWithUDPServiceManifest = webManifest + """
+
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: dns, namespace: default}
+    spec:
+      selector: {app: web}
+      ports: [{name: dns, port: 53, protocol: UDP}]
+    """
+
 /// Which relay containers of a test start 5 s late, so that a test can hold a relay in its start.
 enum SlowRelays {
     case first
