@@ -12,6 +12,7 @@ extension StoreSettings {
                 case .relayImage: self.relayImage ?? "default"
                 case .dashboardPort: "\(self.dashboardPort)"
                 case .networkSettleSeconds: "\(self.networkSettleSeconds)"
+                case .syncIntervalMinutes: "\(self.syncIntervalMinutes)"
                 }
             return (key.rawValue, value)
         }
@@ -39,6 +40,9 @@ extension StoreSettings {
         case .networkSettleSeconds:
             guard let value = Double(text), value >= 0, value <= 300 else { throw Self.bad(name, text, "a number of seconds, 0 to 300") }
             self.networkSettleSeconds = value
+        case .syncIntervalMinutes:
+            guard let value = Double(text), value >= 0, value <= 1440 else { throw Self.bad(name, text, "a number of minutes, 0 (only kfwd sync pulls) to 1440") }
+            self.syncIntervalMinutes = value
         }
     }
 

@@ -13,6 +13,9 @@ public struct StoreSettings: Codable, Sendable, Equatable {
     /// Seconds network changes must stop before the clusters are probed and their connections
     /// re-established.
     public var networkSettleSeconds: Double = 2
+    /// Minutes between the daemon's pulls of the sync sources (`kfwd sync add`); 0: only
+    /// `kfwd sync` pulls.
+    public var syncIntervalMinutes: Double = 60
 
     public init() {}
 
@@ -26,6 +29,7 @@ public struct StoreSettings: Codable, Sendable, Equatable {
         self.relayImage = try container.decodeIfPresent(String.self, forKey: .relayImage) ?? defaults.relayImage
         self.dashboardPort = try container.decodeIfPresent(Int.self, forKey: .dashboardPort) ?? defaults.dashboardPort
         self.networkSettleSeconds = try container.decodeIfPresent(Double.self, forKey: .networkSettleSeconds) ?? defaults.networkSettleSeconds
+        self.syncIntervalMinutes = try container.decodeIfPresent(Double.self, forKey: .syncIntervalMinutes) ?? defaults.syncIntervalMinutes
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -34,5 +38,6 @@ public struct StoreSettings: Codable, Sendable, Equatable {
         case relayImage = "relay_image"
         case dashboardPort = "dashboard_port"
         case networkSettleSeconds = "network_settle_seconds"
+        case syncIntervalMinutes = "sync_interval_minutes"
     }
 }

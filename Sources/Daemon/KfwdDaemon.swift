@@ -94,6 +94,7 @@ public struct KfwdDaemon: Sendable {
                     ),
                     .init(service: SupervisorService(supervisor: supervisor)),
                     .init(service: StartupService(control: control), successTerminationBehavior: .ignore),
+                    .init(service: SyncService(control: control, home: StoreLocation.directory()), successTerminationBehavior: .ignore),
                     // A control socket that fails stops the daemon, its forwards stopped first.
                     .init(service: controlApp, failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "control socket"),
                     // Without its port the dashboard is missing, not the daemon.

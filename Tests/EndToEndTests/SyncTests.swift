@@ -1,5 +1,12 @@
 import Foundation
+import Subprocess
 import Testing
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 /// `kfwd sync` with a local bare git repository as the remote (a file:// URL): a source added,
 /// pulled after a new commit, its group replaced, then removed.
@@ -45,6 +52,50 @@ import Testing
             #expect(try await kfwd(["sync", "list"]).stdout.hasPrefix("team  file://"))
             #expect(try await kfwd(["sync", "rm", "team"]).succeeded)
             #expect(try await aliases().isEmpty)
+        }
+    }
+}
+
+extension SyncTests {
+    /// The daemon pulls on its interval: a pushed change restarts the changed forward that
+    /// runs, stops the one the file dropped, and saves the new one.
+    @Test func theDaemonPullsOnItsIntervalAndTheRunningForwardsFollow() async throws {
+        try await SimHarness.run(manifest: webManifest) { harness in
+            try await StoreCommandTests.withHome { home in
+                let root = harness.directory.appendingPathComponent("sync")
+                try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+                let remote = root.appendingPathComponent("remote.git").path
+                let work = root.appendingPathComponent("work").path
+                let git = { @Sendable (arguments: [String]) async throws in
+                    let result = try await runCommand("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"] + arguments)
+                    guard result.succeeded else { throw KubeSimTestError("git \(arguments): \(result.stderr)") }
+                }
+                try await git(["init", "--quiet", "--bare", remote])
+                try await git(["init", "--quiet", work])
+                let header = "defaults: {namespace: default, kubeconfig: \(harness.kubeconfigPath)}\nforwards:\n"
+                let commit = { @Sendable (forwards: String) async throws in
+                    try Data((header + forwards).utf8).write(to: URL(fileURLWithPath: work + "/kfwd.yaml"))
+                    try await git(["-C", work, "add", "kfwd.yaml"])
+                    try await git(["-C", work, "commit", "--quiet", "-m", "forwards"])
+                    try await git(["-C", work, "push", "--quiet", remote, "HEAD:main"])
+                }
+                try await commit("- {alias: web, target: svc/web, ports: [\":80\"]}\n- {alias: old, target: svc/web, ports: [\":80\"]}\n")
+                let kfwd = { @Sendable (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: ["KFWD_HOME": home]) }
+                #expect(try await kfwd(["sync", "add", "team", "file://\(remote)"]).succeeded)
+                #expect(try await kfwd(["settings", "set", "sync_interval_minutes", "0.01"]).succeeded)
+                _ = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon"], environment: ["KFWD_HOME": home]) { daemon in
+                    guard await daemon.first(where: { $0.hasPrefix("kfwd daemon ready") }) != nil else { throw KubeSimTestError("no daemon: \(daemon.all)") }
+                    #expect(try await kfwd(["start", "--group", "team"]).succeeded)
+                    let before = try await DaemonTests.status(home) { report in report.forwards.filter { $0.status == "running" }.count == 2 }
+                    let webBefore = before.forwards.first { $0.alias == "web" }?.listening ?? []
+                    try await commit("- {alias: web, target: svc/web, ports: [\":http\"]}\n- {alias: new, target: svc/web, ports: [\":80\"]}\n")
+                    let after = try await DaemonTests.status(home) { report in
+                        let web = report.forwards.first { $0.alias == "web" }
+                        return web?.status == "running" && web?.listening != webBefore && !report.forwards.contains { $0.alias == "old" }
+                    }
+                    #expect(after.forwards.first { $0.alias == "new" }?.status == "stopped", "a new forward is saved, not started")
+                }
+            }
         }
     }
 }
