@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConfigStore
 import Foundation
+import Subprocess
 
 #if canImport(Glibc)
 import Glibc
@@ -27,21 +28,44 @@ struct HostsCommand: AsyncParsableCommand {
     @Argument(help: "show, apply or clear.")
     var action: Action = .show
 
+    /// The entries as JSON: what a root kfwd asks of the invoking user's (see ``entries()``).
+    @Flag(help: .hidden)
+    var printEntries = false
+
     private var path: String {
         ProcessInfo.processInfo.environment["KFWD_HOSTS_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "/etc/hosts"
     }
 
-    /// The saved forwards' and this repository's project file's hostnames, by address.
-    private func entries() throws -> [HostsFile.Entry] {
-        var environment = ProcessInfo.processInfo.environment
-        // sudo runs kfwd as root with root's HOME: the forwards are the invoking user's.
-        if environment["KFWD_HOME"] == nil, let user = environment["SUDO_USER"], let home = Self.home(of: user) {
-            environment["HOME"] = home
-            environment["XDG_CONFIG_HOME"] = nil
+    /// The saved forwards' and this repository's project file's hostnames, by address. Under
+    /// sudo the forwards are the invoking user's: a kfwd run as that user reads them, so that
+    /// root never opens (and leaves root-owned files in) their store.
+    private func entries() async throws -> [HostsFile.Entry] {
+        let environment = ProcessInfo.processInfo.environment
+        if getuid() == 0, environment["KFWD_HOME"] == nil, let user = environment["SUDO_USER"], let home = Self.home(of: user) {
+            let result = try await Subprocess.run(
+                .name("runuser"), arguments: ["-u", user, "--", Terminal.executable, "hosts", "--print-entries"],
+                environment: .inherit.updating(["HOME": home, "XDG_CONFIG_HOME": nil]), output: .string(limit: 1 << 20), error: .string(limit: 1 << 16)
+            )
+            guard result.terminationStatus.isSuccess, let data = result.standardOutput.data(using: .utf8),
+                let entries = try? JSONDecoder().decode([EntryJSON].self, from: data)
+            else {
+                Terminal.error("cannot read \(user)'s forwards: \(result.standardError.trimmingCharacters(in: .whitespacesAndNewlines))")
+                throw ExitCode.failure
+            }
+            return entries.map { HostsFile.Entry(address: $0.address, names: $0.names) }
         }
+        return try self.localEntries()
+    }
+
+    private struct EntryJSON: Codable {
+        let address: String
+        let names: [String]
+    }
+
+    private func localEntries() throws -> [HostsFile.Entry] {
         var named: [(alias: String, config: ForwardConfig)] = []
         do {
-            let store = try ConfigStore(environment: environment)
+            let store = try ConfigStore()
             named += try store.forwards().compactMap { forward in (try? forward.native()).map { (forward.alias, $0) } }
         } catch {
             Terminal.error(error.description)
@@ -69,12 +93,17 @@ struct HostsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if self.printEntries {
+            let entries = try self.localEntries().map { EntryJSON(address: $0.address, names: $0.names) }
+            FileHandle.standardOutput.write(try JSONEncoder().encode(entries))
+            return
+        }
         let path = self.path
         let original = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        let wanted = HostsFile.rendered(original, entries: self.action == .clear ? [] : try self.entries())
+        let wanted = HostsFile.rendered(original, entries: self.action == .clear ? [] : try await self.entries())
         switch self.action {
         case .show:
-            let block = HostsFile.rendered("", entries: try self.entries())
+            let block = HostsFile.rendered("", entries: try await self.entries())
             Terminal.line(block.isEmpty ? "No forward has a hostname (kfwd add --hostname NAME)." : block.trimmingCharacters(in: .newlines))
             Terminal.line(wanted == original ? "\(path) has it." : "\(path) differs: `sudo kfwd hosts apply` writes it.")
         case .apply, .clear:
