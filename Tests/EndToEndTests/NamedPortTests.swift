@@ -19,6 +19,8 @@ import Testing
             for target in ["svc/web", "deploy/web", "pod/\(one)"] {
                 let run = try await runKfwd(["forward", target, ":http", "--kubeconfig", harness.kubeconfigPath]) { lines in
                     let port = try await forwardedPort(lines)
+                    // Once its pods are known: what a named port resolves to is the question here.
+                    _ = await lines.first { $0.hasPrefix("Ready:") }
                     return (try await Self.podOf(port), try await Self.podOf(port))
                 }
                 #expect(pods.contains(run.value.0) && pods.contains(run.value.1), "\(target): \(run.value) \(run.lines)")

@@ -41,6 +41,8 @@ import SystemPackage
                     let prefix = "web: Forwarding from 127.0.0.1:"
                     guard let line = await lines.first(where: { $0.hasPrefix(prefix) }), let port = Int(line.dropFirst(prefix.count).prefix { $0.isNumber })
                     else { throw KubeSimTestError("no forward: \(lines.all)") }
+                    // Once its pods are known: a connection held before the first list is another test's.
+                    _ = await lines.first { $0.hasPrefix("web: ready") }
                     return try await runCommand("curl", ["-s", "--max-time", "10", "http://127.0.0.1:\(port)/"]).stdout
                 }
                 #expect(answer.hasPrefix("pod: web-"), "\(lines)")
