@@ -64,7 +64,6 @@ public enum HostsFile {
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             let denied = (error as NSError).code == NSFileWriteNoPermissionError || (error as? POSIXError)?.code == .EACCES
-                || (error as NSError).code == 513
             throw ConfigStoreError(
                 "cannot write \(path): \((error as NSError).localizedDescription)" + (denied ? "; run it as root: sudo kfwd hosts apply" : "")
             )

@@ -44,6 +44,14 @@ public struct StoredForward: Sendable, Equatable, Identifiable {
         return try ForwardConfig(kftray: self.config)
     }
 
+    /// Its tags (none for a kftray entry kfwd cannot run).
+    public var tags: [String] { (try? self.native().tags) ?? [] }
+
+    /// Whether it carries any of `tags` (what `--tag` selects).
+    public func isTagged(withAnyOf tags: [String]) -> Bool {
+        self.tags.contains(where: tags.contains)
+    }
+
     /// The kftray entry to export; nil when kftray's format cannot hold this forward.
     public var exportable: KftrayConfig? {
         guard let spec = self.spec else { return self.config }

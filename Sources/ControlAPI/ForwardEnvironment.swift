@@ -13,18 +13,19 @@ public struct ForwardEnvironment: Sendable, Equatable {
         case json
     }
 
-    /// The variables, in the forwards' order.
-    public let variables: [(name: String, value: String)]
-
-    public static func == (lhs: ForwardEnvironment, rhs: ForwardEnvironment) -> Bool {
-        lhs.variables.elementsEqual(rhs.variables) { $0.name == $1.name && $0.value == $1.value }
+    public struct Variable: Sendable, Equatable {
+        public let name: String
+        public let value: String
     }
+
+    /// The variables, in the forwards' order.
+    public let variables: [Variable]
 
     /// The variables of the forwards of `report` that listen now (running, waiting or degraded:
     /// their ports are bound), `include` choosing among them; names upper-cased, every other
     /// character than a letter or digit made `_`, after `prefix`.
     public init(_ report: StatusReport, prefix: String = "", include: (String) -> Bool = { _ in true }) {
-        var variables: [(String, String)] = []
+        var variables: [Variable] = []
         for forward in report.forwards where include(forward.alias) {
             // IPv4 first: every client resolves it; a URL puts an IPv6 host in brackets.
             let sockets = forward.listening.sorted { !$0.hasPrefix("[") && $1.hasPrefix("[") }
@@ -32,7 +33,7 @@ public struct ForwardEnvironment: Sendable, Equatable {
             let host = String(socket[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             let port = String(socket[socket.index(after: colon)...])
             let name = prefix + Self.name(forward.alias)
-            variables += [("\(name)_HOST", host), ("\(name)_PORT", port), ("\(name)_URL", "http://\(socket)")]
+            variables += [Variable(name: "\(name)_HOST", value: host), Variable(name: "\(name)_PORT", value: port), Variable(name: "\(name)_URL", value: "http://\(socket)")]
         }
         self.variables = variables
     }

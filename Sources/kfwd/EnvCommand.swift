@@ -38,7 +38,7 @@ struct EnvCommand: AsyncParsableCommand {
             self.tags.isEmpty
             ? nil
             : Set(try ConfigStore.reporting { () throws(ConfigStoreError) in try store.forwards() }
-                .filter { (try? $0.native().tags)?.contains(where: self.tags.contains) ?? false }.map(\.alias))
+                .filter { $0.isTagged(withAnyOf: self.tags) }.map(\.alias))
         let client = ControlClient(paths: DaemonPaths())
         let environment = { @Sendable () async throws -> ForwardEnvironment in
             let report = try await ConfigStore.reporting { () async throws(ConfigStoreError) in try await client.report(store) }

@@ -54,7 +54,7 @@ struct ListCommand: AsyncParsableCommand {
         let live = Dictionary(report.forwards.map { ($0.alias, $0) }, uniquingKeysWith: { first, _ in first })
         let rows = forwards.compactMap { forward -> Row? in
             let native = try? forward.native()
-            guard self.tags.isEmpty || (native?.tags ?? []).contains(where: self.tags.contains) else { return nil }
+            guard self.tags.isEmpty || forward.isTagged(withAnyOf: self.tags) else { return nil }
             guard self.group == nil || native?.group == self.group else { return nil }
             let spec = try? native?.forwardSpec(alias: forward.alias)
             let mappings = spec?.mappings ?? []

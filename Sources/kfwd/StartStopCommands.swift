@@ -53,9 +53,9 @@ struct ForwardSelection: ParsableArguments {
         guard !self.tags.isEmpty else { return ControlRequest(aliases: self.aliases, all: self.all) }
         let store = try ConfigStore.forCLI()
         let saved = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.forwards() }
-        let tagged = saved.filter { forward in (try? forward.native().tags)?.contains(where: self.tags.contains) ?? false }.map(\.alias)
+        let tagged = saved.filter { $0.isTagged(withAnyOf: self.tags) }.map(\.alias)
         guard !tagged.isEmpty else {
-            let known = Set(saved.flatMap { (try? $0.native().tags) ?? [] }).sorted()
+            let known = Set(saved.flatMap(\.tags)).sorted()
             Terminal.error("no saved forward has the tag \(self.tags.map { "'\($0)'" }.joined(separator: " or ")) (tags in use: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
             throw ExitCode.failure
         }

@@ -11,25 +11,41 @@ import SystemPackage
 /// `kfwd sync` with a local bare git repository as the remote (a file:// URL): a source added,
 /// pulled after a new commit, its group replaced, then removed.
 @Suite(.enabled(if: isInstalled("git"))) struct SyncTests {
+    /// A bare repository in `root` (the remote, `file://` + ``remote``) and a work tree that
+    /// commits a kfwd.yaml and pushes it there.
+    struct Remote: Sendable {
+        let remote: String
+        let work: String
+
+        static func make(in root: URL) async throws -> Remote {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            let made = Remote(remote: root.appendingPathComponent("remote.git").path, work: root.appendingPathComponent("work").path)
+            try await Self.git(["init", "--quiet", "--bare", made.remote])
+            try await Self.git(["init", "--quiet", made.work])
+            return made
+        }
+
+        private static func git(_ arguments: [String]) async throws {
+            let result = try await runCommand("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"] + arguments)
+            guard result.succeeded else { throw KubeSimTestError("git \(arguments): \(result.stderr)") }
+        }
+
+        /// Commits `text` as kfwd.yaml and pushes it to the remote's main.
+        func commit(_ text: String) async throws {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: self.work + "/kfwd.yaml"))
+            try await Self.git(["-C", self.work, "add", "kfwd.yaml"])
+            try await Self.git(["-C", self.work, "commit", "--quiet", "-m", "forwards"])
+            try await Self.git(["-C", self.work, "push", "--quiet", self.remote, "HEAD:main"])
+        }
+    }
+
     @Test func aSourceIsClonedPulledAndReplacesItsGroup() async throws {
         try await StoreCommandTests.withHome { home in
             let root = URL(fileURLWithPath: home).deletingLastPathComponent().appendingPathComponent("kfwd-sync-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: root) }
-            let remote = root.appendingPathComponent("remote.git").path
-            let work = root.appendingPathComponent("work").path
-            let git = { @Sendable (arguments: [String]) async throws in
-                let result = try await runCommand("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"] + arguments)
-                guard result.succeeded else { throw KubeSimTestError("git \(arguments): \(result.stderr)") }
-            }
-            try await git(["init", "--quiet", "--bare", remote])
-            try await git(["init", "--quiet", work])
-            let commit = { @Sendable (text: String) async throws in
-                try Data(text.utf8).write(to: URL(fileURLWithPath: work + "/kfwd.yaml"))
-                try await git(["-C", work, "add", "kfwd.yaml"])
-                try await git(["-C", work, "commit", "--quiet", "-m", "forwards"])
-                try await git(["-C", work, "push", "--quiet", remote, "HEAD:main"])
-            }
+            let repository = try await Remote.make(in: root)
+            let remote = repository.remote
+            let commit = { @Sendable (text: String) in try await repository.commit(text) }
             try await commit("forwards:\n- {alias: web, target: svc/web, ports: [\"8080:80\"], namespace: shop}\n- {alias: db, target: svc/db, ports: [5432], namespace: shop}\n")
             let kfwd = { @Sendable (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: ["KFWD_HOME": home]) }
 
@@ -62,23 +78,10 @@ extension SyncTests {
     @Test func theDaemonPullsOnItsIntervalAndTheRunningForwardsFollow() async throws {
         try await SimHarness.run(manifest: webManifest) { harness in
             try await StoreCommandTests.withHome { home in
-                let root = harness.directory.appendingPathComponent("sync")
-                try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-                let remote = root.appendingPathComponent("remote.git").path
-                let work = root.appendingPathComponent("work").path
-                let git = { @Sendable (arguments: [String]) async throws in
-                    let result = try await runCommand("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main"] + arguments)
-                    guard result.succeeded else { throw KubeSimTestError("git \(arguments): \(result.stderr)") }
-                }
-                try await git(["init", "--quiet", "--bare", remote])
-                try await git(["init", "--quiet", work])
+                let repository = try await Remote.make(in: harness.directory.appendingPathComponent("sync"))
+                let remote = repository.remote
                 let header = "defaults: {namespace: default, kubeconfig: \(harness.kubeconfigPath)}\nforwards:\n"
-                let commit = { @Sendable (forwards: String) async throws in
-                    try Data((header + forwards).utf8).write(to: URL(fileURLWithPath: work + "/kfwd.yaml"))
-                    try await git(["-C", work, "add", "kfwd.yaml"])
-                    try await git(["-C", work, "commit", "--quiet", "-m", "forwards"])
-                    try await git(["-C", work, "push", "--quiet", remote, "HEAD:main"])
-                }
+                let commit = { @Sendable (forwards: String) in try await repository.commit(header + forwards) }
                 try await commit("- {alias: web, target: svc/web, ports: [\":80\"]}\n- {alias: old, target: svc/web, ports: [\":80\"]}\n")
                 let kfwd = { @Sendable (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: ["KFWD_HOME": home]) }
                 #expect(try await kfwd(["sync", "add", "team", "file://\(remote)"]).succeeded)

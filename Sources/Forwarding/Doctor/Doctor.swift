@@ -180,12 +180,8 @@ public struct Doctor: Sendable {
     /// A relay forward's pod: kfwd must be allowed to create and delete it, and its image must
     /// start and answer: one is deployed, claimed and deleted, as a forward would.
     private func relay(context: KubeContext, namespace: String) async -> Check {
-        let needed = ["create", "delete"].map { AccessCheck($0, "pods", namespace: namespace) }
-        let allowed = await self.cache.allowed(needed, context: context)
-        let missing = needed.filter { !allowed.contains($0) }
-        guard missing.isEmpty else {
-            let error = FollowPlan.refusal(missing, "kfwd cannot run its relay pod", namespace: namespace, all: true)
-            return Check("relay", .fail, error.message, fix: error.fix)
+        if let refusal = await RelayPods.rightsRefusal(cache: self.cache, context: context, namespace: namespace) {
+            return Check("relay", .fail, refusal.message, fix: refusal.fix)
         }
         let relays = RelayPods(cache: self.cache, settings: self.relaySettings)
         let image = self.relaySettings.image

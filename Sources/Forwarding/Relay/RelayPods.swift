@@ -224,13 +224,7 @@ public actor RelayPods {
     private func create(_ relay: Relay, key: Key) async throws {
         let client: KubeClient
         do { client = try self.cache.client(for: key.context) } catch { throw ForwardError(error) }
-        // Both, before anything is made: a relay kfwd could not delete would outlive it.
-        let needed = ["create", "delete"].map { AccessCheck($0, "pods", namespace: key.namespace) }
-        let allowed = await self.cache.allowed(needed, context: key.context)
-        let missing = needed.filter { !allowed.contains($0) }
-        guard missing.isEmpty else {
-            throw FollowPlan.refusal(missing, "kfwd cannot run its relay pod", namespace: key.namespace, all: true)
-        }
+        if let refusal = await Self.rightsRefusal(cache: self.cache, context: key.context, namespace: key.namespace) { throw refusal }
         let pod = RelayPodSpec.pod(name: relay.name, owner: self.owner, rules: relay.rules, settings: self.settings)
         let created: Pod
         do {
@@ -248,6 +242,16 @@ public actor RelayPods {
                 "no NetworkPolicy for relay \(relay.name) (\(error.httpStatus == 403 ? "not allowed to create networkpolicies" : error.message)): it still listens on its pod's loopback only"
             )
         }
+    }
+
+    /// Why kfwd may not run a relay pod in `namespace`, nil when it may: it needs both `create`
+    /// and `delete` on pods, checked before anything is made (a relay kfwd could not delete
+    /// would outlive it).
+    static func rightsRefusal(cache: KubeClientCache, context: KubeContext, namespace: String) async -> ForwardError? {
+        let needed = ["create", "delete"].map { AccessCheck($0, "pods", namespace: namespace) }
+        let allowed = await cache.allowed(needed, context: context)
+        let missing = needed.filter { !allowed.contains($0) }
+        return missing.isEmpty ? nil : FollowPlan.refusal(missing, "kfwd cannot run its relay pod", namespace: namespace, all: true)
     }
 
     private func waitUntilReady(_ relay: Relay, key: Key) async throws {
