@@ -201,12 +201,12 @@ import Testing
                     // is resumed from where it stood.
                     try await Task.sleep(for: .milliseconds(1200))
                     harness.sim.dropWatches()
-                    try await harness.sim.waitUntil(timeout: .seconds(5)) { $0.watchRequests("services") == 2 && $0.openWatches == 1 }
+                    try await harness.sim.waitUntil(timeout: .seconds(20)) { $0.watchRequests("services") == 2 && $0.openWatches == 1 }
                     try harness.sim.apply(yaml: "apiVersion: v1\nkind: Service\nmetadata: {name: after-drop}\nspec: {ports: [{port: 80}]}")
                     for await _ in informer.changes() where informer.object(namespace: "default", name: "after-drop") != nil { break }
                     // After a network change: a new watch at once, from the same position.
                     informer.rewatch()
-                    try await harness.sim.waitUntil(timeout: .seconds(5)) { $0.watchRequests("services") == 3 && $0.openWatches == 1 }
+                    try await harness.sim.waitUntil(timeout: .seconds(20)) { $0.watchRequests("services") == 3 && $0.openWatches == 1 }
                     try harness.sim.apply(yaml: "apiVersion: v1\nkind: Service\nmetadata: {name: after-rewatch}\nspec: {ports: [{port: 80}]}")
                     for await _ in informer.changes() where informer.object(namespace: "default", name: "after-rewatch") != nil { break }
                 }
