@@ -127,10 +127,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `kfwd tui`'s model and drawing: values that unit tests render into text grids.
+        .target(name: "TerminalUI", dependencies: ["ConfigStore", "ControlAPI", "Forwarding"]),
         .executableTarget(
             name: "kfwd",
             dependencies: [
-                "ConfigStore", "ControlAPI", "Daemon", "Forwarding", "KfwdVersion", "KubeClient", "KubeSim", "RelayProtocol", "RelayServer",
+                "ConfigStore", "ControlAPI", "Daemon", "TerminalUI", "Forwarding", "KfwdVersion", "KubeClient", "KubeSim", "RelayProtocol", "RelayServer",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -189,6 +191,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "ControlAPI", "ConfigStore"]),
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeLabels"]),
         .testTarget(name: "ConfigStoreTests", dependencies: ["ConfigStore", "Forwarding", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(

@@ -33,6 +33,8 @@ struct ControlService: Sendable {
     /// and `import`, which write the store themselves and then say so here. What shows the
     /// saved forwards reads them again on it, never on a timer.
     let storeChanged = Ticker()
+    /// The context each saved forward uses, by name.
+    let contexts = ContextNames()
 
     /// The control socket's router.
     func router() -> Router<BasicRequestContext> {
@@ -68,6 +70,23 @@ struct ControlService: Sendable {
                     for await update in events { sink.yield(update) }
                 } renderer: {
                     { update in ByteBuffer(string: try DashboardRoutes.encoded(ForwardEventRecord(update)) + "\n") }
+                }
+            )
+        }
+        routes.get("forwards") { request, _ in
+            // Every saved forward with its live state; with `follow`, again on every change
+            // (``SnapshotPacing``), one JSON object per line, until the client goes or the
+            // daemon stops. What `kfwd tui` draws from.
+            guard request.uri.queryParameters["follow"] == "true" else {
+                return try DashboardRoutes.json(try Self.serving { () throws(ConfigStoreError) in try self.snapshot() })
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/x-ndjson"],
+                body: LiveResponse.body(request) { sink in
+                    await self.wakeSnapshots { sink.yield($0) }
+                } renderer: {
+                    var feed = SnapshotFeed(control: self)
+                    return { wake in try feed.next(wake).map { ByteBuffer(string: try DashboardRoutes.encoded($0) + "\n") } }
                 }
             )
         }

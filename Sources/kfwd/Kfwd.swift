@@ -10,7 +10,7 @@ struct Kfwd: AsyncParsableCommand {
         subcommands: [
             ForwardCommand.self, UpCommand.self, AddCommand.self, ListCommand.self, RemoveCommand.self, ImportCommand.self, ExportCommand.self,
             StartCommand.self, StopCommand.self, RestartCommand.self, StatusCommand.self, LogsCommand.self, DashboardCommand.self, DaemonCommand.self, DemoCommand.self,
-            SettingsCommand.self, VersionCommand.self, RelayCommand.self, DoctorCommand.self, EnvCommand.self, HostsCommand.self, DiscoverCommand.self, InitCommand.self, SyncCommand.self,
+            SettingsCommand.self, VersionCommand.self, RelayCommand.self, DoctorCommand.self, EnvCommand.self, HostsCommand.self, DiscoverCommand.self, InitCommand.self, SyncCommand.self, TUICommand.self,
         ]
     )
 }

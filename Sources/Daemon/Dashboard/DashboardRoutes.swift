@@ -30,7 +30,6 @@ struct DashboardRoutes: Sendable {
     let log: ForwardLog
     let metrics: ForwardMetrics
     let access: DashboardAccess
-    let contexts = ContextNames()
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
@@ -38,7 +37,7 @@ struct DashboardRoutes: Sendable {
         router.get("/") { _, _ in self.page(DashboardPage.html) }
         router.get("/app.js") { _, _ in Self.asset(DashboardPage.script, type: "text/javascript; charset=utf-8") }
         router.get("/app.css") { _, _ in Self.asset(DashboardPage.style, type: "text/css; charset=utf-8") }
-        router.get("/api/forwards") { _, _ in try Self.json(try self.snapshot()) }
+        router.get("/api/forwards") { _, _ in try Self.json(try self.control.snapshot()) }
         router.get("/api/events") { request, _ in self.events(request) }
         router.get("/api/logs") { request, _ in
             try Self.json(self.log.kept(alias: request.uri.queryParameters["alias"].map(String.init), last: 500))
@@ -115,81 +114,37 @@ struct DashboardRoutes: Sendable {
         return router
     }
 
-    func snapshot() throws -> DashboardSnapshot {
-        self.snapshot(of: try self.control.store.forwards())
-    }
-
-    /// The page's rows: these saved forwards with their live state.
-    func snapshot(of saved: [StoredForward]) -> DashboardSnapshot {
-        let report = self.control.status(of: saved)
-        // The report has one entry per saved forward, in the same order.
-        let forwards = zip(saved, report.forwards).map { DashboardForward($0, state: $1, contexts: self.contexts) }
-        return DashboardSnapshot(daemonPID: report.daemon.pid, forwards: forwards)
-    }
-
     static let contentSecurityPolicy = HTTPField.Name("Content-Security-Policy")!
-    static let eventGap = Duration.milliseconds(200)
-    static let eventTick = Duration.milliseconds(250)
 
     /// Server-sent events: `forwards` with the whole snapshot whenever it changes (at once on a
-    /// status change or a change of the saved forwards, within a second for byte counts), and
-    /// `log` for each new log line. Ends when the browser goes or the daemon shuts down.
+    /// status change or a change of the saved forwards, within a second for byte counts;
+    /// ``SnapshotPacing``), and `log` for each new log line. Ends when the browser goes or the
+    /// daemon shuts down.
     private func events(_ request: Request) -> Response {
         enum Wake: Sendable {
-            case status
-            case stored
-            case tick
+            case forwards(SnapshotPacing.Wake)
             case log(LogEntry)
         }
-        let updates = self.control.supervisor.updates()
         let lines = self.log.lines(alias: nil, last: 0, follow: true)
-        let (stored, storedTick) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let storeChanged = self.control.storeChanged
+        let control = self.control
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: LiveResponse.body(request) { (wake: AsyncStream<Wake>.Continuation) in
-                let registration = storeChanged.tick(storedTick)
-                defer { storeChanged.stopTicking(registration) }
-                wake.yield(.stored)
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { for await _ in updates { wake.yield(.status) } }
-                    group.addTask { for await _ in stored { wake.yield(.stored) } }
-                    group.addTask {
-                        while (try? await Task.sleep(for: Self.eventTick)) != nil { wake.yield(.tick) }
-                    }
+                    group.addTask { await control.wakeSnapshots { wake.yield(.forwards($0)) } }
                     // The log's end (the daemon stopping) ends the stream.
                     for await entry in lines { wake.yield(.log(entry)) }
                     group.cancelAll()
                 }
             } renderer: {
-                // Every local connection is a status change: under load the snapshot is taken at
-                // most every `eventGap`, and what came between goes with the next tick. Byte
-                // counts change without one and are sent within a second. The saved forwards
-                // are read from the store only when they change.
-                var sent: DashboardSnapshot?
-                var saved: [StoredForward]?
-                var taken = ContinuousClock.now - .seconds(1)
-                var pending = false
+                var feed = SnapshotFeed(control: control)
                 return { event in
-                    let now = ContinuousClock.now
-                    if case .stored = event { saved = nil }
                     switch event {
                     case .log(let entry):
                         return ByteBuffer(string: "event: log\ndata: \(try Self.encoded(entry))\n\n")
-                    case .status where now - taken < Self.eventGap, .stored where now - taken < Self.eventGap:
-                        pending = true
-                        return nil
-                    case .tick where !pending && now - taken < .seconds(1):
-                        return nil
-                    case .status, .stored, .tick:
-                        pending = false
-                        taken = now
-                        let forwards = try saved ?? self.control.store.forwards()
-                        saved = forwards
-                        let snapshot = self.snapshot(of: forwards)
-                        guard snapshot != sent else { return nil }
-                        sent = snapshot
+                    case .forwards(let wake):
+                        guard let snapshot = try feed.next(wake) else { return nil }
                         return ByteBuffer(string: "event: forwards\ndata: \(try Self.encoded(snapshot))\n\n")
                     }
                 }
