@@ -62,8 +62,8 @@ public struct ForwardsScreen: Sendable {
         }
         let daemon = model.connected ? model.daemonPID.map { "daemon \($0)" } ?? "daemon" : "daemon not connected"
         let dot = self.ascii ? " | " : " · "
-        grid.put(" kfwd  " + parts.joined(separator: dot), row: 0, column: 0, style: TextStyle(bold: true, reverse: true))
         let right = "\(daemon)  ? help "
+        grid.put(" kfwd  " + parts.joined(separator: dot), row: 0, column: 0, limit: max(0, self.width - right.count - 1), style: TextStyle(bold: true, reverse: true), ascii: self.ascii)
         grid.put(right, row: 0, column: max(0, self.width - right.count), style: TextStyle(reverse: true))
         grid.restyle(row: 0) { $0.reverse = true }
     }
@@ -114,8 +114,17 @@ public struct ForwardsScreen: Sendable {
             case .help: [("any key", "close")]
             case .table: KeyMap.footer
             }
-        for hint in hints {
-            guard column + hint.key.count + hint.word.count + 2 < self.width else { break }
+        // The last two (help and quit in the table) stay in view at the right; the others
+        // fill what is left from the left.
+        let pinned = model.mode == .table ? Array(hints.suffix(2)) : []
+        let pinnedWidth = pinned.reduce(0) { $0 + $1.key.count + $1.word.count + 3 }
+        for hint in hints.dropLast(pinned.count) {
+            guard column + hint.key.count + hint.word.count + 2 < self.width - pinnedWidth else { break }
+            column = grid.put(hint.key, row: row, column: column, style: TextStyle(bold: true), ascii: self.ascii)
+            column = grid.put(" \(hint.word)  ", row: row, column: column, style: TextStyle(dim: true))
+        }
+        column = max(column, self.width - pinnedWidth)
+        for hint in pinned {
             column = grid.put(hint.key, row: row, column: column, style: TextStyle(bold: true), ascii: self.ascii)
             column = grid.put(" \(hint.word)  ", row: row, column: column, style: TextStyle(dim: true))
         }

@@ -11,7 +11,7 @@ struct TableColumns {
 
     let ascii: Bool
     let alias = Column(title: "ALIAS", width: 12)
-    let target = Column(title: "TARGET", width: 20)
+    let target: Column
     let ports = Column(title: "PORTS", width: 12)
     let state: Column
     let pods: Column?
@@ -20,8 +20,9 @@ struct TableColumns {
     init(width: Int, ascii: Bool) {
         self.ascii = ascii
         self.wide = width >= 120
+        self.target = Column(title: "TARGET", width: width >= 140 ? 28 : 20)
         self.pods = width >= 100 ? Column(title: "PODS", width: 20) : nil
-        let fixed = 3 + 13 + 21 + 13 + (self.pods.map { $0.width + 1 } ?? 0) + (self.wide ? 8 + 4 + 6 + 11 : 0)
+        let fixed = 3 + 13 + self.target.width + 1 + 13 + (self.pods.map { $0.width + 1 } ?? 0) + (self.wide ? 8 + 4 + 6 + 11 : 0)
         self.state = Column(title: "STATE", width: max(10, width - fixed - 1))
     }
 
