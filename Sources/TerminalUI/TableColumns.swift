@@ -52,7 +52,7 @@ struct TableColumns {
         cell(forward.target + namespace, self.target.width)
         let arrow = self.ascii ? "->" : "→"
         let udp = forward.protocol == "udp" ? "/udp" : ""
-        cell(forward.ports.replacingOccurrences(of: ":", with: arrow) + udp, self.ports.width)
+        cell(Self.ports(forward).replacingOccurrences(of: ":", with: arrow) + udp, self.ports.width)
         cell(Self.stateText(state, now: now), self.state.width, style: look)
         if let pods = self.pods {
             let text = state.pods.isEmpty ? "-" : state.pods[0] + (state.pods.count > 1 ? " +\(state.pods.count - 1)" : "")
@@ -64,6 +64,15 @@ struct TableColumns {
         cell(String(state.reconnects), 3)
         cell(state.failedConnections > 0 ? "\(state.connections)!" : String(state.connections), 5, style: state.failedConnections > 0 ? TextStyle(color: .yellow) : .plain)
         cell(running ? ForwardsScreen.rate((rate?.toCluster ?? 0) + (rate?.fromCluster ?? 0)) : "-", 10)
+    }
+
+    /// The saved ports, with the port the daemon picked for a local port 0 (`:80` saved) once
+    /// it listens.
+    static func ports(_ forward: ForwardRow) -> String {
+        guard forward.ports.hasPrefix("0:"), !forward.ports.contains(","), let socket = forward.state.listening.first,
+            let port = socket.split(separator: ":").last
+        else { return forward.ports }
+        return String(port) + forward.ports.dropFirst()
     }
 
     /// `running`, `waiting: svc/web has no ready pod`, `retrying 3, next in 4s: port 8080 is busy`,

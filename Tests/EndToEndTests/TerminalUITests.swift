@@ -1,0 +1,112 @@
+import ControlAPI
+import Foundation
+import Subprocess
+import Testing
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// `kfwd tui` in a real terminal (tmux), over a real daemon and KubeSim: what is on the screen
+/// agrees with `kfwd status --json`, keys act, the table follows the cluster live, and quitting
+/// leaves a working shell and the forwards running.
+@Suite struct TerminalUITests {
+    @Test(.timeLimit(.minutes(3))) func theTUIShowsActsAndLeavesTheTerminalAsItWas() async throws {
+        try await SimHarness.run(manifest: webWithUDPServiceManifest, configure: { $0.mapRelayImage() }) { harness in
+            try await StoreCommandTests.withHome { home in
+                let environment = ["KFWD_HOME": home, "KUBECONFIG": harness.kubeconfigPath]
+                let kfwd = { @Sendable (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: environment) }
+                for (alias, arguments) in [
+                    ("web", ["svc/web", ":80"]), ("ghost", ["svc/nosuch", ":80"]), ("dns", ["svc/dns", ":53", "--udp"]), ("db", ["deploy/web", ":8080"]),
+                ] {
+                    let added = try await kfwd(["add", alias] + arguments)
+                    #expect(added.succeeded, "\(added.stderr)")
+                }
+                #expect(try await kfwd(["settings", "set", "relay_image", testRelayImage]).succeeded)
+                _ = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon"], environment: environment) { daemon in
+                    guard await daemon.first(where: { $0.hasPrefix("kfwd daemon ready") }) != nil else { throw KubeSimTestError("no daemon: \(daemon.all)") }
+                    let started = try await kfwd(["start", "web", "ghost", "dns"])
+                    #expect(started.succeeded, "\(started.stdout) \(started.stderr)")
+                    _ = try await DaemonTests.status(home) { report in
+                        report.forwards.first { $0.alias == "web" }?.pods.count == 2 && report.forwards.first { $0.alias == "dns" }?.status == "running"
+                    }
+
+                    let pane = try await TmuxPane.start(width: 120, height: 32, environment: environment)
+                    do {
+                        try await self.drive(pane, harness: harness, home: home, kfwd: kfwd)
+                        await pane.kill()
+                    } catch {
+                        print(try await pane.capture())
+                        await pane.kill()
+                        throw error
+                    }
+                    // Quitting left the forwards in the daemon.
+                    let report = try await DaemonTests.status(home)
+                    let web = try #require(report.forwards.first { $0.alias == "web" })
+                    #expect(web.status == "running")
+                    #expect(try await DaemonTests.answers(web.listening.first))
+                }
+            }
+        }
+    }
+
+    private func drive(
+        _ pane: TmuxPane, harness: SimHarness, home: String, kfwd: @escaping @Sendable ([String]) async throws -> CommandResult
+    ) async throws {
+        try await pane.send("kfwd tui", "Enter")
+        // The four forwards with their states, as the daemon has them.
+        var screen = try await pane.screen { $0.contains(" kfwd  4 forwards · 2 running · 1 waiting · 1 stopped") }
+        #expect(TmuxPane.row("web", in: screen)?.contains("● web") == true, "\(screen)")
+        #expect(TmuxPane.row("ghost", in: screen)?.contains("◌ ghost") == true && TmuxPane.row("ghost", in: screen)?.contains("waiting: service") == true, "\(screen)")
+        #expect(TmuxPane.row("dns", in: screen)?.contains("53/udp") == true && TmuxPane.row("dns", in: screen)?.contains("running") == true, "\(screen)")
+        #expect(TmuxPane.row("db", in: screen)?.contains("○ db") == true && TmuxPane.row("db", in: screen)?.contains("stopped") == true, "\(screen)")
+
+        // db is first (by alias) and selected: space starts it; the screen and kfwd status agree.
+        try await pane.send("Space")
+        screen = try await pane.screen { TmuxPane.row("db", in: $0)?.contains("● db") == true }
+        let db = try await DaemonTests.status(home).forwards.first { $0.alias == "db" }
+        #expect(db?.status == "running")
+        #expect(db?.pods.first.map { TmuxPane.row("db", in: screen)?.contains($0) == true } == true, "\(screen)")
+
+        // The running forward's pods are force-deleted: its pod column changes by itself.
+        let before = try await DaemonTests.status(home).forwards.first { $0.alias == "web" }?.pods ?? []
+        for pod in before { try harness.sim.delete("pods", name: pod, gracePeriod: 0) }
+        screen = try await pane.screen { screen in
+            guard let row = TmuxPane.row("web", in: screen) else { return false }
+            return row.contains("● web") && !before.contains { row.contains($0) } && row.contains("web-")
+        }
+        let after = try await DaemonTests.status(home).forwards.first { $0.alias == "web" }?.pods ?? []
+        #expect(Set(after).isDisjoint(with: before) && after.contains { TmuxPane.row("web", in: screen)?.contains($0) == true }, "\(after) \(screen)")
+
+        // /web filters: only forwards with web in them stay.
+        try await pane.send("/web", literally: true)
+        screen = try await pane.screen { TmuxPane.row("ghost", in: $0) == nil }
+        #expect(TmuxPane.row("web", in: screen) != nil && TmuxPane.row("db", in: screen) != nil, "db's target is deploy/web")
+        #expect(TmuxPane.row("dns", in: screen) == nil)
+        try await pane.send("Escape")
+        try await pane.screen { TmuxPane.row("ghost", in: $0) != nil }
+
+        // ? shows the help, made from the key map; any key closes it.
+        try await pane.send("?")
+        screen = try await pane.screen { $0.contains(" Keys ") }
+        #expect(screen.contains("mark or unmark for space, r and d") && screen.contains("quit (the forwards keep running)"), "\(screen)")
+        try await pane.send("x")
+        try await pane.screen { !$0.contains(" Keys ") }
+
+        // a: the form adds a forward, which starts.
+        try await pane.send("a")
+        try await pane.screen { $0.contains("Add a forward") }
+        try await pane.send("api", "Tab", "svc/web", "Tab", ":80", "Enter")
+        screen = try await pane.screen { TmuxPane.row("api", in: $0)?.contains("● api") == true }
+        #expect(try await DaemonTests.status(home).forwards.first { $0.alias == "api" }?.status == "running")
+
+        // q: the shell is back, echoing what is typed (no raw mode left), on the main screen.
+        try await pane.send("q")
+        try await pane.screen { $0.contains("$ kfwd tui") && !$0.contains(" kfwd  5 forwards") }
+        try await pane.send("echo tui-$((40 + 2))", "Enter")
+        screen = try await pane.screen { $0.contains("tui-42") }
+        #expect(screen.contains("$ echo tui-$((40 + 2))"), "the typed command echoed: \(screen)")
+    }
+}
