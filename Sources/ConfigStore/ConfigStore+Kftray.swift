@@ -23,7 +23,8 @@ extension ConfigStore {
     ///
     /// All or nothing: every entry is checked first, and one that is invalid (or whose alias
     /// another forward has) rejects the whole file, with a problem per entry and field.
-    public func importKftray(_ data: Data) throws(ConfigStoreError) -> ImportSummary {
+    /// - Parameter dryRun: say what the import would do, and change nothing.
+    public func importKftray(_ data: Data, dryRun: Bool = false) throws(ConfigStoreError) -> ImportSummary {
         let file: KftrayFile
         do { file = try KftrayFile(data: data) } catch { throw ConfigStoreError(error.message) }
         var problems: [String] = []
@@ -38,7 +39,7 @@ extension ConfigStore {
             }
         }
         guard problems.isEmpty else { throw ConfigStoreError(problems) }
-        return try self.write { db in
+        return try self.write(dryRun: dryRun) { db in
             var summary = ImportSummary()
             var problems: [String] = []
             // Read once and kept up to date: entries match forwards added by earlier entries too.

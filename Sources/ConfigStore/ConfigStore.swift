@@ -157,12 +157,13 @@ public final class ConfigStore: Sendable {
     /// Makes the forwards of `group` exactly `forwards`, in one transaction: new ones added,
     /// changed ones replaced, the group's others removed. A forward saved outside the group
     /// under one of the aliases is left alone, and the save refused.
+    /// - Parameter dryRun: say what would change, and change nothing.
     @discardableResult
-    public func replaceGroup(_ group: String, with forwards: [(alias: String, config: ForwardConfig)]) throws(ConfigStoreError) -> GroupChange {
+    public func replaceGroup(_ group: String, with forwards: [(alias: String, config: ForwardConfig)], dryRun: Bool = false) throws(ConfigStoreError) -> GroupChange {
         for (alias, config) in forwards {
             do throws(ForwardError) { _ = try config.forwardSpec(alias: alias) } catch { throw ConfigStoreError("\(alias): \(error.message)") }
         }
-        return try self.write { db in
+        return try self.write(dryRun: dryRun) { db in
             var change = GroupChange()
             let saved = try StoredForward.fetchAll(db)
             let members = saved.filter { (try? $0.native().group) == group }
@@ -311,8 +312,21 @@ public final class ConfigStore: Sendable {
         }
     }
 
-    func write<T>(_ body: (Database) throws -> T) throws(ConfigStoreError) -> T {
-        do { return try self.database.write(body) } catch let error as ConfigStoreError { throw error } catch {
+    /// - Parameter dryRun: roll the transaction back: what `body` returns says what it would
+    ///   have done (an import's preview), and nothing is kept.
+    func write<T>(dryRun: Bool = false, _ body: (Database) throws -> T) throws(ConfigStoreError) -> T {
+        do {
+            guard dryRun else { return try self.database.write(body) }
+            return try self.database.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .rollback
+                }
+                guard let result else { throw ConfigStoreError("the store \(self.path) gave no answer") }
+                return result
+            }
+        } catch let error as ConfigStoreError { throw error } catch {
             throw ConfigStoreError("the store \(self.path) cannot be written: \(error)")
         }
     }

@@ -18,10 +18,13 @@ public struct ForwardRow: Codable, Sendable, Equatable {
     public var tags: [String]
     /// The saved kftray entry, for the dashboard's edit form.
     public var config: KftrayConfig
+    /// What it runs in kfwd's own terms, for the terminal UI's edit form; nil for a kftray
+    /// entry kfwd cannot run.
+    public var native: ForwardConfig?
     public var state: StatusReport.Forward
 
     enum CodingKeys: String, CodingKey {
-        case alias, context, namespace, target, ports, `protocol`, config, state, tags
+        case alias, context, namespace, target, ports, `protocol`, config, state, tags, native
         case autoStart = "auto_start"
     }
 
@@ -45,6 +48,7 @@ public struct ForwardRow: Codable, Sendable, Equatable {
         self.autoStart = forward.autoStart
         self.tags = forward.tags
         self.config = config
+        self.native = try? forward.native()
         self.state = state
     }
 
@@ -59,6 +63,7 @@ public struct ForwardRow: Codable, Sendable, Equatable {
         self.autoStart = try container.decodeIfPresent(Bool.self, forKey: .autoStart) ?? false
         self.tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
         self.config = try container.decode(KftrayConfig.self, forKey: .config)
+        self.native = try container.decodeIfPresent(ForwardConfig.self, forKey: .native)
         self.state = try container.decode(StatusReport.Forward.self, forKey: .state)
     }
 }

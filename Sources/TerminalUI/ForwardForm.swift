@@ -2,8 +2,9 @@ import Foundation
 import ConfigStore
 import Forwarding
 
-/// The add form: alias, target, ports, namespace and context, typed in place, each checked as
-/// `kfwd add` checks it, with the problem shown beside the field it is about.
+/// The add and edit form: alias, target, ports, namespace and context, typed in place, each
+/// checked as `kfwd add` checks it, with the problem shown beside the field it is about. An
+/// edit keeps the alias and every setting the form does not show (tags, UDP, probe, ...).
 public struct ForwardForm: Sendable, Equatable {
     public enum Field: Int, Sendable, CaseIterable {
         case alias, target, ports, namespace, context
@@ -43,11 +44,37 @@ public struct ForwardForm: Sendable, Equatable {
     public let contexts: [String]
     /// Aliases already saved: a new forward needs its own.
     let taken: Set<String>
+    /// A saved forward being edited.
+    public struct Saved: Sendable, Equatable {
+        public let alias: String
+        public let config: ForwardConfig
+    }
+
+    /// The saved forward being edited; nil when adding one.
+    public let editing: Saved?
 
     public init(contexts: [String], taken: Set<String>) {
         self.contexts = [""] + contexts.filter { !$0.isEmpty }
         self.taken = taken
+        self.editing = nil
         for field in Field.allCases { self.values[field] = "" }
+    }
+
+    /// The form of a saved forward, its fields filled in, the alias fixed.
+    public init(editing alias: String, config: ForwardConfig, contexts: [String]) {
+        self.contexts = [""] + (contexts + [config.context ?? ""]).filter { !$0.isEmpty }.uniqued
+        self.taken = []
+        self.editing = Saved(alias: alias, config: config)
+        self.values = [
+            .alias: alias, .target: config.target ?? config.selector ?? "", .ports: config.ports.joined(separator: " "),
+            .namespace: config.namespace ?? "", .context: config.context ?? "",
+        ]
+        self.focus = .target
+    }
+
+    /// Whether typing may change the field.
+    func isEditable(_ field: Field) -> Bool {
+        field != .context && !(field == .alias && self.editing != nil)
     }
 
     public func value(_ field: Field) -> String { self.values[field] ?? "" }
@@ -61,15 +88,15 @@ public struct ForwardForm: Sendable, Equatable {
         case .enter:
             if let (alias, config) = self.validated() { return .submitted(alias: alias, config: config) }
         case .backspace:
-            if self.focus != .context, !self.value(self.focus).isEmpty { self.values[self.focus]?.removeLast() }
+            if self.isEditable(self.focus), !self.value(self.focus).isEmpty { self.values[self.focus]?.removeLast() }
         case .left, .right:
             if self.focus == .context { self.pickContext(by: key == .right ? 1 : -1) }
         case .control("u"):
-            if self.focus != .context { self.values[self.focus] = "" }
+            if self.isEditable(self.focus) { self.values[self.focus] = "" }
         case .character(let character):
             if self.focus == .context {
                 if character == " " { self.pickContext(by: 1) }
-            } else {
+            } else if self.isEditable(self.focus) {
                 self.values[self.focus, default: ""].append(character)
             }
         default: break
@@ -78,8 +105,9 @@ public struct ForwardForm: Sendable, Equatable {
     }
 
     private mutating func move(by step: Int) {
-        let all = Field.allCases
-        self.focus = all[(self.focus.rawValue + step + all.count) % all.count]
+        let all = Field.allCases.filter { $0 != .alias || self.editing == nil }
+        let index = all.firstIndex(of: self.focus) ?? 0
+        self.focus = all[(index + step + all.count) % all.count]
     }
 
     private mutating func pickContext(by step: Int) {
@@ -94,14 +122,19 @@ public struct ForwardForm: Sendable, Equatable {
         let alias = self.value(.alias).trimmed
         if alias.isEmpty {
             problems[.alias] = "give it a name, e.g. web"
-        } else if self.taken.contains(alias) {
+        } else if self.editing == nil, self.taken.contains(alias) {
             problems[.alias] = "\(alias) is already saved: pick another name"
         } else if alias.contains(where: \.isWhitespace) {
             problems[.alias] = "no spaces in an alias"
         }
         let target = self.value(.target).trimmed
-        var config = ForwardConfig(ports: self.value(.ports).split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init))
-        if target.contains("=") && !target.contains("/") { config.selector = target } else { config.target = target }
+        var config = self.editing?.config ?? ForwardConfig(ports: [])
+        config.ports = self.value(.ports).split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+        if target.contains("=") && !target.contains("/") {
+            (config.selector, config.target) = (target, nil)
+        } else {
+            (config.target, config.selector) = (target, nil)
+        }
         let namespace = self.value(.namespace).trimmed
         config.namespace = namespace.isEmpty ? nil : namespace
         config.context = self.value(.context).isEmpty ? nil : self.value(.context)
@@ -129,4 +162,12 @@ public struct ForwardForm: Sendable, Equatable {
 
 extension String {
     var trimmed: String { self.trimmingCharacters(in: .whitespaces) }
+}
+
+extension Array where Element: Hashable {
+    /// In order, each once.
+    var uniqued: [Element] {
+        var seen: Set<Element> = []
+        return self.filter { seen.insert($0).inserted }
+    }
 }

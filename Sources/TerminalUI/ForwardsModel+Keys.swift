@@ -28,9 +28,64 @@ extension ForwardsModel {
                 self.mode = .table
             case .submitted(let alias, let config):
                 self.mode = .table
+                if form.editing != nil {
+                    self.say("saving \(alias)…")
+                    return [.edit(alias: alias, config: config)]
+                }
                 self.say("adding \(alias)…")
                 self.selected = alias
                 return [.add(alias: alias, config: config)]
+            }
+            return []
+        case .picker(var picker):
+            switch picker.handle(key, pageSize: self.pageSize) {
+            case .browsing:
+                self.mode = .picker(picker)
+            case .cancelled:
+                self.mode = .table
+            case .open(let directory):
+                self.mode = .picker(picker)
+                return [.listDirectory(directory)]
+            case .choose(let path):
+                self.mode = .picker(picker)
+                return [.previewImport(path)]
+            }
+            return []
+        case .importPreview(let preview):
+            switch key {
+            case .character("y"), .character("Y"), .enter:
+                self.mode = .table
+                guard preview.changes else { return [] }
+                self.say("importing \(preview.path)…")
+                return [.applyImport(preview.path)]
+            case .control("c"):
+                return [.quit]
+            default:
+                self.mode = .table
+                self.say("nothing imported")
+                return []
+            }
+        case .exporting(var path):
+            switch key {
+            case .enter:
+                self.mode = .table
+                let trimmed = path.trimmed
+                guard !trimmed.isEmpty else { return [] }
+                return [.export(trimmed.hasPrefix("/") ? trimmed : FilePicker(directory: self.workingDirectory).path(of: trimmed))]
+            case .escape:
+                self.mode = .table
+            case .control("c"):
+                return [.quit]
+            case .backspace:
+                if !path.isEmpty { path.removeLast() }
+                self.mode = .exporting(path)
+            case .control("u"):
+                self.mode = .exporting("")
+            case .character(let character):
+                path.append(character)
+                self.mode = .exporting(path)
+            default:
+                break
             }
             return []
         case .log:
@@ -103,6 +158,18 @@ extension ForwardsModel {
             self.mode = .confirmDelete(aliases)
         case .add:
             self.mode = .form(ForwardForm(contexts: self.contexts, taken: Set(self.rows.map(\.alias))))
+        case .edit:
+            guard let row = self.selectedRow else { return [] }
+            guard let native = row.native else {
+                self.say("\(row.alias) cannot be edited here: \(row.target)", error: true)
+                return []
+            }
+            self.mode = .form(ForwardForm(editing: row.alias, config: native, contexts: self.contexts))
+        case .importFile:
+            self.mode = .picker(FilePicker(directory: self.workingDirectory))
+            return [.listDirectory(self.workingDirectory)]
+        case .export:
+            self.mode = .exporting("kfwd-forwards.json")
         case .log:
             guard let selected = self.selected else { return [] }
             self.logLines = []

@@ -14,6 +14,12 @@ public struct ForwardsModel: Sendable {
         case confirmDelete([String])
         case form(ForwardForm)
         case log(String)
+        /// Choosing a file to import.
+        case picker(FilePicker)
+        /// What importing the chosen file would do; y imports it.
+        case importPreview(ImportPreview)
+        /// Typing where the export goes.
+        case exporting(String)
     }
 
     public enum Grouping: String, Sendable, CaseIterable {
@@ -51,6 +57,8 @@ public struct ForwardsModel: Sendable {
     public var contexts: [String] = []
     /// How many table lines fit (set from the screen's size).
     public var pageSize = 10
+    /// Where the file picker starts and a relative export path is written.
+    public var workingDirectory = "/"
 
     private var samples: [String: (time: Date, toCluster: Int64, fromCluster: Int64)] = [:]
 
@@ -105,6 +113,19 @@ public struct ForwardsModel: Sendable {
     /// What an action did, for the status line.
     public mutating func say(_ text: String, error: Bool = false) {
         self.message = Message(text: text, isError: error)
+    }
+
+    /// A directory listed for the file picker (nil entries: it could not be, `problem` says why).
+    public mutating func listed(_ directory: String, entries: [FilePicker.Entry]?, problem: String? = nil) {
+        guard case .picker(var picker) = self.mode else { return }
+        picker.listed(directory, entries: entries, problem: problem)
+        self.mode = .picker(picker)
+    }
+
+    /// What importing the chosen file would do.
+    public mutating func preview(_ preview: ImportPreview) {
+        guard case .picker = self.mode else { return }
+        self.mode = .importPreview(preview)
     }
 
     /// A line of the log being followed (one for another forward, from a follow just ended, is dropped).

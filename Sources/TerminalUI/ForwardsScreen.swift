@@ -49,6 +49,8 @@ public struct ForwardsScreen: Sendable {
         switch model.mode {
         case .help: self.help(into: &grid)
         case .form(let form): FormPane(form: form, ascii: self.ascii).render(into: &grid)
+        case .picker(let picker): ImportPane(ascii: self.ascii).render(picker, into: &grid)
+        case .importPreview(let preview): ImportPane(ascii: self.ascii).render(preview, into: &grid)
         default: break
         }
         return grid
@@ -112,6 +114,9 @@ public struct ForwardsScreen: Sendable {
             case .log: [("Esc", "back")]
             case .filtering: [("Enter", "keep filter"), ("Esc", "clear")]
             case .help: [("any key", "close")]
+            case .picker: [("Enter", "open or choose"), ("Backspace", "up a directory"), ("Esc", "cancel")]
+            case .importPreview: [("y", "import"), ("n", "cancel")]
+            case .exporting: [("Enter", "write it"), ("Esc", "cancel")]
             case .table: KeyMap.footer
             }
         // The last two (help and quit in the table) stay in view at the right; the others
@@ -135,6 +140,11 @@ public struct ForwardsScreen: Sendable {
         switch model.mode {
         case .filtering:
             let end = grid.put("/" + model.filter, row: row, column: 0, ascii: self.ascii)
+            grid.cursor = (row, min(end, self.width - 1))
+        case .exporting(let path):
+            let prompt = "Export the saved forwards (kftray JSON) to: "
+            grid.put(prompt, row: row, column: 0, style: TextStyle(bold: true))
+            let end = grid.put(path, row: row, column: prompt.count, ascii: self.ascii)
             grid.cursor = (row, min(end, self.width - 1))
         case .confirmDelete(let aliases):
             grid.put("Delete \(aliases.joined(separator: ", "))? Its saved settings go too. y/n", row: row, column: 0, style: TextStyle(color: .yellow, bold: true), ascii: self.ascii)

@@ -3,7 +3,7 @@
 /// that acts is listed.
 public enum TableCommand: Sendable, Hashable, CaseIterable {
     case up, down, first, last, pageUp, pageDown
-    case toggle, mark, restart, add, delete, log, filter, help, quit
+    case toggle, mark, restart, add, edit, delete, log, filter, importFile, export, help, quit
 
     /// What help says it does.
     public var summary: String {
@@ -18,6 +18,9 @@ public enum TableCommand: Sendable, Hashable, CaseIterable {
         case .mark: "mark or unmark for space, r and d"
         case .restart: "restart (the marked ones, if any)"
         case .add: "add a forward"
+        case .edit: "edit the forward (a running one restarts)"
+        case .importFile: "import a kftray export or a kfwd.yaml, after a preview"
+        case .export: "export the saved forwards as kftray JSON"
         case .delete: "delete, after a confirmation"
         case .log: "the forward's log, following"
         case .filter: "filter by any text (Esc clears)"
@@ -33,6 +36,7 @@ public enum TableCommand: Sendable, Hashable, CaseIterable {
         case .mark: "mark"
         case .restart: "restart"
         case .add: "add"
+        case .edit: "edit"
         case .delete: "delete"
         case .log: "log"
         case .filter: "filter"
@@ -60,9 +64,12 @@ public enum KeyMap {
         KeyBinding(keys: [.character("v")], command: .mark),
         KeyBinding(keys: [.character("r")], command: .restart),
         KeyBinding(keys: [.character("a")], command: .add),
+        KeyBinding(keys: [.character("e")], command: .edit),
         KeyBinding(keys: [.character("d")], command: .delete),
         KeyBinding(keys: [.character("l")], command: .log),
         KeyBinding(keys: [.character("/")], command: .filter),
+        KeyBinding(keys: [.character("i")], command: .importFile),
+        KeyBinding(keys: [.character("x")], command: .export),
         KeyBinding(keys: [.character("?"), .character("h")], command: .help),
         KeyBinding(keys: [.character("q"), .control("c")], command: .quit),
     ]

@@ -47,6 +47,25 @@ import Testing
         }
     }
 
+    @Test func aDryRunSaysWhatTheImportWillDoAndChangesNothing() throws {
+        try Self.withStore { store, _ in
+            var api = ForwardConfig(target: "svc/api", ports: ["9090:80"])
+            api.group = "shop"
+            try store.add(api, alias: "api")
+            let preview = try store.importKftray(Data(Self.kftrayFile.utf8), dryRun: true)
+            #expect(preview.added == ["orders-api", "cluster-dns", "pod-tcp-8081"])
+            #expect(try store.forwards().map(\.alias) == ["api"], "a preview keeps nothing")
+            #expect(try store.importKftray(Data(Self.kftrayFile.utf8)) == preview, "the import does what its preview said")
+
+            let project = [("web", ForwardConfig(target: "svc/web", ports: ["8080:80"]))]
+            let change = try store.replaceGroup("shop", with: project, dryRun: true)
+            #expect(change.added == ["web"] && change.removed == ["api"])
+            #expect(try store.members(of: "shop") == ["api"])
+            #expect(try store.replaceGroup("shop", with: project) == change)
+            #expect(try store.members(of: "shop") == ["web"])
+        }
+    }
+
     @Test func oneInvalidEntryRejectsTheWholeImportAndTheStoreStaysAsItWas() throws {
         try Self.withStore { store, _ in
             _ = try store.importKftray(Data(Self.kftrayFile.utf8))

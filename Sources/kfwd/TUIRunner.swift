@@ -1,0 +1,152 @@
+import ConfigStore
+import ControlAPI
+import Foundation
+import KubeClient
+import NIOCore
+import NIOPosix
+import TerminalUI
+import UnixSignals
+
+/// Runs `kfwd tui`: reads keys, the daemon's feed of forwards and signals into one stream of
+/// events, lets the ``ForwardsModel`` take each, carries out its actions, and draws what
+/// changed.
+struct TUIRunner: Sendable {
+    enum Event: Sendable {
+        case keys([Key])
+        case snapshot(ForwardsSnapshot)
+        case disconnected(String)
+        case log(LogEntry)
+        case said(String, error: Bool)
+        case finished(String, ControlResult)
+        case listed(String, [FilePicker.Entry]?, problem: String?)
+        case preview(ImportPreview)
+        case resized
+        case tick
+        case quit
+    }
+
+    let terminal: TerminalSession
+    let client: ControlClient
+    let store: ConfigStore
+    let grouping: ForwardsModel.Grouping
+    let ascii: Bool
+    let colors: Bool
+
+    func run() async throws {
+        var model = ForwardsModel(grouping: self.grouping)
+        model.contexts = (try? KubeconfigLoader().load().contexts?.map(\.name)) ?? []
+        model.workingDirectory = FileManager.default.currentDirectoryPath
+        var renderer = ScreenRenderer(colors: self.colors)
+        let (events, sink) = AsyncStream<Event>.makeStream()
+        let (logSelections, selectLog) = AsyncStream<String?>.makeStream()
+        let input = try self.terminal.inputDescriptor()
+        var size = self.terminal.size()
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // The terminal gone (a closed SSH session): nothing more can be typed or seen.
+                try? await Self.readKeys(from: input, into: sink)
+                sink.yield(.quit)
+            }
+            group.addTask { await self.followForwards(into: sink) }
+            group.addTask { await Self.followLogs(self.client, selections: logSelections, into: sink) }
+            group.addTask {
+                for await signal in await UnixSignalsSequence(trapping: .sigwinch, .sigterm, .sigint, .sighup) {
+                    sink.yield(signal == .sigwinch ? .resized : .quit)
+                }
+            }
+            group.addTask {
+                while (try? await Task.sleep(for: .seconds(1))) != nil { sink.yield(.tick) }
+            }
+
+            func draw() {
+                let screen = ForwardsScreen(width: size.width, height: size.height, ascii: self.ascii)
+                model.pageSize = screen.pageSize
+                self.terminal.write(renderer.render(screen.render(model, now: Date())))
+            }
+            draw()
+            events: for await event in events {
+                var actions: [TUIAction] = []
+                switch event {
+                case .keys(let keys):
+                    for key in keys { actions += model.handle(key) }
+                case .snapshot(let snapshot): model.update(snapshot, at: Date())
+                case .disconnected(let why): model.disconnected(why)
+                case .log(let entry): model.appendLog(entry)
+                case .said(let text, let error): model.say(text, error: error)
+                case .finished(let verb, let result): model.finished(verb, result)
+                case .listed(let directory, let entries, let problem): model.listed(directory, entries: entries, problem: problem)
+                case .preview(let preview): model.preview(preview)
+                case .resized:
+                    size = self.terminal.size()
+                    renderer.invalidate()
+                case .tick: model.tick(at: Date())
+                case .quit: break events
+                }
+                for action in actions {
+                    switch action {
+                    case .quit: break events
+                    case .suspend:
+                        self.terminal.suspend()
+                        size = self.terminal.size()
+                        renderer.invalidate()
+                    case .followLog(let alias): selectLog.yield(alias)
+                    default: group.addTask { await self.perform(action, into: sink) }
+                    }
+                }
+                draw()
+            }
+            selectLog.finish()
+            group.cancelAll()
+        }
+    }
+
+    /// Keys as the terminal sends them, decoded; the terminal is read without blocking a thread.
+    private static func readKeys(from descriptor: Int32, into sink: AsyncStream<Event>.Continuation) async throws {
+        let channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton).takingOwnershipOfDescriptor(input: descriptor) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, Never>(wrappingChannelSynchronously: channel) }
+        }
+        try await channel.executeThenClose { inbound in
+            var decoder = KeyDecoder()
+            for try await bytes in inbound {
+                let keys = decoder.feed(bytes.readableBytesView)
+                if !keys.isEmpty { sink.yield(.keys(keys)) }
+            }
+        }
+    }
+
+    /// The daemon's feed of forwards; when it ends, says so and connects again once a daemon
+    /// answers (checked every second).
+    private func followForwards(into sink: AsyncStream<Event>.Continuation) async {
+        while !Task.isCancelled {
+            do {
+                try await self.client.forwards(follow: true) { sink.yield(.snapshot($0)) }
+                if !Task.isCancelled { sink.yield(.disconnected("the daemon stopped: kfwd start (or kfwd tui again) runs it")) }
+            } catch {
+                if Task.isCancelled { return }
+                sink.yield(.disconnected("the daemon does not answer (\(error)): kfwd start runs it"))
+            }
+            while !Task.isCancelled, await self.client.status() == nil {
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Follows the log of the forward last selected, until the next selection.
+    private static func followLogs(_ client: ControlClient, selections: AsyncStream<String?>, into sink: AsyncStream<Event>.Continuation) async {
+        await withTaskGroup(of: Void.self) { followers in
+            for await alias in selections {
+                followers.cancelAll()
+                guard let alias else { continue }
+                followers.addTask {
+                    do {
+                        try await client.logs(alias: alias, follow: true) { sink.yield(.log($0)) }
+                    } catch {
+                        if !Task.isCancelled { sink.yield(.said("the log of \(alias) cannot be read: \(error)", error: true)) }
+                    }
+                }
+            }
+            followers.cancelAll()
+        }
+    }
+}
