@@ -33,9 +33,15 @@ import SystemPackage
                         report.forwards.first { $0.alias == "web" }?.pods.count == 2 && report.forwards.first { $0.alias == "dns" }?.status == "running"
                     }
 
-                    let pane = try await TmuxPane.start(width: 120, height: 32, environment: environment)
+                    // The pane's directory, where the file picker starts and the export goes.
+                    let directory = home + "/work"
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                    try Data(Self.teamExport.utf8).write(to: URL(fileURLWithPath: directory + "/team.json"))
+                    let pane = try await TmuxPane.start(width: 120, height: 32, environment: environment, directory: directory)
                     do {
                         try await self.drive(pane, harness: harness, home: home, kfwd: kfwd)
+                        try await self.importAndExport(pane, directory: directory, home: home)
+                        try await self.quit(pane)
                         await pane.kill()
                     } catch {
                         print(try await pane.capture())
@@ -102,11 +108,42 @@ import SystemPackage
         screen = try await pane.screen { TmuxPane.row("api", in: $0)?.contains("● api") == true }
         #expect(try await DaemonTests.status(home).forwards.first { $0.alias == "api" }?.status == "running")
 
+    }
+
+    /// A teammate's kftray export, in the pane's directory (a forward of its own: one of the
+    /// same service, namespace and protocol would update the saved one, as kftray merges).
+    static let teamExport = """
+        [{"alias": "team-dns", "namespace": "default", "workload_type": "service", "service": "dns", "protocol": "tcp", "local_port": 0, "remote_port": 53}]
+        """
+
+    /// x writes the export where it runs; i picks the teammate's file, previews it, imports it.
+    private func importAndExport(_ pane: TmuxPane, directory: String, home: String) async throws {
+        try await pane.send("x")
+        try await pane.screen { $0.contains("Export the saved forwards (kftray JSON) to: kfwd-forwards.json") }
+        try await pane.send("Enter")
+        try await pane.screen { $0.contains("exported to \(directory)/kfwd-forwards.json") }
+        let exported = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/kfwd-forwards.json"))) as? [[String: Any]]
+        #expect(exported?.compactMap { $0["alias"] as? String }.contains("web") == true, "\(String(describing: exported))")
+
+        try await pane.send("i")
+        var screen = try await pane.screen { $0.contains("team.json") }
+        #expect(screen.contains(directory) && screen.contains("kfwd-forwards.json"), "\(screen)")
+        // .., kfwd-forwards.json, team.json
+        try await pane.send("j", "j", "Enter")
+        screen = try await pane.screen { $0.contains("Import kftray export") }
+        #expect(screen.contains("1 added, 0 updated, 0 unchanged") && screen.contains("add: team-dns"), "\(screen)")
+        #expect(try await DaemonTests.status(home).forwards.contains { $0.alias == "team-dns" } == false, "a preview imports nothing")
+        try await pane.send("y")
+        screen = try await pane.screen { TmuxPane.row("team-dns", in: $0)?.contains("○ team-dns") == true }
+        #expect(screen.contains("imported \(directory)/team.json: 1 added"), "\(screen)")
+    }
+
+    private func quit(_ pane: TmuxPane) async throws {
         // q: the shell is back, echoing what is typed (no raw mode left), on the main screen.
         try await pane.send("q")
-        try await pane.screen { $0.contains("$ kfwd tui") && !$0.contains(" kfwd  5 forwards") }
+        try await pane.screen { $0.contains("$ kfwd tui") && !$0.contains(" kfwd  6 forwards") }
         try await pane.send("echo tui-$((40 + 2))", "Enter")
-        screen = try await pane.screen { $0.contains("tui-42") }
+        let screen = try await pane.screen { $0.contains("tui-42") }
         #expect(screen.contains("$ echo tui-$((40 + 2))"), "the typed command echoed: \(screen)")
     }
 }

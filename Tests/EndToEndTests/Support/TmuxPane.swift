@@ -8,14 +8,14 @@ struct TmuxPane: Sendable {
     let socket: String
 
     /// Starts the server and its pane (`bash` without rc files, prompt `$ `, kfwd on its
-    /// `PATH`) with `environment`.
-    static func start(width: Int, height: Int, environment: [String: String]) async throws -> TmuxPane {
+    /// `PATH`) with `environment`, in `directory`.
+    static func start(width: Int, height: Int, environment: [String: String], directory: String? = nil) async throws -> TmuxPane {
         let pane = TmuxPane(socket: FileManager.default.temporaryDirectory.appendingPathComponent("kfwd-tmux-\(UUID().uuidString)").path)
         let path = URL(fileURLWithPath: kfwdPath).deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         let variables = environment.merging(["LANG": "C.UTF-8", "PATH": path, "PS1": "$ "]) { $1 }.map { "\($0.key)='\($0.value)'" }.sorted()
         // Through env(1): tmux's -e does not reach PATH or PS1 of the pane's shell.
         let command = "env " + variables.joined(separator: " ") + " bash --norc --noprofile -i"
-        let started = try await pane.tmux(["new-session", "-d", "-x", String(width), "-y", String(height), command])
+        let started = try await pane.tmux(["new-session", "-d", "-x", String(width), "-y", String(height)] + (directory.map { ["-c", $0] } ?? []) + [command])
         guard started.succeeded else { throw KubeSimTestError("tmux did not start: \(started.stderr)") }
         _ = try await pane.screen { $0.contains("$") }
         return pane
