@@ -21,6 +21,8 @@ struct TUIRunner: Sendable {
         case listed(String, [FilePicker.Entry]?, problem: String?)
         case preview(ImportPreview)
         case resized
+        /// Continued after Ctrl-Z (SIGCONT).
+        case resumed
         case tick
         case quit
     }
@@ -51,15 +53,18 @@ struct TUIRunner: Sendable {
             group.addTask { await self.followForwards(into: sink) }
             group.addTask { await Self.followLogs(self.client, selections: logSelections, into: sink) }
             group.addTask {
-                for await signal in await UnixSignalsSequence(trapping: .sigwinch, .sigterm, .sigint, .sighup) {
-                    sink.yield(signal == .sigwinch ? .resized : .quit)
+                for await signal in await UnixSignalsSequence(trapping: .sigwinch, .sigcont, .sigterm, .sigint, .sighup) {
+                    sink.yield(signal == .sigwinch ? .resized : signal == .sigcont ? .resumed : .quit)
                 }
             }
             group.addTask {
                 while (try? await Task.sleep(for: .seconds(1))) != nil { sink.yield(.tick) }
             }
 
+            // Between Ctrl-Z and `fg` the terminal is the shell's: nothing is drawn.
+            var suspended = false
             func draw() {
+                guard !suspended else { return }
                 let screen = ForwardsScreen(width: size.width, height: size.height, ascii: self.ascii)
                 model.pageSize = screen.pageSize
                 self.terminal.write(renderer.render(screen.render(model, now: Date())))
@@ -80,6 +85,11 @@ struct TUIRunner: Sendable {
                 case .resized:
                     size = self.terminal.size()
                     renderer.invalidate()
+                case .resumed:
+                    if suspended { self.terminal.enter() }
+                    suspended = false
+                    size = self.terminal.size()
+                    renderer.invalidate()
                 case .tick: model.tick(at: Date())
                 case .quit: break events
                 }
@@ -87,9 +97,8 @@ struct TUIRunner: Sendable {
                     switch action {
                     case .quit: break events
                     case .suspend:
+                        suspended = true
                         self.terminal.suspend()
-                        size = self.terminal.size()
-                        renderer.invalidate()
                     case .followLog(let alias): selectLog.yield(alias)
                     default: group.addTask { await self.perform(action, into: sink) }
                     }

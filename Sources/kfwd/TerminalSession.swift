@@ -101,11 +101,12 @@ final class TerminalSession: @unchecked Sendable {
         }
     }
 
-    /// Stops the process as Ctrl-Z would in a cooked terminal; returns once `fg` continues it.
+    /// Gives the terminal back and stops the process, as Ctrl-Z would in a cooked terminal.
+    /// The stop may land after this returns (another thread takes the signal): the runner
+    /// draws nothing until SIGCONT says `fg` continued it, then calls ``enter()``.
     func suspend() {
         self.leave()
         kill(getpid(), SIGTSTP)
-        self.enter()
     }
 
     /// Async-signal-safe: write(2) and tcsetattr(3) only, then the signal again with its

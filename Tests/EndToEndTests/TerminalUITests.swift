@@ -146,4 +146,64 @@ import SystemPackage
         let screen = try await pane.screen { $0.contains("tui-42") }
         #expect(screen.contains("$ echo tui-$((40 + 2))"), "the typed command echoed: \(screen)")
     }
+
+    /// Every way out gives the terminal back: Ctrl-C, SIGTERM, SIGHUP, a crash (SIGSEGV), and
+    /// Ctrl-Z suspends it until `fg`, which redraws it.
+    @Test(.timeLimit(.minutes(2))) func everyWayOutGivesTheTerminalBack() async throws {
+        try await StoreCommandTests.withHome { home in
+            let environment = ["KFWD_HOME": home]
+            #expect(try await runCommand(kfwdPath, ["add", "web", "svc/web", ":80"], environment: environment).succeeded)
+            _ = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon"], environment: environment) { daemon in
+                guard await daemon.first(where: { $0.hasPrefix("kfwd daemon ready") }) != nil else { throw KubeSimTestError("no daemon: \(daemon.all)") }
+                // In the scratch home: a crash's core file, if the machine writes one, goes with it.
+                let pane = try await TmuxPane.start(width: 80, height: 24, environment: environment, directory: home)
+                do {
+                    try await Self.leaveEveryWay(pane)
+                    await pane.kill()
+                } catch {
+                    print(try await pane.capture())
+                    await pane.kill()
+                    throw error
+                }
+            }
+        }
+    }
+
+    private static func leaveEveryWay(_ pane: TmuxPane) async throws {
+        var round = 0
+        func tuiThen(_ leave: () async throws -> Void) async throws {
+            round += 1
+            try await pane.send("clear; kfwd tui", "Enter")
+            try await pane.screen { $0.contains(" kfwd  1 forward") }
+            try await leave()
+            try await pane.send("echo back-$((\(round) * 10))", "Enter")
+            let screen = try await pane.screen { $0.contains("back-\(round * 10)") }
+            #expect(screen.contains("$ echo back-$((\(round) * 10))"), "round \(round): the typed command echoes: \(screen)")
+        }
+        /// kfwd tui's pid: the pane's shell's child.
+        func tuiProcess() async throws -> String {
+            let shell = try await pane.tmux(["display-message", "-p", "-t", "0", "#{pane_pid}"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            return try await runCommand("pgrep", ["-P", shell]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try await tuiThen { try await pane.send("C-c") }
+        for signal in ["TERM", "HUP", "SEGV"] {
+            try await tuiThen {
+                let pid = try await tuiProcess()
+                #expect(try await runCommand("kill", ["-\(signal)", pid]).succeeded, "kill -\(signal) \(pid)")
+                // Gone (a crash dumps core first), so that what is typed next goes to the shell.
+                var checks = 0
+                while checks < 100, try await runCommand("kill", ["-0", pid]).succeeded {
+                    checks += 1
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+        try await tuiThen {
+            try await pane.send("C-z")
+            try await pane.screen { $0.contains("Stopped") }
+            try await pane.send("fg", "Enter")
+            try await pane.screen { $0.contains(" kfwd  1 forward") }
+            try await pane.send("q")
+        }
+    }
 }
