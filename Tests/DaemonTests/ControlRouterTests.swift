@@ -67,4 +67,30 @@ import Testing
             }
         }
     }
+
+    @Test func forwardsAnswersEverySavedForwardWithItsStateAndWhatTheFormsNeed() async throws {
+        try await self.withControl { control, app in
+            var web = ForwardConfig(target: "svc/web", ports: [":80"], namespace: "shop", context: "dev")
+            web.tags = ["front"]
+            _ = try control.store.add(web, alias: "web")
+            let saved = web
+            var kftray = KftrayConfig()
+            kftray.workloadType = "service"
+            kftray.service = "api"
+            kftray.namespace = "shop"
+            kftray.remotePort = 8080
+            _ = try control.store.add(kftray, alias: "api")
+            try await app.test(.router) { client in
+                let answer = try await client.execute(uri: "/v1/forwards", method: .get)
+                #expect(answer.status == .ok)
+                let snapshot = try StatusReport.decoder.decode(ForwardsSnapshot.self, from: answer.body)
+                #expect(snapshot.daemonPID == getpid())
+                #expect(snapshot.forwards.map(\.alias) == ["web", "api"])
+                let row = try #require(snapshot.forwards.first)
+                #expect(row.target == "svc/web" && row.namespace == "shop" && row.context == "dev" && row.ports == "0:80" && row.tags == ["front"])
+                #expect(row.native == saved && row.state.status == "stopped")
+                #expect(snapshot.forwards[1].native?.target == "svc/api", "a kftray entry's meaning, for the edit form")
+            }
+        }
+    }
 }
