@@ -100,7 +100,7 @@ let package = Package(
             name: "ConfigStore",
             dependencies: [
                 "Forwarding", "KubeClient", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Subprocess", package: "swift-subprocess"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(

@@ -1,6 +1,7 @@
 import Forwarding
 import Foundation
 import KubeClient
+import Logging
 import Yams
 
 /// Forwards proposed by the cluster's Services: kftray's annotations (`kftray.app/enabled:
@@ -19,6 +20,12 @@ public enum ServiceDiscovery {
         public let config: ForwardConfig
         /// The annotation it came from.
         public let source: String
+
+        public init(alias: String, config: ForwardConfig, source: String) {
+            self.alias = alias
+            self.config = config
+            self.source = source
+        }
     }
 
     /// The forwards a Service proposes; an annotation that cannot be read is an error naming the
@@ -77,6 +84,38 @@ public enum ServiceDiscovery {
     public struct Found: Sendable {
         public var proposals: [Proposal] = []
         public var problems: [String] = []
+    }
+
+    /// Which namespaces to look in.
+    public enum Namespaces: Sendable {
+        /// Every namespace the user may list.
+        case all
+        /// One; nil for the context's.
+        case one(String?)
+    }
+
+    /// The proposals of the cluster `source` names (`kfwd discover`, the dashboard's and the
+    /// TUI's discover): its context's name, and what was found.
+    /// - Throws: ``ForwardError`` when the kubeconfig or its credentials cannot be used.
+    public static func discover(_ source: KubeconfigSource, in namespaces: Namespaces) async throws(ForwardError) -> (context: String, found: Found) {
+        let context = try source.resolve()
+        var logger = Logger(label: "kfwd")
+        logger.logLevel = .critical
+        let names: [String]? =
+            switch namespaces {
+            case .all: nil
+            case .one(let namespace): [namespace ?? context.namespace]
+            }
+        do {
+            let found = try await KubeClient.withClient(context: context, logger: logger) { client in
+                await Self.discover(client: client, namespaces: names, context: source.context)
+            }
+            return (context.name, found)
+        } catch let error as KubeError {
+            throw ForwardError(error)
+        } catch {
+            throw ForwardError(code: .other, "\(error)")
+        }
     }
 
     /// Lists the Services of `namespaces` (all the user may list when nil), eight namespaces at

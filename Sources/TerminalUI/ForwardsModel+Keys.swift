@@ -7,6 +7,16 @@ extension ForwardsModel {
         case .help:
             self.mode = .table
             return key == .control("c") ? [.quit] : []
+        case .discovering:
+            switch key {
+            case .escape:
+                self.mode = .table
+                return []
+            case .control("c"):
+                return [.quit]
+            default:
+                return []
+            }
         case .confirmDelete(let aliases):
             switch key {
             case .character("y"), .character("Y"), .enter:
@@ -57,7 +67,7 @@ extension ForwardsModel {
                 self.mode = .table
                 guard preview.changes else { return [] }
                 self.say("importing \(preview.path)…")
-                return [.applyImport(preview.path)]
+                return [.applyImport(preview.source)]
             case .control("c"):
                 return [.quit]
             default:
@@ -168,6 +178,13 @@ extension ForwardsModel {
         case .importFile:
             self.mode = .picker(FilePicker(directory: self.workingDirectory))
             return [.listDirectory(self.workingDirectory)]
+        case .discover:
+            self.mode = .discovering
+            return [.discover]
+        case .grouping:
+            self.grouping = self.grouping == .context ? .tag : .context
+            self.say("grouped by \(self.grouping.rawValue)")
+            self.keepSelection()
         case .export:
             self.mode = .exporting("kfwd-forwards.json")
         case .log:

@@ -16,7 +16,9 @@ public struct ForwardsModel: Sendable {
         case log(String)
         /// Choosing a file to import.
         case picker(FilePicker)
-        /// What importing the chosen file would do; y imports it.
+        /// Asking the cluster's Services what they propose.
+        case discovering
+        /// What importing the chosen file (or the proposals) would do; y imports it.
         case importPreview(ImportPreview)
         /// Typing where the export goes.
         case exporting(String)
@@ -122,10 +124,12 @@ public struct ForwardsModel: Sendable {
         self.mode = .picker(picker)
     }
 
-    /// What importing the chosen file would do.
+    /// What importing the chosen file, or the cluster's proposals, would do.
     public mutating func preview(_ preview: ImportPreview) {
-        guard case .picker = self.mode else { return }
-        self.mode = .importPreview(preview)
+        switch self.mode {
+        case .picker, .discovering: self.mode = .importPreview(preview)
+        default: break
+        }
     }
 
     /// A line of the log being followed (one for another forward, from a follow just ended, is dropped).

@@ -116,6 +116,7 @@ public struct ForwardsScreen: Sendable {
             case .help: [("any key", "close")]
             case .picker: [("Enter", "open or choose"), ("Backspace", "up a directory"), ("Esc", "cancel")]
             case .importPreview: [("y", "import"), ("n", "cancel")]
+            case .discovering: [("Esc", "cancel")]
             case .exporting: [("Enter", "write it"), ("Esc", "cancel")]
             case .table: KeyMap.footer
             }
@@ -141,6 +142,8 @@ public struct ForwardsScreen: Sendable {
         case .filtering:
             let end = grid.put("/" + model.filter, row: row, column: 0, ascii: self.ascii)
             grid.cursor = (row, min(end, self.width - 1))
+        case .discovering:
+            grid.put("Asking the cluster's Services what forwards they propose…", row: row, column: 0, style: TextStyle(bold: true), ascii: self.ascii)
         case .exporting(let path):
             let prompt = "Export the saved forwards (kftray JSON) to: "
             grid.put(prompt, row: row, column: 0, style: TextStyle(bold: true))

@@ -35,6 +35,7 @@ struct ImportPane {
             ] where !aliases.isEmpty {
                 lines.append(("\(word): \(aliases.joined(separator: ", "))", style))
             }
+            lines += preview.notes.map { ("passed over: \($0)", TextStyle(color: .yellow)) }
             lines.append(("", .plain))
             lines.append((preview.changes ? "y imports it; any other key cancels" : "nothing would change; any key closes", TextStyle(bold: true)))
         } else {

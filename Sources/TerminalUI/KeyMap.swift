@@ -3,7 +3,7 @@
 /// that acts is listed.
 public enum TableCommand: Sendable, Hashable, CaseIterable {
     case up, down, first, last, pageUp, pageDown
-    case toggle, mark, restart, add, edit, delete, log, filter, importFile, export, help, quit
+    case toggle, mark, restart, add, edit, delete, log, filter, grouping, importFile, discover, export, help, quit
 
     /// What help says it does.
     public var summary: String {
@@ -20,6 +20,8 @@ public enum TableCommand: Sendable, Hashable, CaseIterable {
         case .add: "add a forward"
         case .edit: "edit the forward (a running one restarts)"
         case .importFile: "import a kftray export or a kfwd.yaml, after a preview"
+        case .discover: "find the forwards the cluster's Services propose, after a preview"
+        case .grouping: "group by context or by tag"
         case .export: "export the saved forwards as kftray JSON"
         case .delete: "delete, after a confirmation"
         case .log: "the forward's log, following"
@@ -68,7 +70,9 @@ public enum KeyMap {
         KeyBinding(keys: [.character("d")], command: .delete),
         KeyBinding(keys: [.character("l")], command: .log),
         KeyBinding(keys: [.character("/")], command: .filter),
+        KeyBinding(keys: [.character("t")], command: .grouping),
         KeyBinding(keys: [.character("i")], command: .importFile),
+        KeyBinding(keys: [.character("f")], command: .discover),
         KeyBinding(keys: [.character("x")], command: .export),
         KeyBinding(keys: [.character("?"), .character("h")], command: .help),
         KeyBinding(keys: [.character("q"), .control("c")], command: .quit),

@@ -15,7 +15,9 @@ public enum TUIAction: Sendable, Equatable {
     case listDirectory(String)
     /// Find what importing the file would do (``ForwardsModel/preview(_:)``).
     case previewImport(String)
-    case applyImport(String)
+    /// Ask the cluster's Services what forwards they propose (``ForwardsModel/preview(_:)``).
+    case discover
+    case applyImport(ImportPreview.Source)
     /// Write the saved forwards as a kftray export to this path.
     case export(String)
     /// Follow this forward's log (nil: stop following).

@@ -2,8 +2,6 @@ import ArgumentParser
 import ConfigStore
 import Forwarding
 import Foundation
-import KubeClient
-import Logging
 
 /// `kfwd discover`: the forwards the cluster's Services propose through their annotations
 /// (kftray's and kfwd's own), printed, or saved with `--import`.
@@ -34,33 +32,19 @@ struct DiscoverCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context: KubeContext
-        do { context = try self.cluster.source.resolve() } catch {
+        let found: ServiceDiscovery.Found
+        do throws(ForwardError) {
+            found = try await ServiceDiscovery.discover(self.cluster.source, in: self.allNamespaces ? .all : .one(self.cluster.namespace)).found
+        } catch {
             Terminal.error(error.message)
             throw ExitCode.failure
         }
-        var logger = Logger(label: "kfwd")
-        logger.logLevel = .critical
-        let found: ServiceDiscovery.Found
-        do {
-            found = try await KubeClient.withClient(context: context, logger: logger) { client in
-                await ServiceDiscovery.discover(
-                    client: client, namespaces: self.allNamespaces ? nil : [self.cluster.namespace ?? context.namespace], context: self.cluster.context
-                )
-            }
-        } catch {
-            Terminal.error("\(error)")
-            throw ExitCode.failure
-        }
         for problem in found.problems { Terminal.warning(problem) }
+        var saved: ImportSummary?
         if self.save {
             let store = try ConfigStore.forCLI()
-            for proposal in found.proposals {
-                // A kubeconfig named on the command line is the one the saved forward uses.
-                var config = proposal.config
-                config.kubeconfig = self.cluster.kubeconfig
-                _ = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.save(config, alias: proposal.alias) }
-            }
+            // A kubeconfig named on the command line is the one the saved forwards use.
+            saved = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.save(found.proposals, kubeconfig: self.cluster.kubeconfig) }
         }
         switch self.output {
         case .json:
@@ -71,7 +55,9 @@ struct DiscoverCommand: AsyncParsableCommand {
                 let where_ = "\(proposal.config.target ?? "?") in \(proposal.config.namespace ?? "?")"
                 Terminal.line("\(proposal.alias): \(where_) \(proposal.config.ports.joined(separator: " ")) (\(proposal.source))")
             }
-            if self.save && !found.proposals.isEmpty { Terminal.line("Saved \(found.proposals.count): kfwd start --all runs them") }
+            if let saved, !found.proposals.isEmpty {
+                Terminal.line("Saved: \(saved.added.count) added, \(saved.updated.count) updated, \(saved.unchanged.count) unchanged; kfwd start --all runs them")
+            }
         }
     }
 }

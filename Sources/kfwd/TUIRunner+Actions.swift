@@ -1,5 +1,6 @@
 import ConfigStore
 import ControlAPI
+import Forwarding
 import Foundation
 import TerminalUI
 
@@ -36,14 +37,16 @@ extension TUIRunner {
             case .listDirectory(let directory):
                 sink.yield(Self.listing(directory))
             case .previewImport(let path):
-                sink.yield(.preview(await self.importing(path, dryRun: true)))
-            case .applyImport(let path):
-                let done = await self.importing(path, dryRun: false)
+                sink.yield(.preview(await self.importing(.file(path), dryRun: true)))
+            case .discover:
+                sink.yield(.preview(await self.discovering()))
+            case .applyImport(let source):
+                let done = await self.importing(source, dryRun: false)
                 await self.client.storeChanged()
                 if done.problems.isEmpty {
-                    sink.yield(.said("imported \(path): \(done.summary)", error: false))
+                    sink.yield(.said("imported \(done.path): \(done.summary)", error: false))
                 } else {
-                    sink.yield(.said("\(path) was not imported: \(done.problems.joined(separator: "; "))", error: true))
+                    sink.yield(.said("\(done.path) was not imported: \(done.problems.joined(separator: "; "))", error: true))
                 }
             case .export(let path):
                 let (data, left) = try self.store.exportKftray()
@@ -78,10 +81,42 @@ extension TUIRunner {
         }
     }
 
-    /// Imports a kftray export (`.json`) or a project file (`kfwd.yaml`, saved as its group, as
-    /// `kfwd start --project` saves it), or, with `dryRun`, says what that would do. A
+    /// What the Services of every namespace the user may list propose, in the kubeconfig's
+    /// current context, and what saving them would do.
+    private func discovering() async -> ImportPreview {
+        let context: String, found: ServiceDiscovery.Found
+        do throws(ForwardError) {
+            (context, found) = try await ServiceDiscovery.discover(KubeconfigSource(), in: .all)
+        } catch {
+            var preview = ImportPreview(path: "the cluster", kind: "the cluster's proposals")
+            preview.problems = [error.message]
+            return preview
+        }
+        var preview = await self.importing(.discovery(found.proposals), dryRun: true)
+        preview.path = "context \(context)"
+        preview.notes = found.problems
+        return preview
+    }
+
+    /// Imports a kftray export (`.json`), a project file (`kfwd.yaml`, saved as its group, as
+    /// `kfwd start --project` saves it) or the cluster's proposals (merged by alias, as
+    /// `kfwd discover --import` saves them), or, with `dryRun`, says what that would do. A
     /// project's forwards that leave the group are stopped first when it is done for real.
-    func importing(_ path: String, dryRun: Bool) async -> ImportPreview {
+    func importing(_ source: ImportPreview.Source, dryRun: Bool) async -> ImportPreview {
+        let path: String
+        switch source {
+        case .file(let file):
+            path = file
+        case .discovery(let proposals):
+            var preview = ImportPreview(path: "the cluster's proposals", kind: "the cluster's proposals", source: source)
+            do throws(ConfigStoreError) {
+                let summary = try self.store.save(proposals, dryRun: dryRun)
+                (preview.added, preview.updated, preview.unchanged) = (summary.added, summary.updated, summary.unchanged)
+            } catch {
+                preview.problems = error.problems
+            }
+            return preview
+        }
         if path.lowercased().hasSuffix(".json") {
             var preview = ImportPreview(path: path, kind: "kftray export")
             do {

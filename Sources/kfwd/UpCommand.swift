@@ -68,7 +68,10 @@ struct UpCommand: AsyncParsableCommand {
         let updates = supervisor.updates()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await StatusPrinter { supervisor.spec($0) }.print(updates) }
-            if let project { group.addTask { await self.follow(project, supervisor) } }
+            if let project {
+                group.addTask { await self.follow(project, supervisor) }
+                group.addTask { await Self.publish(project, supervisor) }
+            }
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
                 ShutdownWatchdog.arm()
@@ -81,6 +84,20 @@ struct UpCommand: AsyncParsableCommand {
             await supervisor.run()
             group.cancelAll()
         }
+    }
+
+    /// Keeps the project's ``ProjectRun`` in step with the forwards' states and sockets (not
+    /// their counters: every connection is an update), for `kfwd env`; removed when cancelled.
+    private static func publish(_ project: String, _ supervisor: Supervisor) async {
+        let paths = DaemonPaths()
+        var published: ProjectRun?
+        for await _ in supervisor.updates() {
+            let run = ProjectRun(project: project, statuses: supervisor.list())
+            guard run != published else { continue }
+            do { try run.write(paths: paths) } catch { Terminal.warning("cannot tell kfwd env where the forwards listen: \(error)") }
+            published = run
+        }
+        published?.remove(paths: paths)
     }
 
     private struct Entry {

@@ -296,3 +296,59 @@ import Darwin
         }
     }
 }
+
+/// The dashboard's team features, in Chromium: forwards grouped by tag, the filter, and the
+/// forwards the cluster's Services propose, previewed and imported.
+@Suite struct DashboardTeamTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("interop/dashboard_teams.py").path
+
+    static let manifest = webManifest + """
+
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: docs
+          namespace: default
+          annotations: {kfwd.dev/forwards: '[{alias: docs, ports: ["0:http"], tags: [docs]}]'}
+        spec:
+          selector: {app: web}
+          ports: [{name: http, port: 80, targetPort: http}]
+        """
+
+    @Test func tagsGroupAndFilterAndTheClustersProposalsImportAfterAPreview() async throws {
+        try await SimHarness.run(manifest: Self.manifest) { harness in
+            try await StoreCommandTests.withHome { home in
+                // The daemon discovers with its own kubeconfig: the one it was started with.
+                let environment = ["KFWD_HOME": home, "KUBECONFIG": harness.kubeconfigPath]
+                let kfwd = { @Sendable (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: environment) }
+                #expect(try await kfwd(["add", "web", "svc/web", ":80", "--tag", "front"]).succeeded)
+                #expect(try await kfwd(["add", "db", "deploy/web", ":8080", "--tag", "data"]).succeeded)
+                #expect(try await kfwd(["add", "cache", "svc/web", ":80"]).succeeded)
+                let printed = try await kfwd(["dashboard", "--print-url"])
+                #expect(printed.succeeded, "\(printed.stderr)")
+                let pid = try #require(try await DaemonTests.status(home).daemon.pid)
+                defer { kill(pid, SIGKILL) }
+                let run = try await runCommand("python3", [Self.script, printed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+                #expect(run.succeeded, "\(run.stdout)\n\(run.stderr)")
+                let said = Dictionary(
+                    run.stdout.split(separator: "\n").map { line in
+                        let words = line.split(separator: " ", maxSplits: 1)
+                        return (String(words[0]), words.count > 1 ? String(words[1]) : "")
+                    },
+                    uniquingKeysWith: { $1 }
+                )
+                #expect(said["groups"] == "Context: kubesim", "\(run.stdout)")
+                #expect(said["tag-groups"] == "Tag: #front|Tag: #data|Tag: untagged", "in the order the forwards were saved: \(run.stdout)")
+                #expect(said["tags"] == "data")
+                #expect(said["filtered"] == "db")
+                #expect(said["preview"] == "Context kubesim: 1 proposed|add: docs", "\(run.stdout)")
+                #expect(said["before-import"] == "cache,db,web", "a preview saves nothing")
+                #expect(said["imported"] == "cache,db,docs,web")
+                let saved = try ConfigStore(environment: ["KFWD_HOME": home]).forward(alias: "docs")
+                #expect(try saved?.native().tags == ["docs"] && saved?.spec?.target == "svc/docs", "\(String(describing: saved))")
+            }
+        }
+    }
+}

@@ -45,7 +45,7 @@ struct ImportExportTests {
         let text = Fixtures.render(model, width: 100, height: 30).text
         #expect(text.contains("Import project repo") && text.contains("1 added, 0 updated, 1 unchanged, 1 removed"), "\(text)")
         #expect(text.contains("add: docs") && text.contains("remove: old") && text.contains("y imports it"))
-        #expect(model.handle(.character("y")) == [.applyImport("/repo/kfwd.yaml")])
+        #expect(model.handle(.character("y")) == [.applyImport(.file("/repo/kfwd.yaml"))])
         #expect(model.mode == .table)
 
         // A file that cannot be imported: its problems, and y imports nothing.
@@ -109,5 +109,34 @@ struct ImportExportTests {
         _ = model.handle(.character("g"))
         #expect(model.handle(.character("e")).isEmpty)
         #expect(model.message?.isError == true)
+    }
+
+    @Test func discoverAsksTheClusterThenPreviewsAndYImportsWhatWasPreviewed() {
+        var model = Fixtures.model()
+        #expect(model.handle(.character("f")) == [.discover])
+        #expect(model.mode == .discovering)
+        #expect(Fixtures.render(model, width: 100, height: 30).line(29).hasPrefix("Asking the cluster's Services what forwards they propose"))
+        let proposals = [ServiceDiscovery.Proposal(alias: "docs", config: ForwardConfig(target: "svc/docs", ports: ["0:http"]), source: "kfwd.dev/forwards")]
+        var preview = ImportPreview(path: "context dev", kind: "the cluster's proposals", source: .discovery(proposals))
+        preview.added = ["docs"]
+        preview.notes = ["namespace kube-system skipped: forbidden"]
+        model.preview(preview)
+        let text = Fixtures.render(model, width: 100, height: 30).text
+        #expect(text.contains("add: docs") && text.contains("passed over: namespace kube-system skipped: forbidden"), "\(text)")
+        #expect(model.handle(.character("y")) == [.applyImport(.discovery(proposals))], "what was previewed is what is saved")
+        // Esc while asking: back to the table, and a late answer is dropped.
+        _ = model.handle(.character("f"))
+        _ = model.handle(.escape)
+        model.preview(preview)
+        #expect(model.mode == .table)
+    }
+
+    @Test func tSwitchesTheGroupingBetweenContextAndTag() {
+        var model = Fixtures.model()
+        _ = model.handle(.character("t"))
+        #expect(model.grouping == .tag)
+        #expect(Fixtures.render(model, width: 80, height: 24).line(2) == " #data (1)")
+        _ = model.handle(.character("t"))
+        #expect(model.grouping == .context)
     }
 }

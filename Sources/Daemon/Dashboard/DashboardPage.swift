@@ -18,12 +18,15 @@ enum DashboardPage {
           <h1>kfwd</h1>
           <span id="daemon">connecting…</span>
           <nav>
+            <input id="filter" type="search" placeholder="Filter" aria-label="Filter forwards">
+            <select id="group-by" aria-label="Group by"><option value="context">By context</option><option value="tag">By tag</option></select>
             <button id="start-selected">Start selected</button>
             <button id="stop-selected">Stop selected</button>
             <button id="start-all">Start all</button>
             <button id="stop-all">Stop all</button>
             <button id="add">Add</button>
             <label class="button">Import<input id="import" type="file" accept=".json,application/json"></label>
+            <button id="discover">Discover</button>
             <a class="button" id="export" href="/api/export">Export</a>
             <a class="button" href="/metrics">Metrics</a>
           </nav>
@@ -34,6 +37,11 @@ enum DashboardPage {
           <h2>Log <span id="log-filter"></span> <button id="log-all" hidden>all forwards</button></h2>
           <pre id="log"></pre>
         </section>
+        <dialog id="discovery">
+          <h2>Forwards the cluster proposes</h2>
+          <pre id="discovery-summary"></pre>
+          <menu><button id="discovery-cancel">Cancel</button><button id="discovery-import">Import</button></menu>
+        </dialog>
         <dialog id="editor">
           <form id="editor-form" method="dialog">
             <h2 id="editor-title">Add a forward</h2>
@@ -82,6 +90,8 @@ enum DashboardPage {
         dialog label { display: block; margin: 6px 0; }
         dialog label.inline { display: flex; gap: 6px; align-items: center; }
         #editor-errors { color: #8a1c10; white-space: pre-wrap; }
+        #filter { font: inherit; padding: 3px 6px; }
+        #discovery-summary { white-space: pre-wrap; }
         """
 
     static let script = """
@@ -92,6 +102,7 @@ enum DashboardPage {
         let logAlias = null;
         let editing = null;
         let editingConfig = {};
+        let filterText = '';
 
         function element(tag, attributes, ...children) {
           const node = document.createElement(tag);
@@ -154,6 +165,7 @@ enum DashboardPage {
             element('td', { className: 'alias' }, forward.alias),
             element('td', { className: 'target' }, forward.target + ' (' + forward.namespace + ')'),
             element('td', { className: 'ports' }, forward.ports + '/' + forward.protocol),
+            element('td', { className: 'tags' }, (forward.tags || []).join(', ')),
             element('td', {}, element('span', { className: 'state', 'data-state': state.status, textContent: state.status })),
             element('td', { className: 'pods' }, (state.pods || []).map(pod => {
               const failing = (state.failing_pods || {})[pod];
@@ -172,17 +184,46 @@ enum DashboardPage {
           const main = document.getElementById('contexts');
           for (const old of main.querySelectorAll('section.context')) old.remove();
           document.getElementById('empty').hidden = next.forwards.length > 0;
+          // Grouped by context, or by first tag; the filter matches any text a row shows.
+          const byTag = document.getElementById('group-by').value === 'tag';
           const groups = new Map();
-          for (const forward of next.forwards) {
-            if (!groups.has(forward.context)) groups.set(forward.context, []);
-            groups.get(forward.context).push(forward);
+          for (const forward of next.forwards.filter(matches)) {
+            const tags = forward.tags || [];
+            const group = byTag ? (tags.length ? '#' + tags[0] : 'untagged') : forward.context;
+            if (!groups.has(group)) groups.set(group, []);
+            groups.get(group).push(forward);
           }
-          for (const [context, forwards] of groups) {
-            const head = element('tr', {}, ...['', 'Alias', 'Target', 'Ports', 'State', 'Pods', 'Listening', 'Connections', 'Traffic', 'Last error', '']
+          for (const [group, forwards] of groups) {
+            const head = element('tr', {}, ...['', 'Alias', 'Target', 'Ports', 'Tags', 'State', 'Pods', 'Listening', 'Connections', 'Traffic', 'Last error', '']
               .map((title) => element('th', { textContent: title })));
             const table = element('table', {}, element('thead', {}, head), element('tbody', {}, ...forwards.map(row)));
-            main.append(element('section', { className: 'context', 'data-context': context }, element('h2', { textContent: 'Context: ' + context }), table));
+            const title = (byTag ? 'Tag: ' : 'Context: ') + group;
+            main.append(element('section', { className: 'context', 'data-group': group }, element('h2', { textContent: title }), table));
           }
+        }
+
+        function matches(forward) {
+          if (!filterText) return true;
+          const state = forward.state;
+          const words = [forward.alias, forward.target, forward.namespace, forward.context, forward.ports, forward.protocol, state.status, state.reason || '']
+            .concat(state.pods || [], forward.tags || []);
+          return words.join(' ').toLowerCase().includes(filterText);
+        }
+
+        async function discover(save) {
+          const dialog = document.getElementById('discovery');
+          const found = await call('POST', '/api/discover', { import: save });
+          if (save) { dialog.close(); return; }
+          const lines = ['Context ' + found.context + ': ' + found.proposals.length + ' proposed'];
+          for (const [word, aliases] of [['add', found.added], ['update', found.updated], ['unchanged', found.unchanged]]) {
+            if (aliases.length) lines.push(word + ': ' + aliases.join(', '));
+          }
+          for (const note of found.notes) lines.push('passed over: ' + note);
+          const changes = found.added.length + found.updated.length > 0;
+          if (!changes) lines.push('Nothing to import.');
+          document.getElementById('discovery-summary').textContent = lines.join('\\n');
+          document.getElementById('discovery-import').hidden = !changes;
+          dialog.showModal();
         }
 
         function addLog(entry) {
@@ -258,6 +299,11 @@ enum DashboardPage {
         document.getElementById('stop-all').addEventListener('click', () => act('POST', '/api/stop', { aliases: [], all: true }));
         document.getElementById('add').addEventListener('click', () => openEditor(null));
         document.getElementById('log-all').addEventListener('click', () => loadLog(null));
+        document.getElementById('filter').addEventListener('input', (event) => { filterText = event.target.value.toLowerCase(); render(snapshot); });
+        document.getElementById('group-by').addEventListener('change', () => render(snapshot));
+        document.getElementById('discover').addEventListener('click', () => discover(false).catch((error) => showMessage([error.message])));
+        document.getElementById('discovery-import').addEventListener('click', () => discover(true).catch((error) => showMessage([error.message])));
+        document.getElementById('discovery-cancel').addEventListener('click', () => document.getElementById('discovery').close());
         document.getElementById('editor-save').addEventListener('click', save);
         document.getElementById('editor-form').kind.addEventListener('change', nameLabel);
         document.getElementById('import').addEventListener('change', async (event) => {

@@ -21,6 +21,27 @@ struct DashboardRoutes: Sendable {
         }
     }
 
+    /// The body of `POST /api/discover`: `{"import": true}` saves what is found.
+    struct Discover: Codable, Sendable {
+        var save: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case save = "import"
+        }
+    }
+
+    /// What the cluster's Services propose (in the daemon's kubeconfig's current context, every
+    /// namespace the user may list), what saving them does or would do, and what was passed over.
+    struct Discovered: Encodable, Sendable {
+        var context: String
+        var proposals: [ServiceDiscovery.Proposal]
+        var added: [String]
+        var updated: [String]
+        var unchanged: [String]
+        var notes: [String]
+        var saved: Bool
+    }
+
     /// Problems with what was sent, one per line, for the page to show.
     struct Problems: Codable, Sendable {
         var errors: [String]
@@ -96,6 +117,25 @@ struct DashboardRoutes: Sendable {
             let body = try await request.body.collect(upTo: 16 << 20)
             return try await self.changing { () throws(ConfigStoreError) in try self.control.store.importKftray(Data(buffer: body)) }
         }
+        router.post("/api/discover") { request, context in
+            let save = try await request.decode(as: Discover.self, context: context).save ?? false
+            let context: String, found: ServiceDiscovery.Found
+            do throws(ForwardError) {
+                (context, found) = try await ServiceDiscovery.discover(KubeconfigSource(), in: .all)
+            } catch {
+                var response = try Self.json(Problems(errors: [error.message]))
+                response.status = .badRequest
+                return response
+            }
+            // Saved as kfwd discover --import saves them; without import, the same save rolled back.
+            return try await self.changing(fire: save) { () throws(ConfigStoreError) in
+                let summary = try self.control.store.save(found.proposals, dryRun: !save)
+                return Discovered(
+                    context: context, proposals: found.proposals, added: summary.added, updated: summary.updated, unchanged: summary.unchanged,
+                    notes: found.problems, saved: save
+                )
+            }
+        }
         router.get("/api/export") { _, _ in
             // Forwards kftray's format cannot hold are left out (the CLI's export names them).
             let data = try self.control.store.exportKftray().data
@@ -153,10 +193,11 @@ struct DashboardRoutes: Sendable {
     }
 
     /// Runs a change of the saved forwards: its result as JSON, or 400 with each problem.
-    private func changing<T: Encodable>(_ body: () throws(ConfigStoreError) -> T) async throws -> Response {
+    /// - Parameter fire: whether it changed them (a preview does not).
+    private func changing<T: Encodable>(fire: Bool = true, _ body: () throws(ConfigStoreError) -> T) async throws -> Response {
         do {
             let response = try Self.json(try body())
-            self.control.storeChanged.fire()
+            if fire { self.control.storeChanged.fire() }
             return response
         } catch let error as ConfigStoreError {
             var response = try Self.json(Problems(errors: error.problems))

@@ -23,10 +23,12 @@ struct CommandResult: Sendable {
 }
 
 /// Runs a command (looked up on PATH) with extra environment and collects its output.
-func runCommand(_ name: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> CommandResult {
+func runCommand(
+    _ name: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil, workingDirectory: String? = nil
+) async throws -> CommandResult {
     let result = try await Subprocess.run(
         executable(name), arguments: Arguments(arguments), environment: .inherit.updating(environmentOverrides(environment)),
-        input: .string(input ?? ""), output: .string(limit: 16 << 20), error: .string(limit: 16 << 20)
+        workingDirectory: workingDirectory.map { FilePath($0) }, input: .string(input ?? ""), output: .string(limit: 16 << 20), error: .string(limit: 16 << 20)
     )
     return CommandResult(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
 }
