@@ -303,7 +303,8 @@ import Darwin
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("interop/dashboard_teams.py").path
 
-    static let manifest = webManifest + """
+    /// A Service `docs` over the web pods that proposes one forward in kfwd's annotation.
+    static let annotatedService = """
 
         ---
         apiVersion: v1
@@ -316,6 +317,8 @@ import Darwin
           selector: {app: web}
           ports: [{name: http, port: 80, targetPort: http}]
         """
+
+    static let manifest = webManifest + annotatedService
 
     @Test func tagsGroupAndFilterAndTheClustersProposalsImportAfterAPreview() async throws {
         try await SimHarness.run(manifest: Self.manifest) { harness in

@@ -14,7 +14,7 @@ import SystemPackage
 /// leaves a working shell and the forwards running.
 @Suite struct TerminalUITests {
     @Test(.timeLimit(.minutes(3))) func theTUIShowsActsAndLeavesTheTerminalAsItWas() async throws {
-        try await SimHarness.run(manifest: webWithUDPServiceManifest, configure: { $0.mapRelayImage() }) { harness in
+        try await SimHarness.run(manifest: webWithUDPServiceManifest + DashboardTeamTests.annotatedService, configure: { $0.mapRelayImage() }) { harness in
             try await StoreCommandTests.withHome { home in
                 let environment = ["KFWD_HOME": home, "KUBECONFIG": harness.kubeconfigPath]
                 let kfwd = { @Sendable (arguments: [String]) in try await runCommand(kfwdPath, arguments, environment: environment) }
@@ -136,12 +136,19 @@ import SystemPackage
         try await pane.send("y")
         screen = try await pane.screen { TmuxPane.row("team-dns", in: $0)?.contains("○ team-dns") == true }
         #expect(screen.contains("imported \(directory)/team.json: 1 added"), "\(screen)")
+
+        // f: what the cluster's Services propose, previewed, then saved.
+        try await pane.send("f")
+        screen = try await pane.screen { $0.contains("Import the cluster's proposals") }
+        #expect(screen.contains("context kubesim") && screen.contains("add: docs"), "\(screen)")
+        try await pane.send("y")
+        try await pane.screen { TmuxPane.row("docs", in: $0)?.contains("○ docs") == true }
     }
 
     private func quit(_ pane: TmuxPane) async throws {
         // q: the shell is back, echoing what is typed (no raw mode left), on the main screen.
         try await pane.send("q")
-        try await pane.screen { $0.contains("$ kfwd tui") && !$0.contains(" kfwd  6 forwards") }
+        try await pane.screen { $0.contains("$ kfwd tui") && !$0.contains(" kfwd  7 forwards") }
         try await pane.send("echo tui-$((40 + 2))", "Enter")
         let screen = try await pane.screen { $0.contains("tui-42") }
         #expect(screen.contains("$ echo tui-$((40 + 2))"), "the typed command echoed: \(screen)")
