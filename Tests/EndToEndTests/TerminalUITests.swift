@@ -155,7 +155,7 @@ import SystemPackage
     }
 
     /// Every way out gives the terminal back: Ctrl-C, SIGTERM, SIGHUP, a crash (SIGSEGV), and
-    /// Ctrl-Z suspends it until `fg`, which redraws it.
+    /// Ctrl-Z suspends it until `fg`, which redraws it. A resize redraws at the new size.
     @Test(.timeLimit(.minutes(2))) func everyWayOutGivesTheTerminalBack() async throws {
         try await StoreCommandTests.withHome { home in
             let environment = ["KFWD_HOME": home]
@@ -192,7 +192,15 @@ import SystemPackage
             let shell = try await pane.tmux(["display-message", "-p", "-t", "0", "#{pane_pid}"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             return try await runCommand("pgrep", ["-P", shell]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        try await tuiThen { try await pane.send("C-c") }
+        try await tuiThen {
+            // A resize redraws at the new size (SIGWINCH): the title's right end moves with it.
+            let title = { @Sendable (screen: String) in screen.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? "" }
+            #expect(title(try await pane.capture()).count == 79, "80 wide, the last cell a space")
+            try await pane.tmux(["resize-window", "-t", "0", "-x", "100", "-y", "30"])
+            let resized = try await pane.screen { title($0).count == 99 && title($0).hasSuffix("? help") }
+            #expect(resized.split(separator: "\n", omittingEmptySubsequences: false).count >= 30)
+            try await pane.send("C-c")
+        }
         for signal in ["TERM", "HUP", "SEGV"] {
             try await tuiThen {
                 let pid = try await tuiProcess()
