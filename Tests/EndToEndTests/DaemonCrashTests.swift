@@ -10,7 +10,7 @@ import SystemPackage
 
 /// kill -9 of the daemon at random moments while forwards start and stop: the store is never
 /// corrupt, and the next daemon tells the truth about what runs.
-@Suite(.timeLimit(.minutes(5)))
+@Suite(.timeLimit(.minutes(10)))
 struct DaemonCrashTests {
     /// `PRAGMA integrity_check` of the store, as SQLite itself reads it.
     static func integrity(_ home: String) async throws -> String {

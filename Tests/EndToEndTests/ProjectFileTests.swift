@@ -33,7 +33,10 @@ import SystemPackage
             let answers = { @Sendable (port: Int) async throws -> Bool in
                 try await runCommand("curl", ["-s", "--max-time", "10", "http://127.0.0.1:\(port)/"]).stdout.hasPrefix("pod: web-")
             }
-            let run = try await runLongLived(.path(FilePath(kfwdPath)), ["up"], workingDirectory: root.appendingPathComponent("src").path) { lines in
+            let run = try await runLongLived(
+                .path(FilePath(kfwdPath)), ["up"], environment: ["KFWD_HOME": harness.directory.appendingPathComponent("home").path],
+                workingDirectory: root.appendingPathComponent("src").path
+            ) { lines in
                 let webPort = try await port(lines, "web", 0)
                 #expect(try await answers(try await port(lines, "old", 0)))
                 let loop = RequestLoop(port: webPort)
@@ -82,7 +85,9 @@ extension ProjectFileUpTests {
                 - {alias: pg-billing, target: svc/web, ports: ["\(port):80"], address: auto}
                 """
             try Data(text.utf8).write(to: root.appendingPathComponent("kfwd.yaml"))
-            let run = try await runLongLived(.path(FilePath(kfwdPath)), ["up"], workingDirectory: root.path) { lines in
+            let run = try await runLongLived(
+                .path(FilePath(kfwdPath)), ["up"], environment: ["KFWD_HOME": harness.directory.appendingPathComponent("home").path], workingDirectory: root.path
+            ) { lines in
                 var answers: [String: Bool] = [:]
                 for alias in ["pg-orders", "pg-billing"] {
                     let prefix = "\(alias): Forwarding from "
