@@ -2,21 +2,12 @@
 import subprocess
 import sys
 
-from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+
+from browser import say, start
 
 url, kubeconfig = sys.argv[1], sys.argv[2]
-options = Options()
-options.binary_location = "/usr/bin/chromium"
-for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]:
-    options.add_argument(argument)
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-# The page redraws its rows from every event: an element found a moment ago may be gone.
-wait = WebDriverWait(driver, 60, ignored_exceptions=[NoSuchElementException, StaleElementReferenceException])
+driver, wait = start()
 
 
 def cell(name):
@@ -39,10 +30,6 @@ def click(selector):
         driver.find_element(By.CSS_SELECTOR, selector).click()
         return True
     wait.until(attempt)
-
-
-def say(*words):
-    print(*words, flush=True)
 
 
 try:

@@ -2,21 +2,13 @@
 filter, and importing the forwards the cluster's Services propose."""
 import sys
 
-from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+
+from browser import say, start
 
 url = sys.argv[1]
-options = Options()
-options.binary_location = "/usr/bin/chromium"
-for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]:
-    options.add_argument(argument)
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-# The page redraws its rows from every event: an element found a moment ago may be gone.
-wait = WebDriverWait(driver, 60, ignored_exceptions=[NoSuchElementException, StaleElementReferenceException])
+driver, wait = start()
 
 
 def texts(selector):
@@ -27,10 +19,6 @@ def texts(selector):
 
 def aliases():
     return texts("tr[data-alias] .alias")
-
-
-def say(*words):
-    print(*words, flush=True)
 
 
 try:

@@ -38,6 +38,17 @@ import Darwin
         }
     }
 
+    /// What a browser script said, by first word (`state running` is `["state": "running"]`).
+    static func said(_ output: String) -> [String: String] {
+        Dictionary(
+            output.split(separator: "\n").map { line in
+                let words = line.split(separator: " ", maxSplits: 1)
+                return (String(words[0]), words.count > 1 ? String(words[1]) : "")
+            },
+            uniquingKeysWith: { $1 }
+        )
+    }
+
     /// The status code curl got, and the body.
     static func curl(_ arguments: [String]) async throws -> (code: String, body: String) {
         let result = try await runCommand("curl", ["-s", "--max-time", "20", "-w", "\n%{http_code}"] + arguments)
@@ -230,13 +241,7 @@ import Darwin
             let url = "\(dashboard.base)/?token=\(dashboard.token)"
             let run = try await runCommand("python3", [Self.script, url, harness.kubeconfigPath])
             #expect(run.succeeded, "\(run.stdout)\n\(run.stderr)")
-            let said = Dictionary(
-                run.stdout.split(separator: "\n").map { line in
-                    let words = line.split(separator: " ", maxSplits: 1)
-                    return (String(words[0]), words.count > 1 ? String(words[1]) : "")
-                },
-                uniquingKeysWith: { $1 }
-            )
+            let said = DashboardTests.said(run.stdout)
             // The token left the address bar for a cookie.
             #expect(said["address"] == "\(dashboard.base)/", "\(run.stdout)")
             // Saved without a context: the group is its kubeconfig's current context, by name.
@@ -335,13 +340,7 @@ import Darwin
                 defer { kill(pid, SIGKILL) }
                 let run = try await runCommand("python3", [Self.script, printed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
                 #expect(run.succeeded, "\(run.stdout)\n\(run.stderr)")
-                let said = Dictionary(
-                    run.stdout.split(separator: "\n").map { line in
-                        let words = line.split(separator: " ", maxSplits: 1)
-                        return (String(words[0]), words.count > 1 ? String(words[1]) : "")
-                    },
-                    uniquingKeysWith: { $1 }
-                )
+                let said = DashboardTests.said(run.stdout)
                 #expect(said["groups"] == "Context: kubesim", "\(run.stdout)")
                 #expect(said["tag-groups"] == "Tag: #front|Tag: #data|Tag: untagged", "in the order the forwards were saved: \(run.stdout)")
                 #expect(said["tags"] == "data")
