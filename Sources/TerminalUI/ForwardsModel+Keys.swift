@@ -146,6 +146,9 @@ extension ForwardsModel {
                 if self.marked.contains(selected) { self.marked.remove(selected) } else { self.marked.insert(selected) }
                 _ = self.move(by: 1)
             }
+        case .markAll:
+            let shown = Set(self.visible.map(\.alias))
+            if shown.isSubset(of: self.marked) { self.marked.subtract(shown) } else { self.marked.formUnion(shown) }
         case .toggle:
             let aliases = self.targets
             guard !aliases.isEmpty else { return [] }

@@ -3,7 +3,7 @@
 /// that acts is listed.
 public enum TableCommand: Sendable, Hashable, CaseIterable {
     case up, down, first, last, pageUp, pageDown
-    case toggle, mark, restart, add, edit, delete, log, filter, grouping, importFile, discover, export, help, quit
+    case toggle, mark, markAll, restart, add, edit, delete, log, filter, grouping, importFile, discover, export, help, quit
 
     /// What help says it does.
     public var summary: String {
@@ -16,6 +16,7 @@ public enum TableCommand: Sendable, Hashable, CaseIterable {
         case .pageDown: "a page down"
         case .toggle: "start or stop (the marked ones, if any)"
         case .mark: "mark or unmark for space, r and d"
+        case .markAll: "mark every forward shown (again: none)"
         case .restart: "restart (the marked ones, if any)"
         case .add: "add a forward"
         case .edit: "edit the forward (a running one restarts)"
@@ -64,6 +65,7 @@ public enum KeyMap {
         KeyBinding(keys: [.pageDown, .control("f")], command: .pageDown),
         KeyBinding(keys: [.character(" "), .enter], command: .toggle),
         KeyBinding(keys: [.character("v")], command: .mark),
+        KeyBinding(keys: [.character("*")], command: .markAll),
         KeyBinding(keys: [.character("r")], command: .restart),
         KeyBinding(keys: [.character("a")], command: .add),
         KeyBinding(keys: [.character("e")], command: .edit),

@@ -68,6 +68,17 @@ struct ForwardsModelTests {
         #expect(model.handle(.character(" ")) == [.stop(["dns", "shop-api"])])
         _ = model.handle(.escape)
         #expect(model.marked.isEmpty, "Esc clears the marks")
+        // *: every forward shown, then none; with a filter, only those it lets through.
+        _ = model.handle(.character("*"))
+        #expect(model.marked.count == 5)
+        _ = model.handle(.character("*"))
+        #expect(model.marked.isEmpty)
+        _ = model.handle(.character("/"))
+        for character in "web" { _ = model.handle(.character(character)) }
+        _ = model.handle(.enter)
+        _ = model.handle(.character("*"))
+        #expect(model.marked == ["shop-api", "web"])
+        #expect(model.handle(.character("r")) == [.restart(["shop-api", "web"])])
     }
 
     @Test func theFilterMatchesAnyTextAndEscClearsIt() {

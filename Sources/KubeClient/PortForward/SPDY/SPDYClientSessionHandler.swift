@@ -57,6 +57,16 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     /// local reader.
     var isUsable: Bool { self.context?.channel.isActive == true && !self.goingAway && !self.retired && self.stalledBy.isEmpty }
 
+    /// Why ``openPair(port:)`` opens nothing now; nil when it would.
+    var unusable: String? {
+        if self.context?.channel.isActive != true { return "its connection closed" }
+        if self.goingAway { return "the API server told it to go away" }
+        if self.retired { return "it was retired (its pod left the forward's pods, or the network changed)" }
+        if !self.stalledBy.isEmpty { return "a slow local reader holds it up" }
+        if self.nextStreamID >= 0x7FFF_FFF0 { return "it ran out of stream ids" }
+        return nil
+    }
+
     private func pair(of streamID: UInt32) -> SPDYStreamPair? {
         self.pairs[streamID % 4 == 3 ? streamID &- 2 : streamID]
     }

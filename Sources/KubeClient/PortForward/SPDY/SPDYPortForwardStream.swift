@@ -50,21 +50,26 @@ final class SPDYPortForwardStream: PortForwardStream {
     }
 
     private enum Attach: Sendable {
-        /// The session takes no new streams.
-        case unusable
+        /// The session takes no new streams, and why.
+        case unusable(String)
         case joined(Joined)
     }
+
+    /// Sessions tried for one stream: the first, and replacements while each could take none
+    /// (a retirement can catch a replacement still being dialed: a network change, the pod set
+    /// changing while a forward starts).
+    static let attempts = 3
 
     func splice(with local: any Channel, replaying: ByteBuffer) async throws(PortForwardError) -> SpliceOutcome {
         let eventLoop = self.session.handler.eventLoop
         precondition(local.eventLoop === eventLoop, "a stream must be opened on its local connection's event loop")
         var session = self.session
-        // A stalled or closing session gets one replacement.
-        for attempt in 0..<2 {
+        var unusable: [String] = []
+        for attempt in 0..<Self.attempts {
             let attach: Attach
             do {
                 attach = try await eventLoop.submit { [port = self.port, opened = self.opened, handler = session.handler] () throws -> Attach in
-                    guard let pair = handler.value.openPair(port: port) else { return .unusable }
+                    guard let pair = handler.value.openPair(port: port) else { return .unusable(handler.value.unusable ?? "it took no new stream") }
                     opened.withLockedValue { $0 = NIOLoopBound(pair, eventLoop: eventLoop) }
                     return .joined(try Self.join(pair, to: local, replaying: replaying))
                 }.get()
@@ -73,13 +78,17 @@ final class SPDYPortForwardStream: PortForwardStream {
                 local.close(promise: nil)
                 throw PortForwardError(kind: .transport, message: "joining the local connection to its stream failed: \(error)")
             }
-            guard case .joined(let joined) = attach else {
-                if attempt == 0 {
-                    do {
-                        session = try await self.transport.replace(self.key, session: session, on: eventLoop)
-                    } catch {
-                        return try Self.refused(error, replaying: replaying, local: local)
-                    }
+            let joined: Joined
+            switch attach {
+            case .joined(let attached):
+                joined = attached
+            case .unusable(let why):
+                unusable.append(why)
+                guard attempt + 1 < Self.attempts else { continue }
+                do {
+                    session = try await self.transport.replace(self.key, session: session, on: eventLoop)
+                } catch {
+                    return try Self.refused(error, replaying: replaying, local: local)
                 }
                 continue
             }
@@ -94,7 +103,10 @@ final class SPDYPortForwardStream: PortForwardStream {
             return outcome
         }
         return try Self.refused(
-            PortForwardError(kind: .rejected, message: "no SPDY session to pod \(self.key.namespace)/\(self.key.pod) takes new streams"),
+            PortForwardError(
+                kind: .rejected,
+                message: "no SPDY session to pod \(self.key.namespace)/\(self.key.pod) takes new streams (\(unusable.joined(separator: "; then ")))"
+            ),
             replaying: replaying, local: local
         )
     }
