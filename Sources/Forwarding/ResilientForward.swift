@@ -14,10 +14,12 @@ import Synchronization
 /// ``podWait``) while no pod is ready. Watch events change the choice at once; nothing polls.
 public struct ResilientForward: Sendable {
     public let cache: KubeClientCache
-    public let context: KubeContext
-    public let namespace: String
+    /// The context, and the namespace in it; a forward following its kubeconfig runs again with
+    /// new ones (``runRelay(_:group:events:)``).
+    public internal(set) var context: KubeContext
+    public internal(set) var namespace: String
     public let target: ForwardTarget
-    public let mappings: [PortMapping]
+    public internal(set) var mappings: [PortMapping]
     public let addresses: ListenAddresses
     /// How long a new connection waits for a ready pod before it is closed.
     public var podWait: Duration = .seconds(30)
@@ -91,7 +93,7 @@ public struct ResilientForward: Sendable {
             guard let relays = self.relays else {
                 throw ForwardError("\(self.udp ? "UDP" : "a forward to \(self.target)") goes through kfwd's relay, which this runner does not deploy")
             }
-            try await RelayForward(forward: self, relays: relays, udp: self.udp).run(group: group, events: events)
+            try await self.runRelay(relays, group: group, events: events)
             return
         }
         if case .pod(let name) = self.target {

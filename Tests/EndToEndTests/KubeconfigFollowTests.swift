@@ -166,4 +166,42 @@ import Testing
             #expect(run.status.isSuccess)
         }
     }
+
+    /// A forward through the relay (here to an address, a web server the test starts) takes up
+    /// rotated credentials too: it runs again with them, where it used to keep the revoked ones
+    /// and fail every new connection.
+    @Test func aRelayForwardTakesUpRotatedCredentials() async throws {
+        try await SimHarness.run(manifest: webManifest, configure: { $0.mapRelayImage() }) { harness in
+            harness.sim.setToken("first-token", user: "dev")
+            try harness.sim.writeKubeconfig(to: harness.kubeconfigPath, user: .entry(name: "dev", yaml: "token: first-token"))
+            _ = try await runLongLived(.name("python3"), ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"], workingDirectory: harness.directory.path) { server in
+                guard let serving = await server.first(where: { $0.hasPrefix("Serving HTTP on 127.0.0.1 port ") }),
+                    let webPort = Int(serving.dropFirst("Serving HTTP on 127.0.0.1 port ".count).prefix { $0.isNumber })
+                else { throw KubeSimTestError("no web server: \(server.all)") }
+                let run = try await runKfwd(["forward", "ip/127.0.0.1", ":\(webPort)", "--kubeconfig", harness.kubeconfigPath, "--relay-image", testRelayImage]) { lines in
+                    let port = try await forwardedPort(lines)
+                    let get = { @Sendable () async throws -> Bool in
+                        try await runCommand("curl", ["-s", "--max-time", "10", "http://127.0.0.1:\(port)/"]).stdout.contains("Directory listing")
+                    }
+                    let before = try await get()
+                    harness.sim.setToken("second-token", user: "dev")
+                    harness.sim.setToken("first-token", user: nil)
+                    try harness.sim.writeKubeconfig(to: harness.kubeconfigPath, user: .entry(name: "dev", yaml: "token: second-token"))
+                    guard await lines.first(where: { $0.hasPrefix("The kubeconfig changed") }) != nil else { throw KubeSimTestError("not followed: \(lines.all)") }
+                    // Its relay leased again with the new credentials: the first requests may
+                    // come while it starts.
+                    var after = false
+                    var tries = 0
+                    while !after, tries < 30 {
+                        after = try await get()
+                        tries += 1
+                        if !after { try await Task.sleep(for: .milliseconds(500)) }
+                    }
+                    return (before, after)
+                }
+                #expect(run.value.0, "\(run.lines)")
+                #expect(run.value.1, "a new connection after the rotation went through: \(run.lines)")
+            }
+        }
+    }
 }
