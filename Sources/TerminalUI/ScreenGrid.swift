@@ -58,13 +58,6 @@ public struct ScreenGrid: Sendable, Equatable {
         for at in max(column, 0)..<max(end, max(column, 0)) { change(&self.cells[row * self.width + at].style) }
     }
 
-    /// Clears `count` rows from `row`.
-    public mutating func clear(rows: Range<Int>) {
-        for row in rows where row >= 0 && row < self.height {
-            for at in 0..<self.width { self.cells[row * self.width + at] = .blank }
-        }
-    }
-
     /// The row as text, trailing spaces dropped: what `tmux capture-pane` would show.
     public func line(_ row: Int) -> String {
         var text = String(self.cells[(row * self.width)..<((row + 1) * self.width)].map(\.character))
