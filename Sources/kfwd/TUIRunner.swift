@@ -124,19 +124,39 @@ struct TUIRunner: Sendable {
         }
     }
 
-    /// The daemon's feed of forwards; when it ends, says so and connects again once a daemon
-    /// answers (checked every second).
+    /// The daemon's feed of forwards. When it ends (the daemon stopped) or fails (a daemon of an
+    /// older kfwd has none), it says so, then connects again when a daemon makes its socket
+    /// (inotify) or after a backoff, whichever comes first: never in a tight loop.
     private func followForwards(into sink: AsyncStream<Event>.Continuation) async {
+        var backoff = Backoff(initial: .seconds(1), cap: .seconds(30))
         while !Task.isCancelled {
             do {
                 try await self.client.forwards(follow: true) { sink.yield(.snapshot($0)) }
-                if !Task.isCancelled { sink.yield(.disconnected("the daemon stopped: kfwd start (or kfwd tui again) runs it")) }
+                if Task.isCancelled { return }
+                sink.yield(.disconnected("the daemon stopped: kfwd start (or kfwd tui again) runs it"))
+                backoff = Backoff(initial: .seconds(1), cap: .seconds(30))
             } catch {
                 if Task.isCancelled { return }
-                sink.yield(.disconnected("the daemon does not answer (\(error)): kfwd start runs it"))
+                if let pid = await self.client.status()?.daemon.pid {
+                    sink.yield(.disconnected("the daemon (pid \(pid)) gives no live feed (\(error)): a daemon of an older kfwd? stop it (kill \(pid)) and run kfwd tui again"))
+                } else {
+                    sink.yield(.disconnected("the daemon does not answer (\(error)): kfwd start runs it"))
+                }
             }
-            while !Task.isCancelled, await self.client.status() == nil {
-                try? await Task.sleep(for: .seconds(1))
+            let wait = backoff.next()
+            let socket = self.client.paths.socket
+            let (made, socketChanged) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // Made, not removed (the daemon that just stopped removes its own).
+                    try? await FileWatcher(paths: [socket], what: "the daemon's socket").run {
+                        if FileManager.default.fileExists(atPath: socket) { socketChanged.yield() }
+                    }
+                }
+                group.addTask { for await _ in made { return } }
+                group.addTask { try? await Task.sleep(for: wait) }
+                await group.next()
+                group.cancelAll()
             }
         }
     }

@@ -176,6 +176,44 @@ import SystemPackage
         }
     }
 
+    /// The daemon stops under the TUI: the title and the status line say so; a new daemon
+    /// comes: the table follows it at once (its socket appearing wakes the TUI).
+    @Test(.timeLimit(.minutes(2))) func theTableFollowsTheDaemonAwayAndBack() async throws {
+        try await StoreCommandTests.withHome { home in
+            let environment = ["KFWD_HOME": home]
+            #expect(try await runCommand(kfwdPath, ["add", "web", "svc/web", ":80"], environment: environment).succeeded)
+            let pane = try await TmuxPane.start(width: 100, height: 30, environment: environment, directory: home)
+            do {
+                let daemon = { @Sendable (_ body: @escaping @Sendable (Int32) async throws -> Void) async throws in
+                    _ = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon"], environment: environment) { lines in
+                        let prefix = "kfwd daemon ready (pid "
+                        guard let ready = await lines.first(where: { $0.hasPrefix(prefix) }), let pid = Int32(ready.dropFirst(prefix.count).prefix { $0.isNumber }) else {
+                            throw KubeSimTestError("no daemon: \(lines.all)")
+                        }
+                        try await body(pid)
+                    }
+                }
+                try await daemon { pid in
+                    try await pane.send("kfwd tui", "Enter")
+                    try await pane.screen { $0.contains(" kfwd  1 forward") && $0.contains("daemon \(pid)") }
+                }
+                let away = try await pane.screen { $0.contains("daemon not connected") }
+                #expect(away.contains("the daemon stopped: kfwd start (or kfwd tui again) runs it"), "\(away)")
+                try await daemon { pid in
+                    let back = try await pane.screen(timeout: .seconds(10)) { $0.contains("daemon \(pid)") }
+                    #expect(back.contains(" kfwd  1 forward"))
+                    try await pane.send("q")
+                    try await pane.screen { $0.contains("$ kfwd tui") && !$0.contains(" kfwd  1 forward") }
+                }
+                await pane.kill()
+            } catch {
+                print(try await pane.capture())
+                await pane.kill()
+                throw error
+            }
+        }
+    }
+
     private static func leaveEveryWay(_ pane: TmuxPane) async throws {
         var round = 0
         func tuiThen(_ leave: () async throws -> Void) async throws {
