@@ -62,10 +62,10 @@ public struct ControlClient: Sendable {
         try await self.stream("/v1/events", as: ForwardEventRecord.self, follow: true, record)
     }
 
-    /// Every saved forward with its live state, given to `each` now and, with `follow`, again on
-    /// every change until the daemon stops or the task is cancelled.
-    public func forwards(follow: Bool, _ each: (ForwardsSnapshot) -> Void) async throws {
-        try await self.stream(follow ? "/v1/forwards?follow=true" : "/v1/forwards", as: ForwardsSnapshot.self, follow: follow, each)
+    /// Every saved forward with its live state, given to `each` now and again on every change,
+    /// until the daemon stops or the task is cancelled.
+    public func forwards(_ each: (ForwardsSnapshot) -> Void) async throws {
+        try await self.stream("/v1/forwards?follow=true", as: ForwardsSnapshot.self, follow: true, each)
     }
 
     /// Tells a running daemon that the saved forwards changed (the CLI wrote the store), so that

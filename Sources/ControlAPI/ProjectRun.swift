@@ -16,6 +16,11 @@ public struct ProjectRun: Codable, Sendable, Equatable {
             self.status = status
             self.listening = listening
         }
+
+        /// A supervised forward, as the file holds it.
+        public init(_ status: ForwardStatus) {
+            self.init(alias: status.alias, status: status.state.name, listening: status.listening.map(\.description))
+        }
     }
 
     public var pid: Int32
@@ -29,10 +34,6 @@ public struct ProjectRun: Codable, Sendable, Equatable {
         self.forwards = forwards
     }
 
-    /// The forwards of a supervisor, as the file holds them.
-    public init(project: String, statuses: [ForwardStatus]) {
-        self.init(project: project, forwards: statuses.map { Forward(alias: $0.alias, status: $0.state.name, listening: $0.listening.map(\.description)) })
-    }
 
     /// Where the run of `project` is published.
     public static func path(for project: String, paths: DaemonPaths) -> String {

@@ -131,7 +131,7 @@ struct TUIRunner: Sendable {
         var backoff = Backoff(initial: .seconds(1), cap: .seconds(30))
         while !Task.isCancelled {
             do {
-                try await self.client.forwards(follow: true) { sink.yield(.snapshot($0)) }
+                try await self.client.forwards { sink.yield(.snapshot($0)) }
                 if Task.isCancelled { return }
                 sink.yield(.disconnected("the daemon stopped: kfwd start (or kfwd tui again) runs it"))
                 backoff = Backoff(initial: .seconds(1), cap: .seconds(30))

@@ -90,14 +90,17 @@ struct UpCommand: AsyncParsableCommand {
     /// their counters: every connection is an update), for `kfwd env`; removed when cancelled.
     private static func publish(_ project: String, _ supervisor: Supervisor) async {
         let paths = DaemonPaths()
-        var published: ProjectRun?
-        for await _ in supervisor.updates() {
-            let run = ProjectRun(project: project, statuses: supervisor.list())
+        var published = ProjectRun(project: project, forwards: [])
+        for await status in supervisor.updates() {
+            // Only the forward that changed is looked at: this runs for every connection.
+            var run = published
+            let forward = ProjectRun.Forward(status)
+            if let index = run.forwards.firstIndex(where: { $0.alias == status.alias }) { run.forwards[index] = forward } else { run.forwards.append(forward) }
             guard run != published else { continue }
             do { try run.write(paths: paths) } catch { Terminal.warning("cannot tell kfwd env where the forwards listen: \(error)") }
             published = run
         }
-        published?.remove(paths: paths)
+        published.remove(paths: paths)
     }
 
     private struct Entry {

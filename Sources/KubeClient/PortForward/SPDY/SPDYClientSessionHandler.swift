@@ -53,9 +53,9 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
         self.heldBack = heldBack
     }
 
-    /// Whether new pairs may be opened: connected, not told to go away, not held up by a slow
-    /// local reader.
-    var isUsable: Bool { self.context?.channel.isActive == true && !self.goingAway && !self.retired && self.stalledBy.isEmpty }
+    /// Whether new pairs may be opened: connected, not told to go away, not retired, not held
+    /// up by a slow local reader, stream ids left.
+    var isUsable: Bool { self.unusable == nil }
 
     /// Why ``openPair(port:)`` opens nothing now; nil when it would.
     var unusable: String? {
@@ -128,7 +128,7 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     /// Opens the two streams of one forwarded connection to `port`, or nil when the session
     /// cannot take more.
     func openPair(port: Int) -> SPDYStreamPair? {
-        guard let context, self.isUsable, self.nextStreamID < 0x7FFF_FFF0 else { return nil }
+        guard let context, self.isUsable else { return nil }
         let errorID = self.nextStreamID
         let dataID = errorID + 2
         self.nextStreamID += 4
