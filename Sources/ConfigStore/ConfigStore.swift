@@ -154,6 +154,13 @@ public final class ConfigStore: Sendable {
         try self.forwards().filter { (try? $0.native().group) == group }.map(\.alias)
     }
 
+    /// The members of `group` that saving it with `forwards` removes: stopped first by whoever
+    /// saves the group (`kfwd start --project`, a sync pull, the TUI's import).
+    public func leaving(_ group: String, for forwards: [(alias: String, config: ForwardConfig)]) throws(ConfigStoreError) -> [String] {
+        let wanted = Set(forwards.map(\.alias))
+        return try self.members(of: group).filter { !wanted.contains($0) }
+    }
+
     /// Makes the forwards of `group` exactly `forwards`, in one transaction: new ones added,
     /// changed ones replaced, the group's others removed. A forward saved outside the group
     /// under one of the aliases is left alone, and the save refused.

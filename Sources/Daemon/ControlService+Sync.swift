@@ -14,8 +14,7 @@ extension ControlService {
             do throws(ConfigStoreError) {
                 let commit = try await source.pull(home: home)
                 let forwards = try source.forwards(home: home)
-                let wanted = Set(forwards.map(\.alias))
-                for alias in try self.store.members(of: source.name) where !wanted.contains(alias) {
+                for alias in try self.store.leaving(source.name, for: forwards) {
                     await self.supervisor.stop(alias)
                 }
                 let change = try self.store.replaceGroup(source.name, with: forwards)

@@ -107,13 +107,13 @@ struct StartCommand: AsyncParsableCommand {
     private func startProject(_ client: ControlClient) async throws {
         let file = try self.selection.projectFile()
         let store = try ConfigStore.forCLI()
-        let wanted = Set(file.forwards.map(\.alias))
-        let leaving = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.members(of: file.name) }.filter { !wanted.contains($0) }
+        let forwards = file.forwards.map { ($0.alias, $0.config) }
+        let leaving = try ConfigStore.reporting { () throws(ConfigStoreError) in try store.leaving(file.name, for: forwards) }
         if !leaving.isEmpty, await client.status() != nil {
             try report(try await client.stop(ControlRequest(aliases: leaving, all: false)), done: "Stopped", unchanged: "not running")
         }
         let change = try ConfigStore.reporting { () throws(ConfigStoreError) in
-            try store.replaceGroup(file.name, with: file.forwards.map { ($0.alias, $0.config) })
+            try store.replaceGroup(file.name, with: forwards)
         }
         Terminal.line("Group \(file.name) saved from \(file.path): \(change.summary)")
         guard !file.forwards.isEmpty else { return }

@@ -139,7 +139,7 @@ extension TUIRunner {
         do throws(ConfigStoreError) {
             let forwards = file.forwards.map { ($0.alias, $0.config) }
             if !dryRun {
-                let leaving = try self.store.replaceGroup(file.name, with: forwards, dryRun: true).removed
+                let leaving = try self.store.leaving(file.name, for: forwards)
                 if !leaving.isEmpty { _ = try? await self.client.stop(ControlRequest(aliases: leaving)) }
             }
             let change = try self.store.replaceGroup(file.name, with: forwards, dryRun: dryRun)
