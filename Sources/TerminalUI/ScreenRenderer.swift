@@ -1,6 +1,8 @@
 /// Turns frames into what the terminal is sent: the first frame (and one after a resize or a
 /// resume) whole, each later one as only the runs of cells that changed, so that a slow link
-/// carries little and nothing flickers.
+/// carries little and nothing flickers. Each frame is sent as one synchronized update (mode
+/// 2026: kitty, iTerm2, WezTerm, foot, Windows Terminal, tmux 3.4 and later show it whole or not
+/// at all; other terminals ignore the two sequences).
 public struct ScreenRenderer: Sendable {
     private var shown: ScreenGrid?
     public let colors: Bool
@@ -18,7 +20,7 @@ public struct ScreenRenderer: Sendable {
     /// The bytes that take the terminal from the last frame to `frame`.
     public mutating func render(_ frame: ScreenGrid) -> String {
         if frame == self.shown { return "" }
-        var out = "\u{1B}[?25l"
+        var out = "\u{1B}[?2026h\u{1B}[?25l"
         let previous = self.shown.flatMap { $0.width == frame.width && $0.height == frame.height ? $0 : nil }
         if previous == nil { out += "\u{1B}[0m\u{1B}[2J" }
         var style: TextStyle?
@@ -50,6 +52,7 @@ public struct ScreenRenderer: Sendable {
         if let cursor = frame.cursor {
             out += "\u{1B}[\(cursor.row + 1);\(cursor.column + 1)H\u{1B}[?25h"
         }
+        out += "\u{1B}[?2026l"
         self.shown = frame
         return out
     }

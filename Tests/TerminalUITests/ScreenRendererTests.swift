@@ -10,6 +10,7 @@ struct ScreenRendererTests {
         grid.put("kfwd", row: 0, column: 0, style: TextStyle(color: .green))
         let first = renderer.render(grid)
         #expect(first.contains("\u{1B}[2J") && first.contains("\u{1B}[0;32mkfwd"))
+        #expect(first.hasPrefix("\u{1B}[?2026h") && first.hasSuffix("\u{1B}[?2026l"), "one synchronized update per frame")
         #expect(renderer.render(grid).isEmpty, "nothing changed, nothing sent")
         grid.put("X", row: 2, column: 4)
         let change = renderer.render(grid)

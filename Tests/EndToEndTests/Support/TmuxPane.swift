@@ -44,7 +44,14 @@ struct TmuxPane: Sendable {
         var text = ""
         while ContinuousClock.now < deadline {
             text = try await self.capture()
-            if done(text) { return text }
+            // tmux 3.3 may be captured halfway through drawing a frame (it knows no
+            // synchronized updates): what is asked must hold on two captures in a row.
+            if done(text) {
+                let again = try await self.capture()
+                if again == text { return text }
+                text = again
+                continue
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw KubeSimTestError("the screen never got there; it shows:\n\(text)")
