@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""What idle forwards cost: N forwards to a 3-pod Service in one kfwd daemon, measured over a
-window at rest and again with a curl loop through one of them. Reports, per minute, the API
-requests kfwd made (kubesim serve --verbose logs each one), the daemon's CPU time, its context
-switches (its wakeups, summed over its threads) and its resident memory.
+"""What idle forwards cost: N forwards in one kfwd daemon, to a 3-pod Service (or, with
+--services 2, half of them to a 3-pod Service and half to a 2-pod one), measured over a window at
+rest and again with a curl loop through one of them. Reports how long the forwards took to all
+run, then per minute the API requests kfwd made (kubesim serve --verbose logs each one), the
+daemon's CPU time, its context switches (its wakeups, summed over its threads), its resident
+memory, and its TCP connections to the API server (port-forward sessions, watches and requests).
 
-  python3 Benchmarks/scripts/idle_cost.py [--forwards 20] [--seconds 60] [--probe-interval 10] [--build .build/release]
+  python3 Benchmarks/scripts/idle_cost.py [--forwards 20] [--services 1] [--seconds 60] [--probe-interval 10] [--build .build/release]
 
 Needs a built kfwd and kubesim (swift build -c release). Traffic stays on loopback.
 """
@@ -28,6 +30,33 @@ spec:
   selector: {app: web}
   ports: [{name: http, port: 80, targetPort: http}]
 """
+
+SECOND_SERVICE = """
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: api, image: kubesim/http-echo, ports: [{name: http, containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: default}
+spec:
+  selector: {app: api}
+  ports: [{name: http, port: 80, targetPort: http}]
+"""
+
+
+def api_connections(pid, port):
+    """The established TCP connections of pid to the API server's port."""
+    out = subprocess.run(["ss", "-Htnp", "state", "established", "dport", f"= :{port}"], capture_output=True, text=True).stdout
+    return sum(1 for line in out.splitlines() if f"pid={pid}," in line)
 
 
 def threads_stat(pid):
@@ -53,7 +82,7 @@ def rss_mb(pid):
     return 0.0
 
 
-def measure(pid, log_path, seconds):
+def measure(pid, log_path, seconds, api_port):
     start_requests = sum(1 for line in open(log_path) if "kubesim.method=" in line)
     cpu0, sw0 = threads_stat(pid)
     time.sleep(seconds)
@@ -65,12 +94,14 @@ def measure(pid, log_path, seconds):
         "cpu_percent": round(100 * (cpu1 - cpu0) / seconds, 3),
         "wakeups_per_min": round((sw1 - sw0) / minutes),
         "rss_mb": round(rss_mb(pid), 1),
+        "api_connections": api_connections(pid, api_port),
     }
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--forwards", type=int, default=20)
+    parser.add_argument("--services", type=int, choices=[1, 2], default=1, help="2: half the forwards to svc/web (3 pods), half to svc/api (2 pods)")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--build", default=".build/release")
     parser.add_argument("--probe-interval", default="10", help="seconds between health probes of each forward's pods; 0: none")
@@ -79,32 +110,43 @@ def main():
     work = tempfile.mkdtemp(prefix="kfwd-idle-")
     env = dict(os.environ, KFWD_HOME=os.path.join(work, "home"))
     try:
-        open(os.path.join(work, "web.yaml"), "w").write(MANIFEST)
+        open(os.path.join(work, "web.yaml"), "w").write(MANIFEST + (SECOND_SERVICE if args.services == 2 else ""))
         sim_log = os.path.join(work, "kubesim.log")
         sim = subprocess.Popen([kubesim, "serve", "--verbose", "--kubeconfig", os.path.join(work, "kc"), "--manifests", os.path.join(work, "web.yaml")],
                                stdout=open(sim_log, "w"), stderr=subprocess.STDOUT)
         while "kubesim ready" not in open(sim_log).read():
             time.sleep(0.1)
+        api_port = int(re.search(r"server: https://[^:]+:(\d+)", open(os.path.join(work, "kc")).read()).group(1))
+        # The forwards as a project file, handed to the daemon in one go (kfwd start --project).
+        targets = [("web", 3)] if args.services == 1 else [("web", 3), ("api", 2)]
+        pods = {}
+        lines = [f"defaults: {{kubeconfig: {os.path.join(work, 'kc')}}}", "forwards:"]
         for index in range(args.forwards):
-            subprocess.run([kfwd, "add", f"web{index}", "svc/web", ":80", "--kubeconfig", os.path.join(work, "kc"), "--probe-interval", args.probe_interval],
-                           env=env, check=True, capture_output=True)
+            name, count = targets[index % len(targets)]
+            pods[f"{name}{index}"] = count
+            lines.append(f"- {{alias: {name}{index}, target: svc/{name}, ports: [':80'], probe_interval_seconds: {args.probe_interval}}}")
+        project = os.path.join(work, "project")
+        os.makedirs(os.path.join(project, ".git"))
+        open(os.path.join(project, "kfwd.yaml"), "w").write("\n".join(lines) + "\n")
         daemon = subprocess.Popen([kfwd, "daemon"], env=env, stdout=open(os.path.join(work, "daemon.log"), "w"), stderr=subprocess.STDOUT)
         while "kfwd daemon ready" not in open(os.path.join(work, "daemon.log")).read():
             time.sleep(0.1)
-        subprocess.run([kfwd, "start", "--all"], env=env, check=True, capture_output=True)
+        started = time.monotonic()
+        subprocess.run([kfwd, "start", "--project"], env=env, cwd=project, check=True, capture_output=True)
         while True:
             report = json.loads(subprocess.run([kfwd, "status", "-o", "json"], env=env, capture_output=True, text=True).stdout)
-            if all(f["status"] == "running" and len(f["pods"]) == 3 for f in report["forwards"]):
+            if len(report["forwards"]) == args.forwards and all(f["status"] == "running" and len(f["pods"]) == pods[f["alias"]] for f in report["forwards"]):
                 break
             time.sleep(0.5)
+        all_running = time.monotonic() - started
         time.sleep(5)
-        idle = measure(daemon.pid, sim_log, args.seconds)
+        idle = measure(daemon.pid, sim_log, args.seconds, api_port)
         port = int(report["forwards"][0]["listening"][0].rsplit(":", 1)[1])
         loop = subprocess.Popen(["bash", "-c", f"while true; do curl -s -o /dev/null http://127.0.0.1:{port}/; sleep 0.1; done"])
-        busy = measure(daemon.pid, sim_log, args.seconds)
+        busy = measure(daemon.pid, sim_log, args.seconds, api_port)
         loop.kill()
-        print(json.dumps({"forwards": args.forwards, "pods": 3, "probe_interval": args.probe_interval, "seconds": args.seconds,
-                          "idle": idle, "curl_loop_on_one": busy}, indent=2))
+        print(json.dumps({"forwards": args.forwards, "pods": sum(count for _, count in targets), "probe_interval": args.probe_interval,
+                          "seconds": args.seconds, "all_running_seconds": round(all_running, 1), "idle": idle, "curl_loop_on_one": busy}, indent=2))
         daemon.terminate(); daemon.wait(10)
         sim.terminate(); sim.wait(10)
     finally:

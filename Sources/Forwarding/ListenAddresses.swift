@@ -47,11 +47,7 @@ public struct ListenAddresses: Sendable, Hashable {
     /// Linux routes all of 127/8 to `lo`; macOS needs the alias on `lo0` (the bind error says
     /// the command).
     public static func loopback(for alias: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in alias.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
+        let hash = FNV1a.hash(alias)
         return "127.\(1 + hash % 254).\((hash >> 8) % 256).\(1 + (hash >> 16) % 254)"
     }
 

@@ -62,7 +62,7 @@ public struct PodForward: Sendable {
         // accepted, on its event loop, when the session is up: the connection is then served
         // there from start to end, without a task.
         let listeners = try await ListenerSet.bind(
-            self.mappings, addresses: self.addresses, group: group.next(), traffic: self.traffic,
+            self.mappings, addresses: self.addresses, group: SessionLoop.loop(for: "\(self.namespace)/pod/\(self.pod)", in: group), traffic: self.traffic,
             accepted: { [route = self.route, pod = self.pod] local, connections in
                 let current = route.value
                 let mapping = connections.mapping(of: local)

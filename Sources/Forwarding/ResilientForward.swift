@@ -101,8 +101,8 @@ public struct ResilientForward: Sendable {
             return
         }
         // Every connection of the forward on one event loop, where its sessions to the pods live
-        // too (forwards spread over the group's loops).
-        let loop = group.next()
+        // too: the loop of every forward to the same target, which share the sessions.
+        let loop = SessionLoop.loop(for: "\(self.namespace(in: self.context))/\(self.target)", in: group)
         let route = CurrentRoute()
         let chooser = PodChooser()
         // Each connection's pod is chosen as it is accepted, on its event loop, and its streams

@@ -172,6 +172,32 @@ import Testing
     }
 
     /// A forward of `svc/web` port 80 on a free local port.
+    /// Ten forwards to one Service, each used, dial one port-forward session per pod between
+    /// them, not one per pod per forward (twenty here): a session carries streams for any forward
+    /// of the same cluster and user. One that stops leaves the others their sessions.
+    @Test func forwardsToTheSamePodsShareOneSessionPerPod() async throws {
+        try await self.running(Supervisor()) { harness, supervisor, updates in
+            let aliases = (0..<10).map { "web\($0)" }
+            for alias in aliases { try supervisor.start(self.web(alias, harness)) }
+            var ports: [String: Int] = [:]
+            for await status in updates where status.state.name == "running" && status.pods.count == 2 {
+                ports[status.alias] = status.listening.first?.port
+                if ports.count == aliases.count { break }
+            }
+            for port in ports.values {
+                #expect(try await RequestLoop.request(port: port).ok)
+                #expect(try await RequestLoop.request(port: port).ok)
+            }
+            #expect(harness.sim.portForwardUpgrades.count == 2, "one session per pod: \(harness.sim.portForwardUpgrades)")
+
+            // Nine stop: the last one's connections still go through the sessions there are.
+            for alias in aliases.dropLast() { #expect(await supervisor.stop(alias)) }
+            let last = try #require(ports[aliases.last!])
+            for _ in 0..<4 { #expect(try await RequestLoop.request(port: last).ok) }
+            #expect(harness.sim.portForwardUpgrades.count == 2, "\(harness.sim.portForwardUpgrades)")
+        }
+    }
+
     private func web(_ alias: String, _ harness: SimHarness) -> ForwardSpec {
         ForwardSpec(alias: alias, kubeconfig: harness.kubeconfigPath, target: .service("web"), mappings: [PortMapping(local: 0, remote: 80)])
     }

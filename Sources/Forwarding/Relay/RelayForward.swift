@@ -23,7 +23,8 @@ struct RelayForward: Sendable {
 
     func run(group: any EventLoopGroup, events: @escaping @Sendable (ForwardEvent) -> Void) async throws(ForwardError) {
         let forward = self.forward
-        let loop = group.next()
+        // The loop of every relay forward of the namespace: they share its relay pod's session.
+        let loop = SessionLoop.loop(for: "\(forward.namespace)/relay", in: group)
         let client: KubeClient
         do { client = try forward.cache.client(for: forward.context) } catch { throw ForwardError(error) }
 

@@ -21,9 +21,19 @@ extension KubeClient {
     }
 
     /// Tells every observer. Before `.reestablished` reaches them, REST requests move to a new
-    /// connection pool: a pooled connection made before the change may be dead without knowing.
+    /// connection pool and port-forward sessions are rechecked: a connection made before the
+    /// change may be dead without knowing. After a wake (no settling) sessions are suspect at
+    /// once: a connection accepted as the process resumes must not wait on a dead one.
     public func announce(_ notice: NetworkNotice) {
-        if case .reestablished = notice { self.retireConnectionPool() }
+        switch notice {
+        case .reestablished:
+            self.retireConnectionPool()
+            self.portForwardSessions.recheck()
+        case .changed(_, .zero):
+            self.portForwardSessions.recheck()
+        case .changed, .unreachable:
+            break
+        }
         let observers = self.networkObservers.withLock { Array($0.observers.values) }
         for observer in observers { observer(notice) }
     }

@@ -15,8 +15,7 @@ public final class AutoPortForwardTransport: PortForwardTransport {
     private let observed: (client: KubeClient, id: UInt64)?
 
     /// - Parameters:
-    ///   - client: whose ``NetworkNotice``s this transport follows (rechecking its sessions when
-    ///     the cluster is reachable again) and passes on to `network`.
+    ///   - client: whose ``NetworkNotice``s this transport passes on to `network`.
     public init(
         candidates: [any PortForwardTransport], client: KubeClient? = nil, negotiated: @escaping @Sendable (String) -> Void,
         network: @escaping @Sendable (NetworkNotice) -> Void = { _ in }
@@ -24,19 +23,9 @@ public final class AutoPortForwardTransport: PortForwardTransport {
         precondition(!candidates.isEmpty)
         self.candidates = candidates
         self.negotiated = negotiated
-        self.observed = client.map { client in
-            (client, client.observeNetwork { notice in
-                switch notice {
-                case .reestablished, .changed(_, .zero):
-                    // After a wake (no settling) sessions are suspect at once: a connection
-                    // accepted as the process resumes must not wait on a dead one.
-                    for candidate in candidates { candidate.recheckSessions() }
-                case .changed, .unreachable:
-                    break
-                }
-                network(notice)
-            })
-        }
+        // The client rechecks its sessions itself (``KubeClient/announce(_:)``), once for all
+        // the transports sharing them.
+        self.observed = client.map { client in (client, client.observeNetwork(network)) }
     }
 
     /// The negotiated transport's name, `auto` until one was accepted.

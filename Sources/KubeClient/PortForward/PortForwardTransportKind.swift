@@ -1,5 +1,3 @@
-import Signals
-
 /// Which protocol carries port-forward streams: `auto` (the default) negotiates as kubectl
 /// does, or one is forced (`--transport`, or a config's `transport` field).
 public enum PortForwardTransportKind: String, Sendable, Hashable, CaseIterable {
@@ -23,7 +21,7 @@ public enum PortForwardTransportKind: String, Sendable, Hashable, CaseIterable {
 
     /// The transport of this kind for `client`. `negotiated` hears, once, which protocol `auto`
     /// settled on (a forced kind reports itself on first use); `heldBack` hears of local readers
-    /// that hold a pod's SPDY session back (see ``SPDYPortForwardTransport/init(client:mode:sessionsClosed:heldBack:)``);
+    /// that hold a pod's SPDY session back (see ``SPDYPortForwardTransport/init(client:mode:heldBack:)``);
     /// `network` hears the client's ``NetworkNotice``s until the transport shuts down.
     public func transport(
         client: KubeClient, negotiated: @escaping @Sendable (String) -> Void = { _ in },
@@ -31,11 +29,10 @@ public enum PortForwardTransportKind: String, Sendable, Hashable, CaseIterable {
     ) -> any PortForwardTransport {
         switch self {
         case .auto:
-            let sessionsClosed = Ticker()
             return AutoPortForwardTransport(
                 candidates: [
-                    SPDYPortForwardTransport(client: client, mode: .tunnel, sessionsClosed: sessionsClosed, heldBack: heldBack),
-                    SPDYPortForwardTransport(client: client, mode: .spdy, sessionsClosed: sessionsClosed, heldBack: heldBack),
+                    SPDYPortForwardTransport(client: client, mode: .tunnel, heldBack: heldBack),
+                    SPDYPortForwardTransport(client: client, mode: .spdy, heldBack: heldBack),
                     WebSocketPortForwardTransport(client: client),
                 ],
                 client: client, negotiated: negotiated, network: network

@@ -32,6 +32,8 @@ public final class KubeClient: Sendable {
     private let clients: Mutex<(identity: CredentialProvider.Presented?, client: HTTPClient?, retired: [HTTPClient])>
     /// Who hears of ``NetworkNotice``s (``observeNetwork(_:)``).
     let networkObservers = Mutex<(observers: [UInt64: @Sendable (NetworkNotice) -> Void], next: UInt64)>(([:], 0))
+    /// The port-forward sessions every SPDY transport of this client shares.
+    let portForwardSessions = SPDYSessionPools()
     private let baseURL: URL
     private let connectHost: String?
     /// The TLS context of the current client identity, shared by every upgraded connection.

@@ -61,7 +61,7 @@ final class SPDYClientSessionHandler: ChannelInboundHandler {
     var unusable: String? {
         if self.context?.channel.isActive != true { return "its connection closed" }
         if self.goingAway { return "the API server told it to go away" }
-        if self.retired { return "it was retired (its pod left the forward's pods, or the network changed)" }
+        if self.retired { return "it was retired (no forward wants its pod any more, or the network changed)" }
         if !self.stalledBy.isEmpty { return "a slow local reader holds it up" }
         if self.nextStreamID >= 0x7FFF_FFF0 { return "it ran out of stream ids" }
         return nil

@@ -7,7 +7,9 @@ import SPDY
 /// Port-forward over SPDY/3.1, plain (`POST` + `Upgrade: SPDY/3.1`, what kubectl ≤ 1.30 speaks)
 /// or tunnelled in a WebSocket (`SPDY/3.1+portforward.k8s.io`, kubectl ≥ 1.31's default): one
 /// session per pod and event loop carries every local connection as a pair of streams, so a new
-/// connection costs two frames instead of a TLS handshake and an upgrade.
+/// connection costs two frames instead of a TLS handshake and an upgrade. The sessions are the
+/// client's (``SPDYSessionPool``): every transport made for the same client, so every forward to
+/// the same cluster as the same user, shares them.
 public struct SPDYPortForwardTransport: PortForwardTransport {
     public enum Mode: Sendable {
         /// SPDY inside a WebSocket (wire doc section 3).
@@ -19,22 +21,22 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
     public let client: KubeClient
     public let mode: Mode
     private let pool: SPDYSessionPool
-    private let heldBack: @Sendable (_ pod: String) -> Void
+    /// This transport in the pool, until ``shutdown()``.
+    private let user: SPDYSessionPool.User
 
     public var name: String { self.mode == .tunnel ? "tunnel" : "spdy" }
     public var multiplexes: Bool { true }
 
-    /// - Parameters:
-    ///   - sessionsClosed: fired when a session closes (transports that fall back to one another
-    ///     share one).
-    ///   - heldBack: told, with the pod's name, when a local connection stops reading what its pod
-    ///     sends for long enough to stop that pod's session (SPDY has no per-stream flow control):
-    ///     connections already on the session wait with it, new ones get another session.
-    public init(client: KubeClient, mode: Mode, sessionsClosed: Ticker = Ticker(), heldBack: @escaping @Sendable (_ pod: String) -> Void = { _ in }) {
+    /// Call ``shutdown()`` when done: until then the transport's pods keep their sessions.
+    /// - Parameter heldBack: told, with the pod's name, when a local connection (this transport's
+    ///   or another's on the same session) stops reading what the pod sends for long enough to stop
+    ///   that pod's session (SPDY has no per-stream flow control): connections already on the
+    ///   session wait with it, new ones get another session.
+    public init(client: KubeClient, mode: Mode, heldBack: @escaping @Sendable (_ pod: String) -> Void = { _ in }) {
         self.client = client
         self.mode = mode
-        self.pool = SPDYSessionPool(closed: sessionsClosed)
-        self.heldBack = heldBack
+        self.pool = client.portForwardSessions[mode]
+        self.user = self.pool.join(heldBack: heldBack)
     }
 
     public var sessionsClosed: Ticker? { self.pool.closed }
@@ -63,7 +65,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
 
     /// The pool's session for `key`, dialed if there is none.
     func session(_ key: SPDYSessionPool.Key, on eventLoop: any EventLoop) async throws(PortForwardError) -> SPDYSessionPool.Session {
-        try await self.pool.session(for: key, on: eventLoop) { () throws(PortForwardError) in
+        try await self.pool.session(for: key, user: self.user, on: eventLoop) { () throws(PortForwardError) in
             try await self.dial(namespace: key.namespace, pod: key.pod, on: eventLoop)
         }
     }
@@ -80,7 +82,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
     }
 
     public func retainSessions(namespace: String, pods: Set<String>) {
-        self.pool.retain(namespace: namespace, pods: pods)
+        self.pool.retain(self.user, namespace: namespace, pods: pods)
     }
 
     public func recheckSessions() {
@@ -88,7 +90,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
     }
 
     public func shutdown() {
-        self.pool.shutdown()
+        self.pool.leave(self.user)
     }
 
     /// Dials one session to `pod`.
@@ -98,7 +100,7 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
         let describe: @Sendable (String, Int) -> PortForwardError = { text, port in
             dialer.errorStreamError(text, pod: pod, namespace: namespace, port: port)
         }
-        let heldBack: @Sendable () -> Void = { [heldBack = self.heldBack] in heldBack(pod) }
+        let heldBack: @Sendable () -> Void = { [pool = self.pool] in pool.heldBack(SPDYSessionPool.PodRef(namespace: namespace, pod: pod)) }
         let settle: @Sendable (any Channel, NIOLoopBound<SPDYClientSessionHandler>) async throws(PortForwardError) -> SPDYSessionPool.Session = {
             channel, handler in SPDYSessionPool.Session(channel: channel, handler: handler)
         }

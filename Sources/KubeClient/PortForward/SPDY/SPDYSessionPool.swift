@@ -2,16 +2,34 @@ import NIOCore
 import Synchronization
 import Signals
 
-/// The SPDY sessions of one transport: one per (pod, event loop) in use, so that a local
-/// connection and its streams share a thread and bytes never hop. Concurrent opens to a pod
-/// wait for the same dial. A session leaves the pool when it closes, when it is stalled by a
-/// slow local reader (it keeps serving its own pairs; new connections get a new session), and
-/// when the transport shuts down; a retired session closes once its last pair ends.
+/// The SPDY sessions of one client and mode, shared by every transport made for that client (so
+/// every forward to the same cluster as the same user): one per (pod, event loop) in use, so that
+/// a local connection and its streams share a thread and bytes never hop, however many forwards
+/// reach the pod. A session carries streams to any port of its pod. Concurrent opens to a pod
+/// wait for the same dial.
+///
+/// Each transport is a *user* of the pool and says which pods it wants sessions to (those it
+/// opened streams to, narrowed by ``retain(_:namespace:pods:)``). A session leaves the pool when
+/// no user wants its pod any more, when it closes, when it is stalled by a slow local reader (it
+/// keeps serving its own pairs; new connections get a new session), and after a network change;
+/// a retired session closes once its last pair ends.
 final class SPDYSessionPool: Sendable {
     struct Key: Hashable, Sendable {
         let namespace: String
         let pod: String
         let loop: ObjectIdentifier
+
+        var ref: PodRef { PodRef(namespace: self.namespace, pod: self.pod) }
+    }
+
+    struct PodRef: Hashable, Sendable {
+        let namespace: String
+        let pod: String
+    }
+
+    /// One transport using the pool.
+    struct User: Hashable, Sendable {
+        fileprivate let id: UInt64
     }
 
     /// A connected session.
@@ -26,9 +44,25 @@ final class SPDYSessionPool: Sendable {
         var session: Session?
     }
 
+    private struct Member {
+        var wanted: Set<PodRef> = []
+        let heldBack: @Sendable (_ pod: String) -> Void
+    }
+
     private struct State {
         var sessions: [Key: Entry] = [:]
-        var shutDown = false
+        var users: [UInt64: Member] = [:]
+        var nextUser: UInt64 = 0
+
+        func isWanted(_ pod: PodRef) -> Bool {
+            self.users.values.contains { $0.wanted.contains(pod) }
+        }
+
+        /// Takes out the sessions of pods no user wants, for retiring.
+        mutating func removeUnwanted() -> [EventLoopFuture<Session>] {
+            let unwanted = self.sessions.keys.filter { !self.isWanted($0.ref) }
+            return unwanted.compactMap { self.sessions.removeValue(forKey: $0)?.future }
+        }
     }
 
     private let state = Mutex(State())
@@ -39,9 +73,30 @@ final class SPDYSessionPool: Sendable {
         self.closed = closed
     }
 
-    /// The pool's session for `key`, dialed with `dial` if there is none.
+    /// A new user; `heldBack` hears of sessions to the pods it wants that a slow local reader
+    /// holds back (whichever user's connection it was: they all wait with it).
+    func join(heldBack: @escaping @Sendable (_ pod: String) -> Void) -> User {
+        self.state.withLock { state in
+            defer { state.nextUser += 1 }
+            state.users[state.nextUser] = Member(heldBack: heldBack)
+            return User(id: state.nextUser)
+        }
+    }
+
+    /// The user wants no session any more: those no other user wants are retired (they close
+    /// when their pairs end). A session it asks for after this is handed out but not kept.
+    func leave(_ user: User) {
+        let retired = self.state.withLock { state in
+            state.users[user.id] = nil
+            return state.removeUnwanted()
+        }
+        Self.retire(retired)
+    }
+
+    /// The pool's session for `key`, dialed with `dial` if there is none; `user` wants its pod
+    /// from now on.
     func session(
-        for key: Key, on eventLoop: any EventLoop, dial: @Sendable () async throws(PortForwardError) -> Session
+        for key: Key, user: User, on eventLoop: any EventLoop, dial: @Sendable () async throws(PortForwardError) -> Session
     ) async throws(PortForwardError) -> Session {
         enum Found {
             case ready(Session)
@@ -49,6 +104,7 @@ final class SPDYSessionPool: Sendable {
             case dialHere(EventLoopPromise<Session>)
         }
         let found = self.state.withLock { state -> Found in
+            state.users[user.id]?.wanted.insert(key.ref)
             if let entry = state.sessions[key] { return entry.session.map(Found.ready) ?? .dialing(entry.future) }
             let promise = eventLoop.makePromise(of: Session.self)
             state.sessions[key] = Entry(future: promise.futureResult)
@@ -72,8 +128,10 @@ final class SPDYSessionPool: Sendable {
         do {
             let session = try await dial()
             let keep = self.state.withLock { state in
-                guard !state.shutDown else {
-                    state.sessions[key] = nil
+                // Nobody wants the pod any more (its users left, or it left their pods while
+                // dialing): the session serves who waited for it, then closes.
+                guard state.sessions[key]?.future === promise.futureResult, state.isWanted(key.ref) else {
+                    if state.sessions[key]?.future === promise.futureResult { state.sessions[key] = nil }
                     return false
                 }
                 state.sessions[key]?.session = session
@@ -106,18 +164,6 @@ final class SPDYSessionPool: Sendable {
         session.handler.eventLoop.execute { session.handler.value.retire() }
     }
 
-    /// No new sessions; every pooled one is retired (it closes when its pairs end).
-    func shutdown() {
-        let futures = self.state.withLock { state in
-            state.shutDown = true
-            defer { state.sessions = [:] }
-            return state.sessions.values.map(\.future)
-        }
-        for future in futures {
-            future.whenSuccess { session in session.handler.eventLoop.execute { session.handler.value.retire() } }
-        }
-    }
-
     /// Retires every pooled session after a network change (new streams dial new sessions);
     /// one that still carries streams closes unless it answers a ping within `deadline`.
     func recheck(deadline: TimeAmount = .milliseconds(1500)) {
@@ -135,14 +181,30 @@ final class SPDYSessionPool: Sendable {
         }
     }
 
-    /// Retires the sessions to pods of `namespace` that are not in `pods` (gone, or no longer
-    /// taking new connections); their open connections carry on.
-    func retain(namespace: String, pods: Set<String>) {
+    /// `user` wants sessions to no pod of `namespace` but `pods` (gone, or no longer taking new
+    /// connections): those no other user wants are retired; their open connections carry on.
+    func retain(_ user: User, namespace: String, pods: Set<String>) {
         let retired = self.state.withLock { state -> [EventLoopFuture<Session>] in
-            let keys = state.sessions.keys.filter { $0.namespace == namespace && !pods.contains($0.pod) }
-            return keys.compactMap { state.sessions.removeValue(forKey: $0)?.future }
+            guard var member = state.users[user.id] else { return [] }
+            member.wanted = member.wanted.filter { $0.namespace != namespace || pods.contains($0.pod) }
+            member.wanted.formUnion(pods.map { PodRef(namespace: namespace, pod: $0) })
+            state.users[user.id] = member
+            return state.removeUnwanted()
         }
-        for future in retired {
+        Self.retire(retired)
+    }
+
+    /// Tells every user that wants `pod` that a local reader holds its session back.
+    func heldBack(_ pod: PodRef) {
+        let told = self.state.withLock { state in state.users.values.filter { $0.wanted.contains(pod) }.map(\.heldBack) }
+        for heldBack in told { heldBack(pod.pod) }
+    }
+
+    /// How many sessions the pool holds (connected or dialing), for tests and benchmarks.
+    var count: Int { self.state.withLock { $0.sessions.count } }
+
+    private static func retire(_ futures: [EventLoopFuture<Session>]) {
+        for future in futures {
             future.whenSuccess { session in session.handler.eventLoop.execute { session.handler.value.retire() } }
         }
     }
@@ -152,5 +214,28 @@ final class SPDYSessionPool: Sendable {
             // Only the entry of this session: a replacement may already stand there.
             if let current = state.sessions[key]?.session, current.channel === channel { state.sessions[key] = nil }
         }
+    }
+}
+
+/// A client's SPDY session pools, one per mode (plain and tunnelled), sharing the signal that a
+/// session closed (the transports that fall back to one another are kept by one loop).
+final class SPDYSessionPools: Sendable {
+    let closed = Ticker()
+    let tunnel: SPDYSessionPool
+    let spdy: SPDYSessionPool
+
+    init() {
+        self.tunnel = SPDYSessionPool(closed: self.closed)
+        self.spdy = SPDYSessionPool(closed: self.closed)
+    }
+
+    subscript(mode: SPDYPortForwardTransport.Mode) -> SPDYSessionPool {
+        mode == .tunnel ? self.tunnel : self.spdy
+    }
+
+    /// After a network change or a wake: see ``SPDYSessionPool/recheck(deadline:)``.
+    func recheck() {
+        self.tunnel.recheck()
+        self.spdy.recheck()
     }
 }
