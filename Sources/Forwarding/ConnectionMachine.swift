@@ -5,7 +5,9 @@ import NIOCore
 /// that no pod has seen, and what to do next. Events go in as mutating calls, each returning
 /// an ``Action``; nothing here does I/O. The same machine serves a connection joined on its
 /// event loop as it is accepted (``ResilientForward``'s fast path) and then, when that pod
-/// refuses, the task that takes it over: it is handed on whole, with what it knows.
+/// refuses, the task that takes it over: it is handed on whole, with what it knows. `pod/`
+/// forwards use it with the one-pod policy, and relay forwards' TCP connections with the relay
+/// pod as their one candidate.
 ///
 /// ```
 ///   choosing ──offer: candidates──▶ opening(pod) ──opened──▶ joined(pod) ──ended──▶ done
@@ -25,6 +27,10 @@ struct ConnectionMachine: Sendable {
         case movesOn
         /// One pod only (`pod/NAME`, kubectl's meaning): a refusal fails the connection.
         case onePod
+        /// kfwd's relay pod (UDP, `host/`, `ip/`): a refused connection goes to the relay that
+        /// replaces it, with what it sent, or to the same relay after a pause (it may have been
+        /// starting); its errors name the relay.
+        case relay
     }
 
     enum State: Sendable, Equatable {
@@ -112,7 +118,10 @@ struct ConnectionMachine: Sendable {
         }
         let why: ForwardError
         if let refusal = self.lastRefusal, !self.refused.isEmpty {
-            why = ForwardError(code: .noReadyPod, "every ready pod refused the stream (\(refusal.message))")
+            why =
+                self.policy == .relay
+                ? ForwardError(code: .relay, "the relay refused the stream (\(refusal.message))")
+                : ForwardError(code: .noReadyPod, "every ready pod refused the stream (\(refusal.message))")
         } else {
             why = reason()
         }
@@ -145,7 +154,7 @@ struct ConnectionMachine: Sendable {
     /// grows to a second, until the pod wait runs out.
     mutating func openFailed(_ error: PortForwardError) -> Action {
         guard case .opening(let choice) = self.state else { return .finish }
-        guard error.kind == .transport, self.policy == .movesOn else {
+        guard error.kind == .transport, self.policy != .onePod else {
             return self.refusedBy(choice.pod, error, replay: nil)
         }
         self.unreachable += 1
@@ -187,7 +196,8 @@ struct ConnectionMachine: Sendable {
     /// The hold reached its deadline.
     mutating func deadlinePassed(target: ForwardTarget, wait: Duration) -> Action {
         guard case .holding(let why) = self.state else { return .finish }
-        let failure = ForwardError(code: why.code, "no ready pod of \(target) within \(wait): \(why.message)", fix: why.fix)
+        let waited = self.policy == .relay ? "the relay for \(target) could not be reached" : "no ready pod of \(target)"
+        let failure = ForwardError(code: why.code, "\(waited) within \(wait): \(why.message)", fix: why.fix)
         self.state = .failed(failure)
         return .fail(failure)
     }
@@ -198,7 +208,7 @@ struct ConnectionMachine: Sendable {
     }
 
     private mutating func refusedBy(_ pod: String, _ error: PortForwardError, replay: ByteBuffer?) -> Action {
-        guard self.policy == .movesOn, error.backendNeverSawData else {
+        guard self.policy != .onePod, error.backendNeverSawData else {
             return self.broke(error)
         }
         self.refused.insert(pod)

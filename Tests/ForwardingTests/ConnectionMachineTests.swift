@@ -205,4 +205,57 @@ import Testing
         #expect(machine.state == .choosing)
         #expect(machine.podsChanged() == .finish, "not held")
     }
+
+    /// A relay forward's connection: the relay pod is its one candidate. Refused before the relay
+    /// answered, it goes to the relay that replaces it at once, with its bytes, or to the same
+    /// relay after a pause; the errors name the relay.
+    @Test func aRelayRefusalGoesToTheReplacementAtOnceOrToTheSameRelayAfterAPause() {
+        let relay = PodChoice(pod: "kfwd-relay-1", port: 9527)
+        let replacement = PodChoice(pod: "kfwd-relay-2", port: 9527)
+        var machine = ConnectionMachine(policy: .relay)
+        #expect(machine.offer([relay], route: nil) { self.noPod } == .open(among: [relay]))
+        machine.chose(relay, route: nil)
+        machine.joined()
+        var sent = ByteBuffer(string: "GET / HTTP/1.1\r\n")
+        #expect(machine.ended(.refusedBeforeResponse(self.refusedDial, replay: sent)) == .offerAgain)
+        #expect(machine.replay == sent)
+
+        // The same relay stands: held, the relay named.
+        guard case .hold(let why, report: true) = machine.offer([relay], route: nil, reason: { self.noPod }) else {
+            Issue.record("the same relay must wait: \(machine.state)")
+            return
+        }
+        #expect(why.code == .relay && why.message == "the relay refused the stream (\(self.refusedDial.message))")
+        // After the pause it is tried again, with the bytes.
+        #expect(machine.podsChanged() == .offerAgain)
+        #expect(machine.offer([relay], route: nil) { self.noPod } == .open(among: [relay]))
+        machine.chose(relay, route: nil)
+        machine.joined()
+        sent.writeString("Host: example\r\n")
+        #expect(machine.ended(.refusedBeforeResponse(self.refusedDial, replay: sent)) == .offerAgain)
+
+        // A replacement takes it at once.
+        #expect(machine.offer([replacement], route: nil) { self.noPod } == .open(among: [replacement]))
+        machine.chose(replacement, route: nil)
+        #expect(machine.replay == sent)
+
+        // An API server that cannot be reached holds it, as for pods.
+        guard case .redial(let unreachable, _, _) = machine.openFailed(self.broken) else {
+            Issue.record("a relay's unreachable API server must hold the connection")
+            return
+        }
+        #expect(unreachable.code == .clusterUnreachable)
+        guard case .fail(let failure) = machine.deadlinePassed(target: .address("10.0.0.7"), wait: .seconds(30)) else {
+            Issue.record("the pod wait ends the hold")
+            return
+        }
+        #expect(failure.message.hasPrefix("the relay for ip/10.0.0.7 could not be reached within 30.0 seconds: "), "\(failure.message)")
+
+        // A stream that broke after the relay had the bytes fails only the connection.
+        var broken = ConnectionMachine(policy: .relay)
+        _ = broken.offer([relay], route: nil) { self.noPod }
+        broken.chose(relay, route: nil)
+        broken.joined()
+        #expect(broken.ended(.refusedBeforeResponse(self.broken, replay: sent)) == .fail(ForwardError(self.broken)))
+    }
 }
