@@ -197,6 +197,9 @@ import Testing
                         tries += 1
                         if !after { try await Task.sleep(for: .milliseconds(500)) }
                     }
+                    // The old relay, which the revoked token can no longer delete, is deleted
+                    // with the new one: one relay pod is left, the one in use.
+                    try await harness.sim.waitUntil { $0.relayPods().filter { $0[path: ["metadata", "deletionTimestamp"]] == nil }.count == 1 }
                     return (before, after)
                 }
                 #expect(run.value.0, "\(run.lines)")

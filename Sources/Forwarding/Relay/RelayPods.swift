@@ -72,6 +72,15 @@ public actor RelayPods {
     /// replaced (a sweep may list one that is being created or deleted).
     private var made: Set<String> = []
     private var nextLease: UInt64 = 0
+    /// Relays whose deletion was refused for credentials (rotated or revoked under a forward
+    /// that follows its kubeconfig), by cluster and namespace: the next lease there deletes them
+    /// with its own, newer credentials.
+    private var orphans: [Orphanage: [(name: String, policy: Bool)]] = [:]
+
+    private struct Orphanage: Hashable {
+        let server: String
+        let namespace: String
+    }
     private let jobs: AsyncStream<@Sendable () async -> Void>
     private let jobsContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
 
@@ -98,7 +107,25 @@ public actor RelayPods {
         self.places[key] = place
         self.nextLease += 1
         place.leases[self.nextLease] = (rules, events)
+        if let orphans = self.orphans.removeValue(forKey: Orphanage(server: context.server, namespace: namespace)) {
+            self.jobsContinuation.yield { [weak self] in await self?.adopt(orphans, key: key) }
+        }
         return Lease(key: key, id: self.nextLease)
+    }
+
+    /// Deletes relays whose own credentials could no longer delete them, with `key`'s.
+    private func adopt(_ orphans: [(name: String, policy: Bool)], key: Key) async {
+        guard let client = try? self.cache.client(for: key.context) else { return }
+        for orphan in orphans {
+            if orphan.policy { try? await client.delete(NetworkPolicy.self, orphan.name, namespace: key.namespace) }
+            do {
+                try await client.delete(Pod.self, orphan.name, namespace: key.namespace)
+                self.logger.info("deleted relay pod with the new credentials", metadata: ["kfwd.pod": "\(key.namespace)/\(orphan.name)"])
+            } catch where error.isNotFound {
+            } catch {
+                self.logger.warning("cannot delete relay pod", metadata: ["kfwd.pod": "\(key.namespace)/\(orphan.name)", "error": "\(error.message)"])
+            }
+        }
     }
 
     /// The relay a lease's next stream goes to: the newest one of its namespace that allows its
@@ -310,6 +337,13 @@ public actor RelayPods {
         do {
             try await client.delete(Pod.self, relay.name, namespace: key.namespace)
         } catch where error.isNotFound {
+        } catch where error.isUnauthorized {
+            // The credentials were rotated or revoked since it was made: the next forward to lease
+            // a relay in this namespace of the cluster deletes it with its own.
+            self.logger.info(
+                "relay pod left for newer credentials to delete", metadata: ["kfwd.pod": "\(key.namespace)/\(relay.name)", "error": "\(error.message)"]
+            )
+            self.orphans[Orphanage(server: key.context.server, namespace: key.namespace), default: []].append((relay.name, relay.policy))
         } catch {
             self.logger.warning("cannot delete relay pod", metadata: ["kfwd.pod": "\(key.namespace)/\(relay.name)", "error": "\(error.message)"])
         }
