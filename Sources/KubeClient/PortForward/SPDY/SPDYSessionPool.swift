@@ -186,10 +186,13 @@ final class SPDYSessionPool: Sendable {
     func retain(_ user: User, namespace: String, pods: Set<String>) {
         let retired = self.state.withLock { state -> [EventLoopFuture<Session>] in
             guard var member = state.users[user.id] else { return [] }
-            member.wanted = member.wanted.filter { $0.namespace != namespace || pods.contains($0.pod) }
+            let dropped = member.wanted.filter { $0.namespace == namespace && !pods.contains($0.pod) }
+            member.wanted.subtract(dropped)
             member.wanted.formUnion(pods.map { PodRef(namespace: namespace, pod: $0) })
             state.users[user.id] = member
-            return state.removeUnwanted()
+            // Most calls change nothing (every forward of a Service is told of each change of
+            // its pods): the sessions are looked at only when this user let go of a pod.
+            return dropped.isEmpty ? [] : state.removeUnwanted()
         }
         Self.retire(retired)
     }
