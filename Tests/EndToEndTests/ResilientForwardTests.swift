@@ -269,6 +269,12 @@ import Testing
                 let old = Set(names(harness.sim))
                 for pod in old { try harness.sim.delete("pods", name: pod, gracePeriod: 0) }
                 try await harness.sim.waitUntil { sim in Set(names(sim)).isDisjoint(with: old) && names(sim).count == 2 }
+                // Once kfwd knows the pods went (a request sent before its watch says so may
+                // meet a warm stream to a deleted pod, as any client of that pod would).
+                let replacements = names(harness.sim)
+                guard await lines.first(where: { line in line.hasPrefix("Ready:") && replacements.allSatisfy { line.contains($0) } }) != nil else {
+                    throw KubeSimTestError("kfwd never said it uses \(replacements): \(lines.all)")
+                }
                 var after: [RequestLoop.Result] = []
                 for _ in 0..<6 { after.append(try await RequestLoop.request(port: port)) }
                 return (before, after, old)
