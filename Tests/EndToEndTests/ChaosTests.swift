@@ -63,15 +63,17 @@ struct ChaosTests {
         }
     }
 
-    /// A daemon (settling network changes for 1 s) forwarding svc/web of the cluster `kubeconfig`
-    /// names, once it runs with two pods: its local port, its pid and its event stream.
+    /// A daemon (settling network changes for 1 s) forwarding `target` (svc/web) of the cluster
+    /// `kubeconfig` names as the forward `web`, once it runs with `pods` pods: its local port, its
+    /// pid and its event stream. `settings` are set in its store first.
     static func withDaemonForward(
-        kubeconfig: String, adding extra: [String] = [],
+        kubeconfig: String, target: String = "svc/web", remote: Int = 80, pods: Int = 2, settings: [String: String] = [:], adding extra: [String] = [],
         _ body: @escaping @Sendable (_ port: Int, _ daemon: pid_t, _ events: OutputLines) async throws -> Void
     ) async throws {
         try await StoreCommandTests.withHome { home in
             let port = try await freeLoopbackPort()
-            let added = try await StoreCommandTests.kfwd(home, ["add", "web", "svc/web", "\(port):80", "--kubeconfig", kubeconfig] + extra)
+            for (name, value) in settings { #expect(try await StoreCommandTests.kfwd(home, ["settings", "set", name, value]).succeeded) }
+            let added = try await StoreCommandTests.kfwd(home, ["add", "web", target, "\(port):\(remote)", "--kubeconfig", kubeconfig] + extra)
             #expect(added.succeeded, "\(added.stderr)")
             _ = try await runLongLived(.path(FilePath(kfwdPath)), ["daemon", "--settle", "1"], environment: ["KFWD_HOME": home]) { daemon in
                 guard let ready = await daemon.first(where: { $0.hasPrefix("kfwd daemon ready") }),
@@ -79,7 +81,7 @@ struct ChaosTests {
                 else { throw KubeSimTestError("no daemon: \(daemon.all)") }
                 #expect(try await StoreCommandTests.kfwd(home, ["start", "web"]).succeeded)
                 _ = try await runLongLived(.path(FilePath(kfwdPath)), ["status", "--watch", "-o", "json"], environment: ["KFWD_HOME": home]) { events in
-                    guard await Record.first(events, where: { $0.forward == "web" && $0.state == "running" && $0.pods.count == 2 }) != nil else {
+                    guard await Record.first(events, where: { $0.forward == "web" && $0.state == "running" && $0.pods.count == pods }) != nil else {
                         throw KubeSimTestError("web never ran: \(events.all) \(daemon.all)")
                     }
                     try await body(port, pid, events)
@@ -249,6 +251,67 @@ struct ChaosTests {
                     let runsAfter = try String(contentsOf: harness.directory.appendingPathComponent("runs"), encoding: .utf8).split(separator: "\n").count
                     #expect(runsAfter > runsBefore, "the plugin ran again for a new token")
                     #expect(harness.sim.requests.suffix(5).allSatisfy { $0.user == "exec-user" })
+                }
+            }
+        }
+    }
+}
+
+extension ChaosTests {
+    /// `kubectl config use-context` under the forward moves it to another cluster: new
+    /// connections go to that cluster's pods.
+    @Test func aContextSwitchMovesTheForwardToTheOtherCluster() async throws {
+        try await SimHarness.run(manifest: webManifest) { first in
+            try await SimHarness.run(manifest: webManifest) { second in
+                try await first.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+                try await second.sim.waitUntil { $0.readyPods("app=web").count == 2 }
+                let theirs = Set(second.sim.readyPods("app=web").compactMap { $0[path: ["metadata", "name"]]?.stringValue })
+                // One kubeconfig of two files, as KUBECONFIG merges them: the first names the
+                // current context, the second adds the other cluster as context `b`.
+                let other = try first.write("other-cluster", second.sim.kubeconfig(context: "b", user: .entry(name: "b-admin", yaml: "token: \(second.sim.adminToken)")))
+                let kubeconfig = "\(first.kubeconfigPath):\(other)"
+                try await Self.withDaemonForward(kubeconfig: kubeconfig) { port, _, events in
+                    let loop = CurlLoop(port: port)
+                    try await loop.during {
+                        try await Self.healthy(loop)
+                        let started = ContinuousClock.now
+                        let switched = try await runCommand("kubectl", ["config", "use-context", "b"], environment: ["KUBECONFIG": kubeconfig, "HOME": first.directory.path])
+                        #expect(switched.succeeded, "\(switched.stderr)")
+                        let moved = await Record.first(events) { $0.forward == "web" && $0.state == "running" && !$0.pods.isEmpty && $0.pods.allSatisfy(theirs.contains) }
+                        #expect(moved != nil, "the forward follows the switch: \(events.all.filter { !$0.contains("\"connection\"") && !$0.contains("\"routed\"") })")
+                        let took = try await Self.recovery(loop, from: .now, name: "context switched to another cluster (kubectl config use-context)", faultStarted: started)
+                        #expect(took < .seconds(3))
+                        #expect(await Record.first(events) { $0.type == "kubeconfig" && ($0.message?.contains("context 'b'") ?? false) } != nil)
+                        #expect(second.sim.portForwardUpgrades.count > 0, "streams go to the other cluster")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The relay pod of an `ip/` forward force-deleted under a curl loop: kfwd notices it lost
+    /// the relay, deploys another, and the loop goes on through it.
+    @Test func aDeletedRelayPodIsReplacedUnderTheForward() async throws {
+        try await SimHarness.run(manifest: webManifest, configure: { $0.mapRelayImage() }) { harness in
+            _ = try await runLongLived(.name("python3"), ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"], workingDirectory: harness.directory.path) { server in
+                guard let serving = await server.first(where: { $0.hasPrefix("Serving HTTP on 127.0.0.1 port ") }),
+                    let webPort = Int(serving.dropFirst("Serving HTTP on 127.0.0.1 port ".count).prefix { $0.isNumber })
+                else { throw KubeSimTestError("no web server: \(server.all)") }
+                try await Self.withDaemonForward(
+                    kubeconfig: harness.kubeconfigPath, target: "ip/127.0.0.1", remote: webPort, pods: 1, settings: ["relay_image": testRelayImage]
+                ) { port, _, events in
+                    let loop = CurlLoop(port: port)
+                    try await loop.during {
+                        try await Self.healthy(loop)
+                        let old = harness.sim.relayPods().compactMap { $0[path: ["metadata", "name"]]?.stringValue }
+                        #expect(old.count == 1)
+                        let started = ContinuousClock.now
+                        for pod in old { try harness.sim.delete("pods", name: pod, gracePeriod: 0) }
+                        let replaced = await Record.first(events) { $0.forward == "web" && $0.pods.count == 1 && !old.contains($0.pods[0]) }
+                        #expect(replaced != nil, "a new relay: \(events.all)")
+                        let took = try await Self.recovery(loop, from: .now, name: "relay pod force-deleted", faultStarted: started)
+                        #expect(took < .seconds(3))
+                    }
                 }
             }
         }
