@@ -54,19 +54,27 @@ spec:
 
 
 def api_sockets(pid, port):
-    """pid's established TCP connections to the API server's port: how many, and the segments
-    they sent and received so far (port-forward frames, watch events, requests; an idle
+    """pid's established TCP connections to the API server's port, by local address: the
+    segments each sent and received so far (port-forward frames, watch events, requests; an idle
     session's ping and its echo are one segment each way)."""
     out = subprocess.run(["ss", "-Htnpi", "state", "established", "dport", f"= :{port}"], capture_output=True, text=True).stdout
-    count, sent, received, ours = 0, 0, 0, False
+    sockets, local = {}, None
     for line in out.splitlines():
         if not line.startswith((" ", "\t")):
-            ours = f"pid={pid}," in line
-            count += ours
-        elif ours:
-            sent += int((re.search(r"segs_out:(\d+)", line) or [0, 0])[1])
-            received += int((re.search(r"segs_in:(\d+)", line) or [0, 0])[1])
-    return count, sent, received
+            local = line.split()[2] if f"pid={pid}," in line else None
+        elif local:
+            sent = int((re.search(r"segs_out:(\d+)", line) or [0, 0])[1])
+            received = int((re.search(r"segs_in:(\d+)", line) or [0, 0])[1])
+            sockets[local] = (sent, received)
+    return sockets
+
+
+def segments(before, after):
+    """Segments sent and received between two readings: a connection opened in between counts
+    whole, one closed in between no more (its last segments are not seen)."""
+    sent = sum(out - before.get(local, (0, 0))[0] for local, (out, _) in after.items())
+    received = sum(inn - before.get(local, (0, 0))[1] for local, (_, inn) in after.items())
+    return sent, received
 
 
 def threads_stat(pid):
@@ -95,10 +103,11 @@ def rss_mb(pid):
 def measure(pid, log_path, seconds, api_port):
     start_requests = sum(1 for line in open(log_path) if "kubesim.method=" in line)
     cpu0, sw0 = threads_stat(pid)
-    _, out0, in0 = api_sockets(pid, api_port)
+    sockets0 = api_sockets(pid, api_port)
     time.sleep(seconds)
     cpu1, sw1 = threads_stat(pid)
-    connections, out1, in1 = api_sockets(pid, api_port)
+    sockets1 = api_sockets(pid, api_port)
+    sent, received = segments(sockets0, sockets1)
     requests = sum(1 for line in open(log_path) if "kubesim.method=" in line) - start_requests
     minutes = seconds / 60
     return {
@@ -106,9 +115,10 @@ def measure(pid, log_path, seconds, api_port):
         "cpu_percent": round(100 * (cpu1 - cpu0) / seconds, 3),
         "wakeups_per_min": round((sw1 - sw0) / minutes),
         "rss_mb": round(rss_mb(pid), 1),
-        "api_connections": connections,
-        "api_segments_out_per_min": round((out1 - out0) / minutes),
-        "api_segments_in_per_min": round((in1 - in0) / minutes),
+        "api_connections": len(sockets1),
+        "api_connections_opened": len(set(sockets1) - set(sockets0)),
+        "api_segments_out_per_min": round(sent / minutes),
+        "api_segments_in_per_min": round(received / minutes),
     }
 
 

@@ -293,10 +293,7 @@ extension ChaosTests {
     /// the relay, deploys another, and the loop goes on through it.
     @Test func aDeletedRelayPodIsReplacedUnderTheForward() async throws {
         try await SimHarness.run(manifest: webManifest, configure: { $0.mapRelayImage() }) { harness in
-            _ = try await runLongLived(.name("python3"), ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"], workingDirectory: harness.directory.path) { server in
-                guard let serving = await server.first(where: { $0.hasPrefix("Serving HTTP on 127.0.0.1 port ") }),
-                    let webPort = Int(serving.dropFirst("Serving HTTP on 127.0.0.1 port ".count).prefix { $0.isNumber })
-                else { throw KubeSimTestError("no web server: \(server.all)") }
+            try await harness.withLoopbackWebServer { webPort in
                 try await Self.withDaemonForward(
                     kubeconfig: harness.kubeconfigPath, target: "ip/127.0.0.1", remote: webPort, pods: 1, settings: ["relay_image": testRelayImage]
                 ) { port, _, events in

@@ -174,10 +174,7 @@ import Testing
         try await SimHarness.run(manifest: webManifest, configure: { $0.mapRelayImage() }) { harness in
             harness.sim.setToken("first-token", user: "dev")
             try harness.sim.writeKubeconfig(to: harness.kubeconfigPath, user: .entry(name: "dev", yaml: "token: first-token"))
-            _ = try await runLongLived(.name("python3"), ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"], workingDirectory: harness.directory.path) { server in
-                guard let serving = await server.first(where: { $0.hasPrefix("Serving HTTP on 127.0.0.1 port ") }),
-                    let webPort = Int(serving.dropFirst("Serving HTTP on 127.0.0.1 port ".count).prefix { $0.isNumber })
-                else { throw KubeSimTestError("no web server: \(server.all)") }
+            try await harness.withLoopbackWebServer { webPort in
                 let run = try await runKfwd(["forward", "ip/127.0.0.1", ":\(webPort)", "--kubeconfig", harness.kubeconfigPath, "--relay-image", testRelayImage]) { lines in
                     let port = try await forwardedPort(lines)
                     let get = { @Sendable () async throws -> Bool in

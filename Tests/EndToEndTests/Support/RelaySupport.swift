@@ -176,3 +176,17 @@ func freeLoopbackPort() async throws -> Int {
     }
     throw KubeSimTestError("no free port below \(ephemeral) in 100 tries")
 }
+
+extension SimHarness {
+    /// Runs `body` beside a web server on the machine's loopback (Python's `http.server`, serving
+    /// the harness's directory: `/` answers 200 with a listing), given its port: a target for
+    /// `ip/127.0.0.1` forwards, which reach it through the relay.
+    func withLoopbackWebServer(_ body: @escaping @Sendable (_ port: Int) async throws -> Void) async throws {
+        _ = try await runLongLived(.name("python3"), ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"], workingDirectory: self.directory.path) { server in
+            guard let serving = await server.first(where: { $0.hasPrefix("Serving HTTP on 127.0.0.1 port ") }),
+                let port = Int(serving.dropFirst("Serving HTTP on 127.0.0.1 port ".count).prefix { $0.isNumber })
+            else { throw KubeSimTestError("no web server: \(server.all)") }
+            try await body(port)
+        }
+    }
+}
