@@ -50,6 +50,8 @@ public struct NetworkWatch: Sendable {
             }
             #if os(Linux)
             group.addTask { await NetlinkWatch().run(logger: self.logger) { feed.yield(.change($0)) } }
+            #elseif canImport(Network)
+            group.addTask { await PathMonitorWatch().run { feed.yield(.change($0)) } }
             #endif
             var clusters: [ObjectIdentifier: (client: KubeClient, recovery: ClusterRecovery)] = [:]
             // Each cluster's way out as last seen, to tell which changes concern it.
