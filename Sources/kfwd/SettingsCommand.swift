@@ -7,10 +7,11 @@ struct SettingsCommand: AsyncParsableCommand {
         commandName: "settings",
         abstract: "Show kfwd's settings, or change one.",
         discussion: """
-            hold_seconds (a new connection's wait for a ready pod), warm_pool_size, transport \
-            (auto, tunnel, spdy, websocket), relay_image (or 'default'), dashboard_port (0: any free \
-            port), network_settle_seconds. The daemon reads them when it starts: restart it (kfwd \
-            daemon, or systemctl --user restart kfwd) for a change to apply.
+            hold_seconds (a new connection's wait for a ready pod), transport (auto, tunnel, spdy, \
+            websocket), relay_image (or 'default'), dashboard_port (0: any free port), \
+            network_settle_seconds, sync_interval_minutes (0: only kfwd sync pulls). The daemon reads \
+            them when it starts: restart it (kfwd daemon, or systemctl --user restart kfwd) for a \
+            change to apply.
             """,
         subcommands: [Show.self, Set.self],
         defaultSubcommand: Show.self

@@ -1,10 +1,19 @@
 import ArgumentParser
+import ConfigStore
 import Testing
 
 @testable import kfwd
 
 /// What the CLI accepts and refuses, parsed as swift-argument-parser parses a command line.
 @Suite struct CommandParsingTests {
+    /// kfwd settings' help names every setting there is, and only those (it once listed one
+    /// that had gone and missed one that had come).
+    @Test func settingsHelpNamesEverySetting() {
+        let help = SettingsCommand.helpMessage()
+        for name in StoreSettings.names { #expect(help.contains(name), "\(name) is missing from: \(help)") }
+        #expect(!help.contains("warm_pool_size"))
+    }
+
     @Test func statusTakesWatchAndOutputAsKubectlSpellsThem() throws {
         let watch = try StatusCommand.parse(["--watch", "-o", "json"])
         #expect(watch.watch && watch.output == .json)
