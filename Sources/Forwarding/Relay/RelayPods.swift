@@ -34,7 +34,7 @@ public actor RelayPods {
         let namespace: String
     }
 
-    private final class Relay {
+    final class Relay {
         let name: String
         let secret: String
         let rules: Set<RelayRule>
@@ -56,7 +56,7 @@ public actor RelayPods {
         }
     }
 
-    private final class Place {
+    final class Place {
         /// Newest last; only the newest takes new streams.
         var relays: [Relay] = []
         var leases: [UInt64: (rules: Set<RelayRule>, events: @Sendable (ForwardEvent) -> Void)] = [:]
@@ -65,22 +65,18 @@ public actor RelayPods {
 
     public let owner: RelayOwner
     public let settings: RelaySettings
-    private let cache: KubeClientCache
-    private let logger: Logger
-    private var places: [Key: Place] = [:]
+    let cache: KubeClientCache
+    let logger: Logger
+    var places: [Key: Place] = [:]
     /// Every relay this process deployed: none of them is another kfwd's leftover, even once
     /// replaced (a sweep may list one that is being created or deleted).
-    private var made: Set<String> = []
+    var made: Set<String> = []
     private var nextLease: UInt64 = 0
     /// Relays whose deletion was refused for credentials (rotated or revoked under a forward
     /// that follows its kubeconfig), by cluster and namespace: the next lease there deletes them
     /// with its own, newer credentials.
-    private var orphans: [Orphanage: [(name: String, policy: Bool)]] = [:]
+    var orphans: [Orphanage: [(name: String, policy: Bool)]] = [:]
 
-    private struct Orphanage: Hashable {
-        let server: String
-        let namespace: String
-    }
     private let jobs: AsyncStream<@Sendable () async -> Void>
     private let jobsContinuation: AsyncStream<@Sendable () async -> Void>.Continuation
 
@@ -111,21 +107,6 @@ public actor RelayPods {
             self.jobsContinuation.yield { [weak self] in await self?.adopt(orphans, key: key) }
         }
         return Lease(key: key, id: self.nextLease)
-    }
-
-    /// Deletes relays whose own credentials could no longer delete them, with `key`'s.
-    private func adopt(_ orphans: [(name: String, policy: Bool)], key: Key) async {
-        guard let client = try? self.cache.client(for: key.context) else { return }
-        for orphan in orphans {
-            if orphan.policy { try? await client.delete(NetworkPolicy.self, orphan.name, namespace: key.namespace) }
-            do {
-                try await client.delete(Pod.self, orphan.name, namespace: key.namespace)
-                self.logger.info("deleted relay pod with the new credentials", metadata: ["kfwd.pod": "\(key.namespace)/\(orphan.name)"])
-            } catch where error.isNotFound {
-            } catch {
-                self.logger.warning("cannot delete relay pod", metadata: ["kfwd.pod": "\(key.namespace)/\(orphan.name)", "error": "\(error.message)"])
-            }
-        }
     }
 
     /// The relay a lease's next stream goes to: the newest one of its namespace that allows its
@@ -324,59 +305,6 @@ public actor RelayPods {
         }
     }
 
-    private func delete(_ relay: Relay, key: Key) async {
-        relay.presence?.close(promise: nil)
-        // Never made (refused, or the cluster unreachable): nothing to delete.
-        guard case .success? = await relay.created?.result else { return }
-        guard let client = try? self.cache.client(for: key.context) else { return }
-        // The cluster's garbage collector deletes the policy with its pod; kfwd deletes it too,
-        // for a cluster that runs none (KubeSim).
-        if relay.policy {
-            try? await client.delete(NetworkPolicy.self, relay.name, namespace: key.namespace)
-        }
-        do {
-            try await client.delete(Pod.self, relay.name, namespace: key.namespace)
-        } catch where error.isNotFound {
-        } catch where error.isUnauthorized {
-            // The credentials were rotated or revoked since it was made: the next forward to lease
-            // a relay in this namespace of the cluster deletes it with its own.
-            self.logger.info(
-                "relay pod left for newer credentials to delete", metadata: ["kfwd.pod": "\(key.namespace)/\(relay.name)", "error": "\(error.message)"]
-            )
-            self.orphans[Orphanage(server: key.context.server, namespace: key.namespace), default: []].append((relay.name, relay.policy))
-        } catch {
-            self.logger.warning("cannot delete relay pod", metadata: ["kfwd.pod": "\(key.namespace)/\(relay.name)", "error": "\(error.message)"])
-        }
-    }
-
-    /// Deletes, in `namespace` of `context`, the relays a kfwd on this machine left behind when
-    /// it died (the daemon does so at start for the namespaces its saved forwards use).
-    public func removeStale(context: KubeContext, namespace: String) async {
-        let key = Key(context: context, namespace: namespace)
-        if let place = self.places[key] { place.swept = true }
-        await self.sweepStale(key)
-    }
-
-    /// Deletes the relays of this user on this machine whose kfwd no longer runs.
-    private func sweepStale(_ key: Key) async {
-        guard let client = try? self.cache.client(for: key.context),
-            let pods = try? await client.list(
-                Pod.self, namespace: key.namespace,
-                labelSelector: RelayPodSpec.selector(self.owner) + ",\(RelayPodSpec.hostLabel)=\(self.owner.host)"
-            )
-        else { return }
-        for pod in pods.items {
-            guard let name = pod.metadata.name, let pid = pod.metadata.annotations?[RelayPodSpec.pidAnnotation].flatMap(Int32.init) else { continue }
-            // Our own pid on a relay we did not make: a kfwd before us had it.
-            let alive = pid != self.owner.pid && ProcessLiveness.isAlive(pid)
-            guard !alive, !self.made.contains(name) else { continue }
-            let message = "removing relay \(name) left in namespace \(key.namespace) by kfwd pid \(pid), which no longer runs"
-            self.logger.info("\(message)")
-            self.announce(key, message)
-            try? await client.delete(Pod.self, name, namespace: key.namespace, gracePeriodSeconds: 0)
-        }
-    }
-
     // MARK: presence
 
     /// Claims a ready relay: its first presence stream makes kfwd's secret the only one the
@@ -493,7 +421,7 @@ public actor RelayPods {
         return .stop
     }
 
-    private func announce(_ key: Key, _ message: String) {
+    func announce(_ key: Key, _ message: String) {
         guard let place = self.places[key] else { return }
         for lease in place.leases.values { lease.events(.relay(message)) }
     }
