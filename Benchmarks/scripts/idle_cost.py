@@ -12,44 +12,25 @@ Needs a built kfwd and kubesim (swift build -c release). Traffic stays on loopba
 """
 import argparse, json, os, re, shutil, subprocess, tempfile, time
 
-MANIFEST = """apiVersion: apps/v1
+def service(name, replicas):
+    """A kubesim/http-echo Deployment of `replicas` pods behind Service `name`, port 80."""
+    return f"""apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web, namespace: default}
+metadata: {{name: {name}, namespace: default}}
 spec:
-  replicas: 3
-  selector: {matchLabels: {app: web}}
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: {name}}}}}
   template:
-    metadata: {labels: {app: web}}
+    metadata: {{labels: {{app: {name}}}}}
     spec:
-      containers: [{name: web, image: kubesim/http-echo, ports: [{name: http, containerPort: 8080}]}]
+      containers: [{{name: {name}, image: kubesim/http-echo, ports: [{{name: http, containerPort: 8080}}]}}]
 ---
 apiVersion: v1
 kind: Service
-metadata: {name: web, namespace: default}
+metadata: {{name: {name}, namespace: default}}
 spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: http}]
-"""
-
-SECOND_SERVICE = """
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec:
-      containers: [{name: api, image: kubesim/http-echo, ports: [{name: http, containerPort: 8080}]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: default}
-spec:
-  selector: {app: api}
-  ports: [{name: http, port: 80, targetPort: http}]
+  selector: {{app: {name}}}
+  ports: [{{name: http, port: 80, targetPort: http}}]
 """
 
 
@@ -134,7 +115,8 @@ def main():
     work = tempfile.mkdtemp(prefix="kfwd-idle-")
     env = dict(os.environ, KFWD_HOME=os.path.join(work, "home"))
     try:
-        open(os.path.join(work, "web.yaml"), "w").write(MANIFEST + (SECOND_SERVICE if args.services == 2 else ""))
+        targets = [("web", 3)] if args.services == 1 else [("web", 3), ("api", 2)]
+        open(os.path.join(work, "web.yaml"), "w").write("---\n".join(service(name, count) for name, count in targets))
         sim_log = os.path.join(work, "kubesim.log")
         sim = subprocess.Popen([kubesim, "serve", "--verbose", "--kubeconfig", os.path.join(work, "kc"), "--manifests", os.path.join(work, "web.yaml")],
                                stdout=open(sim_log, "w"), stderr=subprocess.STDOUT)
@@ -142,7 +124,6 @@ def main():
             time.sleep(0.1)
         api_port = int(re.search(r"server: https://[^:]+:(\d+)", open(os.path.join(work, "kc")).read()).group(1))
         # The forwards as a project file, handed to the daemon in one go (kfwd start --project).
-        targets = [("web", 3)] if args.services == 1 else [("web", 3), ("api", 2)]
         pods = {}
         lines = [f"defaults: {{kubeconfig: {os.path.join(work, 'kc')}}}", "forwards:"]
         for index in range(args.forwards):
