@@ -58,10 +58,6 @@ public final class AutoPortForwardTransport: PortForwardTransport {
         for candidate in self.candidates { candidate.retainSessions(namespace: namespace, pods: pods) }
     }
 
-    public func recheckSessions() {
-        for candidate in self.candidates { candidate.recheckSessions() }
-    }
-
     public func shutdown() {
         if let observed = self.observed { observed.client.stopObservingNetwork(observed.id) }
         for candidate in self.candidates { candidate.shutdown() }

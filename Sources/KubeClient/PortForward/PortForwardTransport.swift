@@ -35,11 +35,6 @@ public protocol PortForwardTransport: Sendable {
     /// Lets go of sessions to pods of `namespace` not in `pods` (once their streams end).
     func retainSessions(namespace: String, pods: Set<String>)
 
-    /// The network changed and the API server answers again: sessions made before may be dead
-    /// without knowing it. New streams get new sessions; one still carrying streams closes
-    /// unless it proves alive at once.
-    func recheckSessions()
-
     /// Stops keeping connections: open streams carry on, idle sessions close, and the rest
     /// close when their last stream ends.
     func shutdown()
@@ -51,7 +46,6 @@ extension PortForwardTransport {
     public func prepare(namespace: String, pod: String, on eventLoop: any EventLoop) async throws(PortForwardError) {}
     public var sessionsClosed: Ticker? { nil }
     public func retainSessions(namespace: String, pods: Set<String>) {}
-    public func recheckSessions() {}
     public func shutdown() {}
 }
 

@@ -85,10 +85,6 @@ public struct SPDYPortForwardTransport: PortForwardTransport {
         self.pool.retain(self.user, namespace: namespace, pods: pods)
     }
 
-    public func recheckSessions() {
-        self.pool.recheck()
-    }
-
     public func shutdown() {
         self.pool.leave(self.user)
     }
